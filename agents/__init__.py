@@ -1,0 +1,1 @@
+"""Specialist logic: plain functions of (state, services) that return state updates."""

@@ -1,0 +1,152 @@
+"""Compliance: turn triage into a proposed action, decide it by policy, and ask a human when required.
+
+Review uses LangChain's HITL request shape so standard inbox UIs can render it, and resumes
+with `{"decisions": [{"type": "approve"|"edit"|"reject", "reviewer": ..., ...}]}`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from app.services import Services
+
+
+class ReviewPayloadError(ValueError):
+    """A resume value that is not a valid review decision; the thread stays paused."""
+
+
+class _Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reviewer: str = Field(min_length=1, max_length=200)
+    note: str | None = Field(None, max_length=4000)
+
+
+class Approve(_Decision):
+    type: Literal["approve"]
+
+
+class Reject(_Decision):
+    type: Literal["reject"]
+    message: str | None = Field(None, max_length=4000, description="What the customer is told.")
+
+
+class EditedAction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    args: dict[str, Any]
+
+
+class Edit(_Decision):
+    type: Literal["edit"]
+    edited_action: EditedAction
+
+
+DecisionT = Annotated[Union[Approve, Reject, Edit], Field(discriminator="type")]
+
+
+class ResumePayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decisions: list[DecisionT] = Field(min_length=1, max_length=1)
+
+
+_resume = TypeAdapter(ResumePayload)
+
+
+def parse_resume(value: Any, action_name: str | None = None) -> Approve | Reject | Edit:
+    """Validate a resume value; raise ReviewPayloadError naming what is wrong."""
+    try:
+        decision = _resume.validate_python(value).decisions[0]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in exc.errors()[:5]
+        )
+        raise ReviewPayloadError(
+            'invalid review decision (expected {"decisions": [{"type": "approve"|"edit"|"reject", '
+            f'"reviewer": "..."}}]}}): {problems}'
+        ) from None
+    if isinstance(decision, Edit):
+        if action_name and decision.edited_action.name != action_name:
+            raise ReviewPayloadError(
+                f"edit must keep the action {action_name!r}, got {decision.edited_action.name!r}"
+            )
+        amount = decision.edited_action.args.get("amount")
+        if amount is not None and (not isinstance(amount, (int, float)) or isinstance(amount, bool) or amount < 0):
+            raise ReviewPayloadError("edited amount must be a non-negative number")
+    return decision
+
+
+def propose_action(state: dict) -> dict[str, Any]:
+    triage = state["triage"]
+    ents = triage.get("entities") or {}
+    args: dict[str, Any] = {"intent": triage["intent"]}
+    if ents.get("order_ids"):
+        args["order_id"] = ents["order_ids"][0]
+    if ents.get("amount") is not None:
+        args["amount"] = ents["amount"]
+        args["currency"] = ents.get("currency") or "USD"
+    return {"name": triage.get("action") or "escalate", "args": args}
+
+
+def facts(state: dict) -> dict[str, Any]:
+    triage, customer = state["triage"], state.get("customer") or {}
+    return {
+        "intent": triage["intent"],
+        "category": triage.get("category"),
+        "risk": triage.get("risk", []),
+        "identity_verified": bool(customer.get("verified")),
+        "tier": customer.get("tier", "standard"),
+    }
+
+
+def decide(action: dict[str, Any], state: dict, svc: Services) -> dict[str, Any]:
+    decision = svc.policy.evaluate(action, facts(state))
+    status = {"allow": "approved", "review": "pending", "deny": "denied"}[decision["effect"]]
+    return {**decision, "action": action, "status": status, "review": None}
+
+
+def evaluate(state: dict, svc: Services) -> dict:
+    """No side effects here: this node's output is recorded before the review pause."""
+    decision = decide(propose_action(state), state, svc)
+    update: dict[str, Any] = {"compliance": decision}
+    if decision["status"] == "pending":
+        update["outcome"] = "escalated_pending_review"
+    return update
+
+
+def review_request(decision: dict[str, Any], error: str | None = None) -> dict[str, Any]:
+    action = decision["action"]
+    args = {k: v for k, v in action["args"].items() if k != "intent"}
+    payload = {
+        "action_requests": [
+            {"name": action["name"], "args": args,
+             "description": f"{decision['reason']} (rule {decision['rule_id']})"}
+        ],
+        "review_configs": [{"action_name": action["name"], "allowed_decisions": ["approve", "edit", "reject"]}],
+        "metadata": {
+            "rule_id": decision["rule_id"], "policy_version": decision["policy_version"],
+            "reviewer_role": decision.get("reviewer_role"), "queue": decision.get("queue"),
+            "intent": action["args"].get("intent"),
+        },
+    }
+    if error:
+        payload["metadata"]["error"] = error
+    return payload
+
+
+def apply_decision(decision: dict, choice: Approve | Reject | Edit, state: dict, svc: Services) -> dict:
+    """The decision after a human's choice; an edit is checked against the policy again."""
+    review = {"reviewer": choice.reviewer, "decision": choice.type, "note": choice.note, "rule_id": decision["rule_id"]}
+    if isinstance(choice, Approve):
+        return {**decision, "status": "approved", "review": review}
+    if isinstance(choice, Reject):
+        message = choice.message or "After review, our team could not approve this request."
+        return {**decision, "status": "rejected", "message": message, "review": review}
+    edited = {"name": choice.edited_action.name,
+              "args": {**choice.edited_action.args, "intent": decision["action"]["args"].get("intent")}}
+    recheck = decide(edited, state, svc)
+    review["edited_args"] = choice.edited_action.args
+    if recheck["status"] == "pending" and recheck["rule_id"] == decision["rule_id"]:
+        recheck["status"] = "approved"  # the reviewer qualified for this rule approved the edited action
+    return {**recheck, "review": review}

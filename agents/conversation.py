@@ -1,0 +1,104 @@
+"""Turn boundaries: validate and redact what comes in, compose what goes out."""
+
+from __future__ import annotations
+
+from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
+from langgraph.types import Overwrite
+
+from agents.pii import redact
+
+MAX_MESSAGE_CHARS = 20_000
+
+
+class MessageError(ValueError):
+    """The customer's message cannot be processed; nothing was recorded."""
+
+
+def message_text(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # multimodal content blocks: keep the text parts
+        return " ".join(b.get("text", "") if isinstance(b, dict) else str(b) for b in content)
+    raise MessageError(f"unsupported message content of type {type(content).__name__}")
+
+
+def validate_message(text) -> str:
+    if isinstance(text, (bytes, bytearray)):
+        raise MessageError("message must be text, not bytes")
+    if not isinstance(text, str):
+        raise MessageError(f"message must be a string, got {type(text).__name__}")
+    if "\x00" in text or sum(not (c.isprintable() or c.isspace()) for c in text) > max(3, len(text) // 20):
+        raise MessageError("message looks like binary data, not text")
+    text = text.encode("utf-8", "replace").decode("utf-8").strip()
+    if not text:
+        raise MessageError("message is empty")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise MessageError(f"message is {len(text):,} characters; the limit is {MAX_MESSAGE_CHARS:,}")
+    return text
+
+
+def intake(state: dict) -> dict:
+    """Start a turn: the newest human message, redacted, becomes the request every specialist reads."""
+    last = state["messages"][-1] if state.get("messages") else None
+    reset = {"triage": None, "research": None, "compliance": None, "answer": None, "plan": [],
+             "route": Overwrite([]), "error": None, "turn": state.get("turn", 0) + 1}
+    try:
+        if not isinstance(last, HumanMessage):
+            raise MessageError("the conversation has no new customer message")
+        text = validate_message(message_text(last.content))
+    except MessageError as exc:
+        removal = [RemoveMessage(id=last.id)] if last is not None and last.id else []
+        return {**reset, "messages": removal, "outcome": "error", "error": str(exc)}
+    clean = redact(text)
+    update = {**reset, "request": clean, "outcome": None, "ticket": None}
+    if clean != last.content:  # keep personal data out of the checkpointed history
+        update["messages"] = [HumanMessage(content=clean, id=last.id)]
+    return update
+
+
+def _money(args: dict) -> str:
+    if args.get("amount") is None:
+        return ""
+    return f" of {args.get('currency', 'USD')} {args['amount']:,.2f}"
+
+
+def _sources(research: dict) -> str:
+    cites = research.get("citations") or []
+    return "\n\nSources: " + "; ".join(f"[{c['doc_id']}] {c['title']}" for c in cites) if cites else ""
+
+
+def compose_reply(state: dict) -> tuple[str, str]:
+    """(reply text, outcome) from what the specialists left in state."""
+    if state.get("error"):
+        return f"Sorry, I couldn't process that message: {state['error']}", "error"
+    research = state.get("research") or {}
+    decision = state.get("compliance") or {}
+    ticket = state.get("ticket") or {}
+    action = decision.get("action") or {}
+    args = action.get("args", {})
+    status = decision.get("status")
+    if status in ("denied", "rejected"):
+        return decision.get("message") or "We can't do this for you.", "refused"
+    if decision and ticket:
+        if action["name"] == "escalate":
+            return (f"I've passed this to our {ticket.get('queue', 'support')} team as ticket {ticket['id']} "
+                    f"(priority {ticket.get('priority')}). A person will get back to you."), "ticket_created"
+        who = " after review" if decision.get("review") else ""
+        order = f" for order {args['order_id']}" if args.get("order_id") else ""
+        name = action["name"].replace("_", " ")
+        return (f"Your {name}{_money(args)}{order} has been approved{who}. Reference: ticket {ticket['id']}."
+                + _sources(research)), "ticket_created"
+    if research:
+        if research.get("grounded"):
+            return research["answer"] + _sources(research), "answered"
+        note = f" Reference: ticket {ticket['id']}." if ticket else ""
+        return (
+            "I couldn't confirm an answer from our help centre, so I won't guess. "
+            f"A support agent will follow up.{note}"
+        ), ("ticket_created" if ticket else "answered")
+    return "Thanks, your message has been recorded.", "answered"
+
+
+def respond(state: dict) -> dict:
+    text, outcome = compose_reply(state)
+    return {"messages": [AIMessage(content=text)], "answer": text, "outcome": outcome}

@@ -1,0 +1,26 @@
+"""The supervisor's routing: a pure function of triage's result and the taxonomy, no LLM call."""
+
+from __future__ import annotations
+
+from app.services import Services
+
+
+def plan_for(triage: dict, svc: Services) -> list[str]:
+    route = list(svc.taxonomy.describe(triage["intent"])["route"])
+    if triage.get("kind") == "escalation" and "compliance" not in route:
+        route.insert(0, "compliance")
+    return route
+
+
+def next_step(state: dict, svc: Services) -> tuple[str, list[str]]:
+    """(next specialist or 'respond', the plan as it now stands)."""
+    triage = state["triage"]
+    plan = list(state.get("plan") or plan_for(triage, svc))
+    decision = state.get("compliance") or {}
+    if decision.get("status") in ("denied", "rejected"):
+        return "respond", plan
+    research = state.get("research") or {}
+    if triage.get("kind") == "question" and research and not research.get("grounded") and "ticketing" not in plan:
+        plan.append("ticketing")  # unanswered or unsupported: a human follows up
+    done = state.get("route") or []
+    return next((s for s in plan if s not in done), "respond"), plan

@@ -1,0 +1,133 @@
+"""Policy-as-code: a YAML rule list validated by a schema and evaluated in code.
+
+The LLM never decides whether approval is needed: it can at most propose an action,
+which is then checked here like any other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class PolicyError(ValueError):
+    """The policy file is missing, unreadable or invalid; the message names file, rule and field."""
+
+
+class When(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: list[str] | None = None
+    intent: list[str] | None = None
+    category: list[str] | None = None
+    amount_gt: float | None = None
+    amount_lte: float | None = None
+    identity_verified: bool | None = None
+    tier: list[str] | None = None
+    risk: list[str] | None = Field(None, description="Any of these risk signals present.")
+
+
+class Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    when: When = Field(default_factory=When)
+    effect: Literal["allow", "review", "deny"]
+    reason: str = ""
+    message: str | None = None
+    reviewer_role: str | None = None
+    queue: str | None = None
+    priority: Literal["low", "normal", "high", "urgent"] | None = None
+
+    @model_validator(mode="after")
+    def _effect_fields(self) -> "Rule":
+        if self.effect == "review" and not self.reviewer_role:
+            raise ValueError("a 'review' rule needs reviewer_role")
+        if self.effect == "deny" and not self.message:
+            raise ValueError("a 'deny' rule needs message (what the customer is told)")
+        return self
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str
+    rules: list[Rule] = Field(min_length=1)
+    content_hash: str = ""
+
+    @property
+    def version_id(self) -> str:
+        return f"{self.version}@{self.content_hash[:12]}"
+
+    def evaluate(self, action: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
+        """First matching rule wins; returns the decision fields recorded in state."""
+        for rule in self.rules:
+            if _matches(rule.when, action, facts):
+                return {
+                    "effect": rule.effect,
+                    "rule_id": rule.id,
+                    "policy_version": self.version_id,
+                    "reason": rule.reason,
+                    "message": rule.message,
+                    "reviewer_role": rule.reviewer_role,
+                    "queue": rule.queue,
+                    "priority": rule.priority,
+                }
+        raise PolicyError(f"no rule matched action {action.get('name')!r}; add a catch-all rule")
+
+
+def _matches(w: When, action: dict[str, Any], facts: dict[str, Any]) -> bool:
+    amount = action.get("args", {}).get("amount")
+    checks = [
+        w.action is None or action.get("name") in w.action,
+        w.intent is None or facts.get("intent") in w.intent,
+        w.category is None or facts.get("category") in w.category,
+        w.amount_gt is None or (amount is not None and amount > w.amount_gt),
+        w.amount_lte is None or (amount is not None and amount <= w.amount_lte),
+        w.identity_verified is None or bool(facts.get("identity_verified")) == w.identity_verified,
+        w.tier is None or facts.get("tier") in w.tier,
+        w.risk is None or bool(set(w.risk) & set(facts.get("risk", []))),
+    ]
+    return all(checks)
+
+
+def load_policy(path: str | Path) -> Policy:
+    path = Path(path)
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy file ({exc.strerror or exc})") from exc
+    try:
+        raw = yaml.safe_load(raw_text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{path}: expected a mapping with 'version' and 'rules'")
+    try:
+        policy = Policy.model_validate(raw)
+    except ValidationError as exc:
+        raise PolicyError(_explain(path, raw, exc)) from exc
+    ids = [r.id for r in policy.rules]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise PolicyError(f"{path}: duplicate rule id(s): {', '.join(dupes)}")
+    policy.content_hash = hashlib.sha256(raw_text.encode()).hexdigest()
+    return policy
+
+
+def _explain(path: Path, raw: dict, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid policy"]
+    for err in exc.errors():
+        loc = list(err["loc"])
+        where = ".".join(str(p) for p in loc)
+        if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+            rules = raw.get("rules") or []
+            rid = rules[loc[1]].get("id", f"#{loc[1]}") if isinstance(rules[loc[1]], dict) else f"#{loc[1]}"
+            field = ".".join(str(p) for p in loc[2:]) or "(rule)"
+            where = f"rule {rid!r}, field {field}"
+        lines.append(f"  {where}: {err['msg']}")
+    return "\n".join(lines)

@@ -1,0 +1,68 @@
+"""Ticketing: durable tickets and customer notifications, each behind an idempotency key.
+
+The key is derived from the thread and turn, so a resumed or replayed run finds the ticket
+it already created instead of creating another.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.pii import redact
+from app.services import Services
+
+SUMMARY_CHARS = 280
+
+
+def summarize(state: dict) -> str:
+    triage = state.get("triage") or {}
+    action = (state.get("compliance") or {}).get("action") or {}
+    args = ", ".join(f"{k}={v}" for k, v in action.get("args", {}).items() if k != "intent")
+    request = " ".join(state.get("request", "").split())
+    if len(request) > SUMMARY_CHARS:
+        request = request[: SUMMARY_CHARS - 1] + "…"
+    head = f"[{triage.get('intent', 'unknown')}] {action.get('name', 'follow_up')}" + (f" ({args})" if args else "")
+    return redact(f"{head}: {request}")
+
+
+def ticket_fields(state: dict, thread_id: str) -> dict[str, Any]:
+    triage = state.get("triage") or {}
+    decision = state.get("compliance") or {}
+    research = state.get("research") or {}
+    if decision:
+        action = decision["action"]
+        status = "approved" if action["name"] != "escalate" else "open"
+    else:  # a question research could not answer from the knowledge base
+        action = {"name": "follow_up", "args": {"intent": triage.get("intent"), "retrieved": research.get("retrieved", [])}}
+        status = "open"
+    calls = state.get("llm_calls") or []
+    return {
+        "thread_id": thread_id,
+        "customer_id": (state.get("customer") or {}).get("id"),
+        "intent": triage.get("intent"),
+        "priority": decision.get("priority") or triage.get("urgency") or "normal",
+        "queue": decision.get("queue") or "general",
+        "status": status,
+        "summary": summarize(state),
+        "action": action,
+        "policy": {k: decision.get(k) for k in ("effect", "rule_id", "policy_version", "reason")} if decision else {},
+        "reviewer": (decision.get("review") or {}).get("reviewer"),
+        "llm_calls": len(calls),
+        "tokens": sum(c["input_tokens"] + c["output_tokens"] for c in calls),
+    }
+
+
+def open_ticket(state: dict, svc: Services, thread_id: str) -> dict:
+    action_name = ((state.get("compliance") or {}).get("action") or {}).get("name", "follow_up")
+    key = f"{thread_id}:{state.get('turn', 1)}:{action_name}"
+    ticket, created = svc.tickets.create(key, **ticket_fields(state, thread_id))
+    ref = {"id": ticket["id"], "status": ticket["status"], "priority": ticket["priority"],
+           "queue": ticket["queue"], "created": created}
+    return {"ticket": ref, "outcome": "ticket_created"}
+
+
+def notify(state: dict, svc: Services) -> dict:
+    ticket = state["ticket"]
+    body = f"Your request is recorded as ticket {ticket['id']} ({ticket['status']}, priority {ticket['priority']})."
+    svc.tickets.notify(f"{ticket['id']}:opened", ticket["id"], "customer", body)
+    return {}

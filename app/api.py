@@ -1,0 +1,221 @@
+"""Public Python API: `build_supervisor()` and the `SupportDesk` facade (sync and async).
+
+    desk = SupportDesk(data_dir="./.support-data")
+    result = desk.send("I want a refund of $900 for order #48213")
+    if result.pending_review:
+        desk.resume(result.thread_id, {"decisions": [{"type": "approve", "reviewer": "ana"}]})
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.types import Command
+from pydantic import BaseModel, Field
+
+from agents.compliance import ReviewPayloadError, parse_resume
+from agents.conversation import MessageError, validate_message
+from app.persistence import async_sqlite_checkpointer, sqlite_checkpointer, thread_ids
+from app.services import Services
+from app.settings import Settings
+from graphs.context import SupportContext
+from graphs.supervisor import build_graph
+
+
+class UnknownThreadError(LookupError):
+    pass
+
+
+class NoPendingReviewError(LookupError):
+    pass
+
+
+class TurnResult(BaseModel):
+    """What one turn (or one resume) produced: the fields `ask --json` prints."""
+
+    thread_id: str
+    answer: str | None = None
+    outcome: str | None = None
+    intent: str | None = None
+    confidence: float | None = None
+    urgency: str | None = None
+    route: list[str] = Field(default_factory=list)
+    citations: list[dict] = Field(default_factory=list)
+    grounded: bool | None = None
+    ticket_id: str | None = None
+    ticket: dict | None = None
+    policy: dict | None = None
+    pending_review: dict | None = None
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+HOLDING_REPLY = "Your request needs a quick review by our team. We'll get back to you as soon as it's decided."
+
+
+def build_supervisor(checkpointer=None):
+    """The compiled supervisor graph. Pass a LangGraph checkpointer for threads and human review."""
+    return build_graph(checkpointer=checkpointer)
+
+
+def summarize(thread_id: str, snapshot) -> TurnResult:
+    v = snapshot.values or {}
+    triage, research = v.get("triage") or {}, v.get("research") or {}
+    decision, ticket = v.get("compliance") or {}, v.get("ticket") or {}
+    pending = snapshot.interrupts[0].value if snapshot.interrupts else None
+    calls = v.get("llm_calls") or []  # the whole thread's calls
+    return TurnResult(
+        thread_id=thread_id,
+        answer=HOLDING_REPLY if pending else v.get("answer"),
+        outcome="escalated_pending_review" if pending else v.get("outcome"),
+        intent=triage.get("intent"),
+        confidence=triage.get("confidence"),
+        urgency=triage.get("urgency"),
+        route=v.get("route") or [],
+        citations=research.get("citations") or [],
+        grounded=research.get("grounded"),
+        ticket_id=ticket.get("id"),
+        ticket=ticket or None,
+        policy={k: decision.get(k) for k in ("effect", "rule_id", "policy_version", "status", "reason")} if decision else None,
+        pending_review=pending,
+        llm_calls=len(calls),
+        prompt_tokens=sum(c["input_tokens"] for c in calls),
+        completion_tokens=sum(c["output_tokens"] for c in calls),
+    )
+
+
+
+class SupportDesk:
+    """Send messages and resume reviews on durable threads under one data directory."""
+
+    def __init__(self, services: Services | None = None, data_dir: str | Path | None = None, checkpointer=None):
+        if services is None:
+            settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
+            services = Services.from_settings(settings)
+        self.services = services
+        self.checkpointer = checkpointer or sqlite_checkpointer(services.settings.checkpoint_db)
+        self.graph = build_graph(checkpointer=self.checkpointer)
+        self._context = SupportContext(services=services)
+        self._agraph = None
+
+    # ---- sync -------------------------------------------------------------------------
+    def send(self, message: str, thread_id: str | None = None, customer: dict | None = None) -> TurnResult:
+        payload, config = self._prepare_send(message, thread_id, customer)
+        if self._pending(config):
+            raise MessageError(f"thread {config['configurable']['thread_id']} is waiting for a review decision")
+        self.graph.invoke(payload, config, context=self._context)
+        return self._result(config)
+
+    def resume(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:
+        config = self._config(thread_id)
+        self._check_resume(config, decision, self.graph.get_state(config))
+        self.graph.invoke(Command(resume=decision), config, context=self._context)
+        return self._result(config)
+
+    def approve(self, thread_id: str, reviewer: str, note: str | None = None) -> TurnResult:
+        return self.resume(thread_id, {"decisions": [{"type": "approve", "reviewer": reviewer, "note": note}]})
+
+    def reject(self, thread_id: str, reviewer: str, message: str | None = None) -> TurnResult:
+        return self.resume(thread_id, {"decisions": [{"type": "reject", "reviewer": reviewer, "message": message}]})
+
+    def edit(self, thread_id: str, reviewer: str, args: dict[str, Any]) -> TurnResult:
+        pending = self.get(thread_id).pending_review
+        if not pending:
+            raise NoPendingReviewError(f"thread {thread_id} has no pending review")
+        action = pending["action_requests"][0]
+        edited = {"name": action["name"], "args": {**action["args"], **args}}
+        return self.resume(thread_id, {"decisions": [{"type": "edit", "reviewer": reviewer, "edited_action": edited}]})
+
+    def get(self, thread_id: str) -> TurnResult:
+        config = self._config(thread_id)
+        snapshot = self.graph.get_state(config)
+        if not snapshot.values:
+            raise UnknownThreadError(f"unknown thread id {thread_id!r}")
+        return summarize(thread_id, snapshot)
+
+    def pending_reviews(self) -> list[dict[str, Any]]:
+        """Every paused thread, read from the checkpointer itself (no side list that can drift)."""
+        out = []
+        for tid in thread_ids(self.checkpointer):
+            snap = self.graph.get_state(self._config(tid))
+            if snap.interrupts:
+                v = snap.values
+                out.append({"thread_id": tid, "created_at": snap.created_at, "request": v.get("request"),
+                            "customer": v.get("customer") or {}, "review": snap.interrupts[0].value})
+        return out
+
+    def history(self, thread_id: str) -> list[dict[str, str]]:
+        snap = self.graph.get_state(self._config(thread_id))
+        return [{"role": m.type, "content": str(m.content)} for m in (snap.values or {}).get("messages", [])]
+
+    # ---- async ------------------------------------------------------------------------
+    async def _async_graph(self):
+        if self._agraph is None:
+            saver = await async_sqlite_checkpointer(self.services.settings.checkpoint_db)
+            self._agraph = build_graph(checkpointer=saver)
+        return self._agraph
+
+    async def asend(self, message: str, thread_id: str | None = None, customer: dict | None = None) -> TurnResult:
+        graph = await self._async_graph()
+        payload, config = self._prepare_send(message, thread_id, customer)
+        if (await graph.aget_state(config)).interrupts:
+            raise MessageError(f"thread {config['configurable']['thread_id']} is waiting for a review decision")
+        await graph.ainvoke(payload, config, context=self._context)
+        return summarize(config["configurable"]["thread_id"], await graph.aget_state(config))
+
+    async def aresume(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:
+        graph = await self._async_graph()
+        config = self._config(thread_id)
+        self._check_resume(config, decision, await graph.aget_state(config))
+        await graph.ainvoke(Command(resume=decision), config, context=self._context)
+        return summarize(thread_id, await graph.aget_state(config))
+
+    async def aclose(self) -> None:
+        if self._agraph is not None:
+            await self._agraph.checkpointer.conn.close()
+            self._agraph = None
+
+    def close(self) -> None:
+        conn = getattr(self.checkpointer, "conn", None)
+        if conn is not None:
+            conn.close()
+        if self._agraph is not None:
+            asyncio.run(self.aclose())
+
+    # ---- helpers ----------------------------------------------------------------------
+    @staticmethod
+    def _config(thread_id: str) -> dict:
+        return {"configurable": {"thread_id": str(thread_id)}}
+
+    def _prepare_send(self, message, thread_id, customer) -> tuple[dict, dict]:
+        text = validate_message(message)  # bad input is refused before anything is recorded
+        tid = thread_id or uuid.uuid4().hex
+        payload: dict[str, Any] = {"messages": [HumanMessage(content=text, id=uuid.uuid4().hex)]}
+        if customer is not None:
+            payload["customer"] = dict(customer)
+        return payload, self._config(tid)
+
+    def _pending(self, config) -> bool:
+        return bool(self.graph.get_state(config).interrupts)
+
+    @staticmethod
+    def _check_resume(config, decision, snapshot) -> None:
+        tid = config["configurable"]["thread_id"]
+        if not snapshot.values:
+            raise UnknownThreadError(f"unknown thread id {tid!r}")
+        if not snapshot.interrupts:
+            raise NoPendingReviewError(f"thread {tid} has no pending review")
+        action = snapshot.interrupts[0].value["action_requests"][0]["name"]
+        parse_resume(decision, action)  # raises ReviewPayloadError; the thread stays paused
+
+    def _result(self, config) -> TurnResult:
+        return summarize(config["configurable"]["thread_id"], self.graph.get_state(config))
+
+
+__all__ = ["SupportDesk", "TurnResult", "build_supervisor", "UnknownThreadError", "NoPendingReviewError",
+           "ReviewPayloadError", "MessageError"]

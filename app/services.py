@@ -1,0 +1,102 @@
+"""Everything the agents need at run time, built once per data directory and passed as graph context."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+
+from agents.intent_model import IntentClassifier, load_or_train
+from agents.policy import Policy, load_policy
+from app.models import ModelRouter, build_models
+from app.settings import Settings, get_settings
+from app.tickets import TicketStore
+from knowledge.embeddings import Embedder, default_embedder
+from knowledge.retrieve import Retriever
+from knowledge.store import ChunkStore, make_client
+
+
+class TaxonomyError(ValueError):
+    pass
+
+
+@dataclass
+class Taxonomy:
+    intents: dict[str, dict]
+    routes: dict[str, list[str]]
+
+    @classmethod
+    def load(cls, path: Path) -> "Taxonomy":
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        intents, routes = raw.get("intents") or {}, raw.get("routes") or {}
+        for name, spec in intents.items():
+            if spec.get("kind") not in routes:
+                raise TaxonomyError(f"{path}: intent {name!r} has kind {spec.get('kind')!r} with no route")
+        return cls(intents, routes)
+
+    def describe(self, intent: str) -> dict:
+        spec = self.intents.get(intent) or {"category": "general", "kind": "question"}
+        return {**spec, "route": list(self.routes[spec["kind"]])}
+
+
+@dataclass
+class Services:
+    settings: Settings
+    models: ModelRouter | None = None
+    embedder: Embedder = field(default_factory=default_embedder)
+
+    def __post_init__(self) -> None:
+        self.settings.ensure_dirs()
+        self._lock = threading.Lock()
+        self._retrievers: dict[str, Retriever] = {}
+
+    @cached_property
+    def policy(self) -> Policy:
+        return load_policy(self.settings.policy_file)
+
+    @cached_property
+    def taxonomy(self) -> Taxonomy:
+        return Taxonomy.load(self.settings.taxonomy_file)
+
+    @cached_property
+    def tickets(self) -> TicketStore:
+        return TicketStore(self.settings.app_db)
+
+    @cached_property
+    def chroma(self):
+        return make_client(self.settings.chroma_dir)
+
+    @cached_property
+    def classifier(self) -> IntentClassifier:
+        return load_or_train(self.settings.triage_examples, self.settings.models_dir, self.embedder)
+
+    def store(self, collection: str | None = None) -> ChunkStore:
+        return ChunkStore(self.chroma, collection or self.settings.collection)
+
+    def retriever(self, collection: str | None = None) -> Retriever:
+        name = collection or self.settings.collection
+        with self._lock:
+            if name not in self._retrievers:
+                self._retrievers[name] = Retriever(self.store(name), self.embedder)
+            return self._retrievers[name]
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, models: ModelRouter | None = None) -> "Services":
+        settings = settings or get_settings()
+        return cls(settings=settings, models=models if models is not None else build_models(settings))
+
+
+_default: Services | None = None
+_default_lock = threading.Lock()
+
+
+def default_services() -> Services:
+    """For graphs run without context (LangGraph Studio / `langgraph dev`)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Services.from_settings()
+        return _default

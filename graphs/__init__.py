@@ -1,0 +1,1 @@
+"""LangGraph graphs: the supervisor and the four specialist sub-graphs."""

@@ -1,0 +1,18 @@
+"""Research sub-graph: retrieve from the knowledge base → answer with citations → grounding check."""
+
+from langgraph.graph import END, START, StateGraph
+
+from agents import research
+from graphs.context import SupportContext, bind
+from graphs.state import SpecialistState
+
+builder = StateGraph(SpecialistState, context_schema=SupportContext)
+builder.add_node("retrieve", bind(research.retrieve))
+builder.add_node("answer", bind(research.answer))
+builder.add_node("check_grounding", bind(research.check_grounding))
+builder.add_edge(START, "retrieve")
+builder.add_edge("retrieve", "answer")
+builder.add_edge("answer", "check_grounding")
+builder.add_edge("check_grounding", END)
+
+graph = builder.compile(name="research")

@@ -1,0 +1,51 @@
+"""The supervisor graph: intake → triage → specialists chosen by the planner → respond.
+
+    START → intake ─┬─ (bad input) ──────────────────────────────→ respond → END
+                    └→ triage → supervisor ⇄ research | compliance | ticketing
+                                    └──────────────────────────────→ respond → END
+
+Routing is deterministic (agents/planner.py): no LLM decides which specialist runs or
+whether a human must approve.
+"""
+
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command
+
+from agents import conversation, planner
+from graphs import compliance, research, ticketing, triage
+from graphs.context import SupportContext, bind
+from graphs.state import SupportInput, SupportState
+
+SPECIALISTS = ("research", "compliance", "ticketing")
+
+
+def supervise(state: SupportState, svc) -> Command:
+    step, plan = planner.next_step(state, svc)
+    update = {"plan": plan}
+    if step != "respond":
+        update["route"] = [step]
+    return Command(goto=step, update=update)
+
+
+def _after_intake(state: SupportState) -> str:
+    return "respond" if state.get("error") else "triage"
+
+
+def build_graph(checkpointer=None, name: str = "supervisor"):
+    """Compile the supervisor; pass a checkpointer for multi-turn threads and human review."""
+    builder = StateGraph(SupportState, input_schema=SupportInput, context_schema=SupportContext)
+    builder.add_node("intake", conversation.intake)
+    builder.add_node("triage", triage.graph)
+    builder.add_node("supervisor", bind(supervise), destinations=(*SPECIALISTS, "respond"))
+    builder.add_node("research", research.graph)
+    builder.add_node("compliance", compliance.graph)
+    builder.add_node("ticketing", ticketing.graph)
+    builder.add_node("respond", conversation.respond)
+
+    builder.add_edge(START, "intake")
+    builder.add_conditional_edges("intake", _after_intake, ["triage", "respond"])
+    builder.add_edge("triage", "supervisor")
+    for name_ in SPECIALISTS:
+        builder.add_edge(name_, "supervisor")
+    builder.add_edge("respond", END)
+    return builder.compile(checkpointer=checkpointer, name=name)

@@ -1,0 +1,1 @@
+"""Knowledge layer: Chroma store, local embeddings, ingestion and hybrid retrieval."""

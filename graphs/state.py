@@ -88,6 +88,7 @@ class LLMCall(TypedDict):
     model: str
     input_tokens: int
     output_tokens: int
+    error: str | None  # set when the provider failed and the agent fell back
 
 
 def merge_calls(left: list[LLMCall] | None, right: list[LLMCall] | None) -> list[LLMCall]:

@@ -1,0 +1,206 @@
+"""Command line: `python -m app [--data-dir DIR] COMMAND ...`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+app = typer.Typer(help="SupportFlow: multi-agent customer support on LangGraph.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+review_app = typer.Typer(help="Human review of paused conversations.", no_args_is_help=True)
+tickets_app = typer.Typer(help="Tickets created by the ticketing specialist.", no_args_is_help=True)
+policy_app = typer.Typer(help="Policy-as-code.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks (print JSON).", no_args_is_help=True)
+app.add_typer(review_app, name="review")
+app.add_typer(tickets_app, name="tickets")
+app.add_typer(policy_app, name="policy")
+app.add_typer(bench_app, name="bench")
+
+
+class State:
+    data_dir: Optional[Path] = None
+
+
+def _settings():
+    from app.settings import Settings
+
+    return Settings(data_dir=State.data_dir) if State.data_dir else Settings()
+
+
+def _services():
+    from app.services import Services
+
+    return Services.from_settings(_settings())
+
+
+def _desk():
+    from app.api import SupportDesk
+
+    return SupportDesk(services=_services())
+
+
+def _fail(msg: str, code: int = 2) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+def _print_json(obj: Any) -> None:
+    typer.echo(json.dumps(obj, indent=2, default=str))
+
+
+@app.callback()
+def main_options(
+    data_dir: Optional[Path] = typer.Option(
+        None, "--data-dir", envvar="SUPPORT_DATA_DIR", help="Directory for all state (Chroma, checkpoints, tickets)."
+    ),
+) -> None:
+    State.data_dir = data_dir
+
+
+@app.command()
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files or folders (.md, .txt, .json, .jsonl)."),
+    collection: Optional[str] = typer.Option(None, help="Chroma collection (default from settings)."),
+    prune: bool = typer.Option(False, help="Delete documents no longer present in PATHS."),
+) -> None:
+    """Chunk, embed and store documents; unchanged documents are skipped."""
+    from knowledge.ingest import ingest as run_ingest
+
+    svc = _services()
+    try:
+        report = run_ingest(paths, svc.store(collection), svc.embedder, prune=prune, progress=sys.stderr.isatty())
+    except (FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    for s in report.skipped:
+        typer.echo(f"skipped {s}", err=True)
+    typer.echo(f"ingested into {collection or svc.settings.collection}: {report.summary()}")
+
+
+@app.command()
+def ask(
+    message: str = typer.Argument(..., help="The customer's message."),
+    thread: Optional[str] = typer.Option(None, "--thread", help="Continue (or name) a conversation."),
+    as_json: bool = typer.Option(False, "--json", help="Print the turn's state summary as JSON."),
+    customer_id: Optional[str] = typer.Option(None, help="Customer id."),
+    verified: Optional[bool] = typer.Option(None, "--verified/--unverified", help="Identity verified?"),
+    tier: Optional[str] = typer.Option(None, help="Customer tier, e.g. standard or plus."),
+) -> None:
+    """Send one customer message through the supervisor graph."""
+    from app.api import MessageError
+
+    customer = {k: v for k, v in {"id": customer_id, "verified": verified, "tier": tier}.items() if v is not None}
+    try:
+        result = _desk().send(message, thread_id=thread, customer=customer or None)
+    except MessageError as exc:
+        _fail(str(exc))
+    if as_json:
+        _print_json(result.model_dump())
+        return
+    typer.echo(result.answer or "")
+    meta = f"[thread {result.thread_id} · {result.intent} · {result.outcome} · route {' → '.join(result.route)}]"
+    typer.echo(meta, err=True)
+    if result.pending_review:
+        req = result.pending_review["action_requests"][0]
+        typer.echo(f"paused for review: {req['description']}; decide with `python -m app review approve "
+                   f"{result.thread_id} --reviewer NAME`", err=True)
+
+
+@review_app.command("list")
+def review_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Pending reviews across all threads."""
+    items = _desk().pending_reviews()
+    if as_json:
+        _print_json(items)
+        return
+    if not items:
+        typer.echo("no pending reviews")
+    for it in items:
+        req = it["review"]["action_requests"][0]
+        typer.echo(f"{it['thread_id']}  {req['name']} {json.dumps(req['args'])}  — {req['description']}")
+
+
+def _decide(thread_id: str, decision: dict) -> None:
+    from app.api import NoPendingReviewError, ReviewPayloadError, UnknownThreadError
+
+    try:
+        result = _desk().resume(thread_id, {"decisions": [decision]})
+    except (UnknownThreadError, NoPendingReviewError, ReviewPayloadError) as exc:
+        _fail(str(exc))
+    _print_json(result.model_dump())
+
+
+@review_app.command("approve")
+def review_approve(thread_id: str, reviewer: str = typer.Option(..., help="Who decides."),
+                   note: Optional[str] = typer.Option(None)) -> None:
+    _decide(thread_id, {"type": "approve", "reviewer": reviewer, "note": note})
+
+
+@review_app.command("reject")
+def review_reject(thread_id: str, reviewer: str = typer.Option(...),
+                  message: Optional[str] = typer.Option(None, help="What the customer is told.")) -> None:
+    _decide(thread_id, {"type": "reject", "reviewer": reviewer, "message": message})
+
+
+@review_app.command("edit")
+def review_edit(thread_id: str, reviewer: str = typer.Option(...),
+                args: str = typer.Option(..., help='JSON merged into the action arguments, e.g. {"amount": 300}')) -> None:
+    """Change the action's arguments; the policy is checked again on the edited action."""
+    from app.api import NoPendingReviewError, UnknownThreadError
+
+    try:
+        changes = json.loads(args)
+        if not isinstance(changes, dict):
+            raise ValueError("must be a JSON object")
+    except ValueError as exc:
+        _fail(f"--args: {exc}")
+    try:
+        pending = _desk().get(thread_id).pending_review
+    except UnknownThreadError as exc:
+        _fail(str(exc))
+    if not pending:
+        _fail(NoPendingReviewError(f"thread {thread_id} has no pending review").args[0])
+    action = pending["action_requests"][0]
+    edited = {"name": action["name"], "args": {**action["args"], **changes}}
+    _decide(thread_id, {"type": "edit", "reviewer": reviewer, "edited_action": edited})
+
+
+@tickets_app.command("list")
+def tickets_list(as_json: bool = typer.Option(False, "--json"), thread: Optional[str] = typer.Option(None)) -> None:
+    rows = _services().tickets.list(thread_id=thread)
+    if as_json:
+        _print_json(rows)
+        return
+    if not rows:
+        typer.echo("no tickets")
+    for t in rows:
+        typer.echo(f"{t['id']}  {t['status']:<8} {t['priority']:<6} {t['queue'] or '-':<14} {t['summary']}")
+
+
+@policy_app.command("check")
+def policy_check(file: Path) -> None:
+    """Validate a policy file; errors name the file, rule and field."""
+    from agents.policy import PolicyError, load_policy
+
+    try:
+        policy = load_policy(file)
+    except PolicyError as exc:
+        _fail(str(exc))
+    typer.echo(f"{file}: valid, {len(policy.rules)} rules, version {policy.version_id}")
+
+
+@bench_app.command("retrieval")
+def bench_retrieval(
+    queries: Path = typer.Option(..., help='JSONL lines {"query": ..., "relevant": [doc ids]}'),
+    collection: Optional[str] = typer.Option(None), k: int = typer.Option(10),
+) -> None:
+    from app.bench import retrieval
+
+    _print_json(retrieval(_services(), collection, queries, k))
+
+
+def main() -> None:
+    app()

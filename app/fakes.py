@@ -1,0 +1,72 @@
+"""A scripted chat model standing in for the LLM provider in tests and benchmarks.
+
+It answers structured-output requests (tool calls) from a per-tool queue or a responder
+function, reports `usage_metadata`, and records every prompt it received so tests can
+inspect exactly what an agent sent.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any, Callable
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import Field, PrivateAttr
+
+Response = dict | AIMessage | Exception
+Responder = Callable[[str | None, list[BaseMessage]], Response]
+
+
+def approx_tokens(text: str) -> int:
+    """~4 characters per token; tiktoken cannot download its tables offline."""
+    return max(1, len(text) // 4)
+
+
+class ScriptedChatModel(BaseChatModel):
+    model: str = "scripted"
+    script: dict[str, list[Any]] = Field(default_factory=dict)  # dict args | AIMessage | Exception
+    responder: Responder | None = None
+    calls: list[dict[str, Any]] = Field(default_factory=list)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def bind_tools(self, tools, *, tool_choice: str | None = None, **kwargs: Any):
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], tool_choice=tool_choice, **kwargs)
+
+    def _next(self, tool: str | None, messages: list[BaseMessage]) -> Response:
+        with self._lock:
+            queue = self.script.get(tool or "__text__")
+            if queue:
+                return queue.pop(0)
+        if self.responder is not None:
+            return self.responder(tool, messages)
+        raise RuntimeError(f"ScriptedChatModel has no response scripted for {tool or 'a text reply'}")
+
+    def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+        tools = kwargs.get("tools") or []
+        tool = tools[0]["function"]["name"] if tools else None
+        prompt = "\n".join(str(m.content) for m in messages)
+        with self._lock:
+            self.calls.append({"tool": tool, "prompt": prompt, "messages": list(messages)})
+        response = self._next(tool, messages)
+        if isinstance(response, Exception):
+            raise response
+        if isinstance(response, dict):
+            response = AIMessage(content="", tool_calls=[{"name": tool, "args": response, "id": f"call_{uuid.uuid4().hex[:8]}"}])
+        if response.usage_metadata is None:
+            out = approx_tokens(str(response.content) + str(response.tool_calls))
+            inp = approx_tokens(prompt)
+            response.usage_metadata = {"input_tokens": inp, "output_tokens": out, "total_tokens": inp + out}
+        return ChatResult(generations=[ChatGeneration(message=response)])
+
+    def prompts_for(self, tool: str) -> list[str]:
+        return [c["prompt"] for c in self.calls if c["tool"] == tool]

@@ -6,11 +6,15 @@ with `{"decisions": [{"type": "approve"|"edit"|"reject", "reviewer": ..., ...}]}
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from app.services import Services
+if TYPE_CHECKING:
+    from app.services import Services
+
 
 
 class ReviewPayloadError(ValueError):

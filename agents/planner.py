@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from app.services import Services
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.services import Services
+
 
 
 def plan_for(triage: dict, svc: Services) -> list[str]:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from agents.llm import ask_structured
-from app.services import Services
 from knowledge.text import split_sentences, tokens
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 ANSWER_PROMPT = """You answer Brightwave Electronics customers using ONLY the sources below.
 Cite the ids of the sources you used. If the sources do not contain the answer, say so plainly.

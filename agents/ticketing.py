@@ -6,10 +6,14 @@ it already created instead of creating another.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from typing import Any
 
 from agents.pii import redact
-from app.services import Services
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 SUMMARY_CHARS = 280
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from agents.llm import ask_structured
 from agents.signals import extract_entities, risk_signals, sentiment, urgency
-from app.services import Services
+
+if TYPE_CHECKING:
+    from app.services import Services
 
 ESCALATING_RISKS = {"legal_threat", "fraud"}
 

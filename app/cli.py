@@ -38,9 +38,14 @@ def _services():
 
 
 def _desk():
+    from agents.policy import PolicyError
     from app.api import SupportDesk
+    from app.services import TaxonomyError
 
-    return SupportDesk(services=_services())
+    try:
+        return SupportDesk(services=_services())
+    except (PolicyError, TaxonomyError) as exc:
+        _fail(str(exc))
 
 
 def _fail(msg: str, code: int = 2) -> None:

@@ -1,0 +1,77 @@
+"""The real `langgraph dev` server: create a thread, pause on a big refund, resume, one ticket."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, make_settings
+
+pytestmark = pytest.mark.slow
+LANGGRAPH = Path(os.environ.get("VIRTUAL_ENV", Path(__import__("sys").executable).parent.parent)) / "bin" / "langgraph"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dev_server(data_dir, tmp_path):
+    exe = LANGGRAPH if LANGGRAPH.exists() else shutil.which("langgraph")
+    if not exe:
+        pytest.skip("langgraph-cli is not installed")
+    port = _free_port()
+    env = {**os.environ, "SUPPORT_DATA_DIR": str(data_dir), "SUPPORT_OFFLINE": "true", "LANGSMITH_TRACING": "false"}
+    log = open(tmp_path / "dev.log", "w")
+    proc = subprocess.Popen([str(exe), "dev", "--no-browser", "--no-reload", "--port", str(port)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    from langgraph_sdk import get_sync_client
+
+    client = get_sync_client(url=url)
+    deadline = time.time() + 120
+    while True:
+        try:
+            client.assistants.search()
+            break
+        except Exception:
+            if proc.poll() is not None or time.time() > deadline:
+                log.flush()
+                pytest.fail("langgraph dev did not start:\n" + (tmp_path / "dev.log").read_text()[-3000:])
+            time.sleep(1)
+    yield client
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def test_dev_server_interrupt_and_resume(dev_server, data_dir):
+    from app.tickets import TicketStore
+
+    graphs = {a["graph_id"] for a in dev_server.assistants.search()}
+    assert {"supervisor", "triage", "research", "compliance", "ticketing"} <= graphs
+    thread = dev_server.threads.create()
+    tid = thread["thread_id"]
+    dev_server.runs.wait(tid, "supervisor",
+                         input={"messages": [{"role": "user", "content": "Refund $900 for order #55120 please"}]})
+    state = dev_server.threads.get_state(tid)
+    assert state["next"] == ["compliance"]
+    interrupt = state["interrupts"][0]["value"] if state.get("interrupts") else state["tasks"][0]["interrupts"][0]["value"]
+    assert interrupt["action_requests"][0]["name"] == "refund"
+    assert interrupt["review_configs"][0]["allowed_decisions"] == ["approve", "edit", "reject"]
+    out = dev_server.runs.wait(tid, "supervisor",
+                               command={"resume": {"decisions": [{"type": "approve", "reviewer": "ana"}]}})
+    assert out["outcome"] == "ticket_created"
+    tickets = TicketStore(make_settings(data_dir).app_db).list()
+    assert len(tickets) == 1 and tickets[0]["reviewer"] == "ana"

@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 
 
 
+READS = ("triage", "customer", "compliance")  # data contract: decides on facts, never on free text
+
+
 class ReviewPayloadError(ValueError):
     """A resume value that is not a valid review decision; the thread stays paused."""
 
@@ -101,11 +104,20 @@ def facts(state: dict) -> dict[str, Any]:
         "risk": triage.get("risk", []),
         "identity_verified": bool(customer.get("verified")),
         "tier": customer.get("tier", "standard"),
+        "account_age_days": customer.get("account_age_days"),
     }
 
 
+KILL_SWITCH = {"effect": "review", "rule_id": "kill-switch", "reviewer_role": "supervisor", "queue": "general",
+               "reason": "Automation is paused by an operator; every action needs a human.", "message": None,
+               "priority": None}
+
+
 def decide(action: dict[str, Any], state: dict, svc: Services) -> dict[str, Any]:
+    """Policy decides; the operator's kill switch overrides every automatic approval."""
     decision = svc.policy.evaluate(action, facts(state))
+    if svc.controls.paused and decision["effect"] == "allow":
+        decision = {**KILL_SWITCH, "policy_version": decision["policy_version"]}
     status = {"allow": "approved", "review": "pending", "deny": "denied"}[decision["effect"]]
     return {**decision, "action": action, "status": status, "review": None}
 

@@ -26,5 +26,7 @@ def next_step(state: dict, svc: Services) -> tuple[str, list[str]]:
     research = state.get("research") or {}
     if triage.get("kind") == "question" and research and not research.get("grounded") and "ticketing" not in plan:
         plan.append("ticketing")  # unanswered or unsupported: a human follows up
+    if svc.controls.paused and "ticketing" in plan and "compliance" not in plan:
+        plan.insert(plan.index("ticketing"), "compliance")  # no side effect without a human while paused
     done = state.get("route") or []
     return next((s for s in plan if s not in done), "respond"), plan

@@ -28,6 +28,8 @@ class When(BaseModel):
     amount_lte: float | None = None
     identity_verified: bool | None = None
     tier: list[str] | None = None
+    account_age_days_lt: int | None = None
+    account_age_days_gte: int | None = None
     risk: list[str] | None = Field(None, description="Any of these risk signals present.")
 
 
@@ -63,10 +65,14 @@ class Policy(BaseModel):
     def version_id(self) -> str:
         return f"{self.version}@{self.content_hash[:12]}"
 
+    def explain(self, action: dict[str, Any], facts: dict[str, Any]) -> list[tuple[str, list[str]]]:
+        """Each rule in order with the conditions that failed (empty list = it matched)."""
+        return [(rule.id, _failed(rule.when, action, facts)) for rule in self.rules]
+
     def evaluate(self, action: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
         """First matching rule wins; returns the decision fields recorded in state."""
         for rule in self.rules:
-            if _matches(rule.when, action, facts):
+            if not _failed(rule.when, action, facts):
                 return {
                     "effect": rule.effect,
                     "rule_id": rule.id,
@@ -80,19 +86,23 @@ class Policy(BaseModel):
         raise PolicyError(f"no rule matched action {action.get('name')!r}; add a catch-all rule")
 
 
-def _matches(w: When, action: dict[str, Any], facts: dict[str, Any]) -> bool:
+def _failed(w: When, action: dict[str, Any], facts: dict[str, Any]) -> list[str]:
+    """Names of the conditions that do not hold; a condition on a missing value does not hold."""
     amount = action.get("args", {}).get("amount")
-    checks = [
-        w.action is None or action.get("name") in w.action,
-        w.intent is None or facts.get("intent") in w.intent,
-        w.category is None or facts.get("category") in w.category,
-        w.amount_gt is None or (amount is not None and amount > w.amount_gt),
-        w.amount_lte is None or (amount is not None and amount <= w.amount_lte),
-        w.identity_verified is None or bool(facts.get("identity_verified")) == w.identity_verified,
-        w.tier is None or facts.get("tier") in w.tier,
-        w.risk is None or bool(set(w.risk) & set(facts.get("risk", []))),
-    ]
-    return all(checks)
+    age = facts.get("account_age_days")
+    checks = {
+        "action": w.action is None or action.get("name") in w.action,
+        "intent": w.intent is None or facts.get("intent") in w.intent,
+        "category": w.category is None or facts.get("category") in w.category,
+        "amount_gt": w.amount_gt is None or (amount is not None and amount > w.amount_gt),
+        "amount_lte": w.amount_lte is None or (amount is not None and amount <= w.amount_lte),
+        "identity_verified": w.identity_verified is None or bool(facts.get("identity_verified")) == w.identity_verified,
+        "tier": w.tier is None or facts.get("tier") in w.tier,
+        "account_age_days_lt": w.account_age_days_lt is None or (age is not None and age < w.account_age_days_lt),
+        "account_age_days_gte": w.account_age_days_gte is None or (age is not None and age >= w.account_age_days_gte),
+        "risk": w.risk is None or bool(set(w.risk) & set(facts.get("risk", []))),
+    }
+    return [name for name, ok in checks.items() if not ok]
 
 
 def load_policy(path: str | Path) -> Policy:

@@ -30,6 +30,7 @@ Sources:
 NOT_FOUND = (
     "I couldn't find this in our help centre, so I won't guess. I've passed your question to our support team."
 )
+READS = ("request", "triage", "research")  # data contract: redacted request, no customer record
 MAX_QUERY_SENTENCES = 3
 SUPPORT_OVERLAP = 0.6
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from app.services import Services
 
 SUMMARY_CHARS = 280
+READS = ("request", "triage", "research", "compliance", "customer", "ticket", "turn", "llm_calls")
 
 
 def summarize(state: dict) -> str:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from app.services import Services
 
 ESCALATING_RISKS = {"legal_threat", "fraud"}
+READS = ("request", "messages", "triage")  # data contract: redacted text only
 
 TRIAGE_PROMPT = """You classify customer-support messages for Brightwave Electronics.
 Pick exactly one intent from this list (name: meaning):

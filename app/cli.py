@@ -9,6 +9,12 @@ from typing import Any, Optional
 
 import typer
 
+from app.cli_common import CliState
+from app.cli_common import fail as _fail
+from app.cli_common import print_json as _print_json
+from app.cli_common import services as _services
+from app.cli_governance import audit_app, killswitch_app, policy_explain
+
 app = typer.Typer(help="SupportFlow: multi-agent customer support on LangGraph.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 review_app = typer.Typer(help="Human review of paused conversations.", no_args_is_help=True)
@@ -19,22 +25,9 @@ app.add_typer(review_app, name="review")
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(policy_app, name="policy")
 app.add_typer(bench_app, name="bench")
-
-
-class State:
-    data_dir: Optional[Path] = None
-
-
-def _settings():
-    from app.settings import Settings
-
-    return Settings(data_dir=State.data_dir) if State.data_dir else Settings()
-
-
-def _services():
-    from app.services import Services
-
-    return Services.from_settings(_settings())
+app.add_typer(audit_app, name="audit")
+app.add_typer(killswitch_app, name="killswitch")
+policy_app.command("explain")(policy_explain)
 
 
 def _desk():
@@ -48,22 +41,13 @@ def _desk():
         _fail(str(exc))
 
 
-def _fail(msg: str, code: int = 2) -> None:
-    typer.echo(f"error: {msg}", err=True)
-    raise typer.Exit(code)
-
-
-def _print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, indent=2, default=str))
-
-
 @app.callback()
 def main_options(
     data_dir: Optional[Path] = typer.Option(
         None, "--data-dir", envvar="SUPPORT_DATA_DIR", help="Directory for all state (Chroma, checkpoints, tickets)."
     ),
 ) -> None:
-    State.data_dir = data_dir
+    CliState.data_dir = data_dir
 
 
 @app.command()

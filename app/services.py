@@ -11,6 +11,8 @@ import yaml
 
 from agents.intent_model import IntentClassifier, load_or_train
 from agents.policy import Policy, load_policy
+from app.audit import AuditLog
+from app.controls import Controls
 from app.models import ModelRouter, build_models
 from app.settings import Settings, get_settings
 from app.tickets import TicketStore
@@ -64,6 +66,14 @@ class Services:
     @cached_property
     def tickets(self) -> TicketStore:
         return TicketStore(self.settings.app_db)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.settings.app_db)
+
+    @cached_property
+    def controls(self) -> Controls:
+        return Controls(self.settings.app_db, self.audit)
 
     @cached_property
     def chroma(self):

@@ -33,8 +33,8 @@ def _after_evaluate(state: SpecialistState) -> str:
 
 
 builder = StateGraph(SpecialistState, context_schema=SupportContext)
-builder.add_node("evaluate", bind(compliance.evaluate))
-builder.add_node("review", bind(review))
+builder.add_node("evaluate", bind(compliance.evaluate, compliance.READS))
+builder.add_node("review", bind(review, compliance.READS))
 builder.add_edge(START, "evaluate")
 builder.add_conditional_edges("evaluate", _after_evaluate, ["review", END])
 builder.add_edge("review", END)

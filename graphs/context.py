@@ -1,7 +1,9 @@
-"""Run-time context: the services agents use, injected per run via `context=`.
+"""Run-time context and the adapter that turns agent functions into graph nodes.
 
-Graphs run without context (LangGraph Studio, `langgraph dev`) fall back to services built
-from the environment, so the same graphs serve every interface.
+Services travel in the run's `context` (never in state). Graphs run without context
+(LangGraph Studio, `langgraph dev`) fall back to services built from the environment.
+The adapter also enforces each agent's data contract (it sees only the state keys it
+declares) and writes the audit trail from what the agent returned.
 """
 
 from dataclasses import dataclass
@@ -25,23 +27,25 @@ def services_of(runtime: Runtime) -> Any:
     return default_services()
 
 
-def bind(fn: Callable[..., dict]) -> Callable:
-    """Adapt an agent function `fn(state, services)` to a graph node."""
-
-    def node(state: dict, runtime: Runtime[SupportContext]):
-        return fn(state, services_of(runtime))
-
-    node.__name__ = fn.__name__
-    node.__doc__ = fn.__doc__
-    return node
+def thread_of(config: RunnableConfig) -> str:
+    return str((config.get("configurable") or {}).get("thread_id") or "no-thread")
 
 
-def bind_thread(fn: Callable[..., dict]) -> Callable:
-    """Like `bind`, also passing the thread id (idempotency keys are derived from it)."""
+def bind(fn: Callable[..., Any], reads: tuple[str, ...] | None = None, with_thread: bool = False) -> Callable:
+    """Adapt `fn(state, services[, thread_id])` to a node.
+
+    `reads` is the agent's data contract: the keys of state it may see (None = all).
+    """
 
     def node(state: dict, config: RunnableConfig, runtime: Runtime[SupportContext]):
-        thread_id = (config.get("configurable") or {}).get("thread_id") or "no-thread"
-        return fn(state, services_of(runtime), str(thread_id))
+        from app.audit_events import audit_update
+
+        svc = services_of(runtime)
+        view = state if reads is None else {k: state[k] for k in reads if k in state}
+        thread_id = thread_of(config)
+        update = fn(view, svc, thread_id) if with_thread else fn(view, svc)
+        audit_update(svc, thread_id, fn.__name__, state, update)
+        return update
 
     node.__name__ = fn.__name__
     node.__doc__ = fn.__doc__

@@ -7,9 +7,9 @@ from graphs.context import SupportContext, bind
 from graphs.state import SpecialistState
 
 builder = StateGraph(SpecialistState, context_schema=SupportContext)
-builder.add_node("retrieve", bind(research.retrieve))
-builder.add_node("answer", bind(research.answer))
-builder.add_node("check_grounding", bind(research.check_grounding))
+builder.add_node("retrieve", bind(research.retrieve, research.READS))
+builder.add_node("answer", bind(research.answer, research.READS))
+builder.add_node("check_grounding", bind(research.check_grounding, research.READS))
 builder.add_edge(START, "retrieve")
 builder.add_edge("retrieve", "answer")
 builder.add_edge("answer", "check_grounding")

@@ -12,9 +12,9 @@ def _route(state: SpecialistState, runtime) -> str:
 
 
 builder = StateGraph(SpecialistState, context_schema=SupportContext)
-builder.add_node("classify", bind(triage.classify))
-builder.add_node("classify_llm", bind(triage.classify_llm))
-builder.add_node("enrich", bind(triage.enrich))
+builder.add_node("classify", bind(triage.classify, triage.READS))
+builder.add_node("classify_llm", bind(triage.classify_llm, triage.READS))
+builder.add_node("enrich", bind(triage.enrich, triage.READS))
 builder.add_edge(START, "classify")
 builder.add_conditional_edges("classify", _route, ["classify_llm", "enrich"])
 builder.add_edge("classify_llm", "enrich")

@@ -1,0 +1,130 @@
+"""Append-only, hash-chained audit trail: who decided what, why, on which evidence.
+
+Each entry's hash covers its content and the previous entry's hash, so an edited, deleted
+or reordered entry breaks the chain at a point `verify()` names. Entries carry an
+idempotency key, so a replayed node does not log the same decision twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from agents.pii import redact
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    ts REAL NOT NULL,
+    thread_id TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    event TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    evidence TEXT NOT NULL,
+    model TEXT,
+    tokens INTEGER NOT NULL DEFAULT 0,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_thread ON audit(thread_id, seq);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
+"""
+GENESIS = "0" * 64
+FIELDS = ("key", "ts", "thread_id", "agent", "actor", "event", "reason", "evidence", "model", "tokens")
+
+
+def entry_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    body = json.dumps({f: row[f] for f in FIELDS}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    entries: int
+    problem: str | None = None
+    seq: int | None = None
+
+
+class AuditLog:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._conn() as c:
+            c.executescript(SCHEMA)
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout=30000")
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def record(self, key: str, thread_id: str, agent: str, event: str, reason: str = "",
+               actor: str | None = None, evidence: dict | None = None, model: str | None = None,
+               tokens: int = 0) -> bool:
+        """Append one entry (personal data redacted); False if this key was already logged."""
+        row = {
+            "key": key, "ts": round(time.time(), 6), "thread_id": thread_id, "agent": agent,
+            "actor": actor or f"agent:{agent}", "event": event, "reason": redact(reason or ""),
+            "evidence": redact(json.dumps(evidence or {}, sort_keys=True, default=str)),
+            "model": model, "tokens": int(tokens),
+        }
+        with self._conn() as c:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                if c.execute("SELECT 1 FROM audit WHERE key = ?", (key,)).fetchone():
+                    c.execute("ROLLBACK")
+                    return False
+                last = c.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+                prev = last["hash"] if last else GENESIS
+                row["prev_hash"], row["hash"] = prev, entry_hash(prev, row)
+                cols = ", ".join(row)
+                c.execute(f"INSERT INTO audit ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
+                c.execute("COMMIT")
+            except Exception:
+                c.execute("ROLLBACK")
+                raise
+        return True
+
+    def entries(self, thread_id: str | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM audit", ()
+        if thread_id:
+            sql, args = sql + " WHERE thread_id = ?", (thread_id,)
+        with self._conn() as c:
+            rows = c.execute(sql + " ORDER BY seq", args).fetchall()
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["evidence"] = json.loads(d["evidence"])
+            out.append(d)
+        return out
+
+    def verify(self) -> VerifyReport:
+        """Walk the chain; name the first entry that was edited, removed or moved."""
+        with self._conn() as c:
+            rows = [dict(r) for r in c.execute("SELECT * FROM audit ORDER BY seq").fetchall()]
+        prev, expected_seq = GENESIS, None
+        for r in rows:
+            if expected_seq is not None and r["seq"] != expected_seq:
+                return VerifyReport(False, len(rows), f"entry missing before seq {r['seq']} (expected {expected_seq})", r["seq"])
+            if r["prev_hash"] != prev:
+                return VerifyReport(False, len(rows), f"seq {r['seq']}: chain broken (deleted or reordered entry before it)", r["seq"])
+            if entry_hash(prev, r) != r["hash"]:
+                return VerifyReport(False, len(rows), f"seq {r['seq']}: content does not match its hash (edited)", r["seq"])
+            prev, expected_seq = r["hash"], r["seq"] + 1
+        return VerifyReport(True, len(rows))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langgraph.types import Overwrite
 
-from agents.pii import redact
+from agents.pii import find_pii, redact
 
 MAX_MESSAGE_CHARS = 20_000
 
@@ -37,8 +37,11 @@ def validate_message(text) -> str:
     return text
 
 
-def intake(state: dict) -> dict:
-    """Start a turn: the newest human message, redacted, becomes the request every specialist reads."""
+def intake(state: dict, svc, thread_id: str) -> dict:
+    """Start a turn: the newest human message, redacted, becomes the request every specialist reads.
+
+    Contact details the customer gave go to the vault (for a human to reach them), nowhere else.
+    """
     last = state["messages"][-1] if state.get("messages") else None
     reset = {"triage": None, "research": None, "compliance": None, "answer": None, "plan": [],
              "route": Overwrite([]), "error": None, "turn": state.get("turn", 0) + 1}
@@ -49,6 +52,8 @@ def intake(state: dict) -> dict:
     except MessageError as exc:
         removal = [RemoveMessage(id=last.id)] if last is not None and last.id else []
         return {**reset, "messages": removal, "outcome": "error", "error": str(exc)}
+    found = find_pii(text)
+    svc.vault.keep(thread_id, {k: v for k, v in found.items() if k in ("email", "phone")})
     clean = redact(text)
     update = {**reset, "request": clean, "outcome": None, "ticket": None}
     if clean != last.content:  # keep personal data out of the checkpointed history

@@ -98,7 +98,7 @@ class SupportDesk:
             settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
             services = Services.from_settings(settings)
         self.services = services
-        services.policy, services.taxonomy  # fail fast on an invalid policy or taxonomy file
+        services.check()  # fail fast on an invalid policy, taxonomy or examples file
         self.checkpointer = checkpointer or sqlite_checkpointer(services.settings.checkpoint_db)
         self.graph = build_graph(checkpointer=self.checkpointer)
         self._context = SupportContext(services=services)

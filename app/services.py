@@ -16,6 +16,7 @@ from app.controls import Controls
 from app.models import ModelRouter, build_models
 from app.settings import Settings, get_settings
 from app.tickets import TicketStore
+from app.vault import ContactVault
 from knowledge.embeddings import Embedder, default_embedder
 from knowledge.retrieve import Retriever
 from knowledge.store import ChunkStore, make_client
@@ -72,6 +73,10 @@ class Services:
         return AuditLog(self.settings.app_db)
 
     @cached_property
+    def vault(self) -> ContactVault:
+        return ContactVault(self.settings.vault_db)
+
+    @cached_property
     def controls(self) -> Controls:
         return Controls(self.settings.app_db, self.audit)
 
@@ -82,6 +87,12 @@ class Services:
     @cached_property
     def classifier(self) -> IntentClassifier:
         return load_or_train(self.settings.triage_examples, self.settings.models_dir, self.embedder)
+
+    def check(self) -> None:
+        """Fail fast, with the file named, on configuration a run would trip over later."""
+        self.policy, self.taxonomy  # noqa: B018 - validates both files
+        if not Path(self.settings.triage_examples).is_file():
+            raise TaxonomyError(f"{self.settings.triage_examples}: triage examples file not found")
 
     def store(self, collection: str | None = None) -> ChunkStore:
         return ChunkStore(self.chroma, collection or self.settings.collection)

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         return self.data_dir / "support.sqlite"
 
     @property
+    def vault_db(self) -> Path:
+        return self.data_dir / "vault.sqlite"
+
+    @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
 

@@ -34,7 +34,7 @@ def _after_intake(state: SupportState) -> str:
 def build_graph(checkpointer=None, name: str = "supervisor"):
     """Compile the supervisor; pass a checkpointer for multi-turn threads and human review."""
     builder = StateGraph(SupportState, input_schema=SupportInput, context_schema=SupportContext)
-    builder.add_node("intake", conversation.intake)
+    builder.add_node("intake", bind(conversation.intake, with_thread=True))
     builder.add_node("triage", triage.graph)
     builder.add_node("supervisor", bind(supervise), destinations=(*SPECIALISTS, "respond"))
     builder.add_node("research", research.graph)

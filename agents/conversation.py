@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langgraph.types import Overwrite
 
@@ -44,7 +46,7 @@ def intake(state: dict, svc, thread_id: str) -> dict:
     """
     last = state["messages"][-1] if state.get("messages") else None
     reset = {"triage": None, "research": None, "compliance": None, "answer": None, "plan": [],
-             "route": Overwrite([]), "error": None, "turn": state.get("turn", 0) + 1}
+             "route": Overwrite([]), "error": None, "turn": state.get("turn", 0) + 1, "started_at": time.time()}
     try:
         if not isinstance(last, HumanMessage):
             raise MessageError("the conversation has no new customer message")
@@ -104,6 +106,11 @@ def compose_reply(state: dict) -> tuple[str, str]:
     return "Thanks, your message has been recorded.", "answered"
 
 
-def respond(state: dict) -> dict:
+def respond(state: dict, svc, thread_id: str) -> dict:
     text, outcome = compose_reply(state)
+    started = state.get("started_at")
+    latency = round((time.time() - started) * 1000, 2) if started else None
+    turn_calls = [c for c in state.get("llm_calls") or [] if c.get("turn", state.get("turn")) == state.get("turn")]
+    svc.metrics.turn(thread_id, state.get("turn", 0), (state.get("triage") or {}).get("intent"), outcome,
+                     turn_calls, latency)
     return {"messages": [AIMessage(content=text)], "answer": text, "outcome": outcome}

@@ -68,7 +68,7 @@ def summarize(thread_id: str, snapshot) -> TurnResult:
     triage, research = v.get("triage") or {}, v.get("research") or {}
     decision, ticket = v.get("compliance") or {}, v.get("ticket") or {}
     pending = snapshot.interrupts[0].value if snapshot.interrupts else None
-    calls = v.get("llm_calls") or []  # the whole thread's calls
+    calls = [c for c in v.get("llm_calls") or [] if c.get("turn") == v.get("turn")]  # this turn's calls
     return TurnResult(
         thread_id=thread_id,
         answer=HOLDING_REPLY if pending else v.get("answer"),

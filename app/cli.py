@@ -181,6 +181,18 @@ def policy_check(file: Path) -> None:
     typer.echo(f"{file}: valid, {len(policy.rules)} rules, version {policy.version_id}")
 
 
+@app.command()
+def stats(hours: float = typer.Option(0, help="Only the last N hours (0 = all).")) -> None:
+    """Per-agent latency and failure rates, outcomes, LLM calls and tokens per turn, from recorded runs."""
+    import time
+
+    svc = _services()
+    summary = svc.metrics.summary(since=time.time() - hours * 3600 if hours else 0.0)
+    summary["pending_reviews"] = len(_desk().pending_reviews())
+    summary["kill_switch"] = svc.controls.kill_switch().get("on", False)
+    _print_json(summary)
+
+
 @bench_app.command("retrieval")
 def bench_retrieval(
     queries: Path = typer.Option(..., help='JSONL lines {"query": ..., "relevant": [doc ids]}'),

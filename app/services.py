@@ -13,6 +13,7 @@ from agents.intent_model import IntentClassifier, load_or_train
 from agents.policy import Policy, load_policy
 from app.audit import AuditLog
 from app.controls import Controls
+from app.metrics import Metrics
 from app.models import ModelRouter, build_models
 from app.settings import Settings, get_settings
 from app.tickets import TicketStore
@@ -75,6 +76,10 @@ class Services:
     @cached_property
     def vault(self) -> ContactVault:
         return ContactVault(self.settings.vault_db)
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics(self.settings.app_db)
 
     @cached_property
     def controls(self) -> Controls:

@@ -6,6 +6,7 @@ The adapter also enforces each agent's data contract (it sees only the state key
 declares) and writes the audit trail from what the agent returned.
 """
 
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -38,15 +39,32 @@ def bind(fn: Callable[..., Any], reads: tuple[str, ...] | None = None, with_thre
     """
 
     def node(state: dict, config: RunnableConfig, runtime: Runtime[SupportContext]):
+        from langgraph.errors import GraphBubbleUp
+
         from app.audit_events import audit_update
 
         svc = services_of(runtime)
         view = state if reads is None else {k: state[k] for k in reads if k in state}
         thread_id = thread_of(config)
-        update = fn(view, svc, thread_id) if with_thread else fn(view, svc)
+        start = time.perf_counter()
+        try:
+            update = fn(view, svc, thread_id) if with_thread else fn(view, svc)
+        except GraphBubbleUp:  # an interrupt is a pause, not a failure
+            raise
+        except Exception as exc:
+            svc.metrics.node(thread_id, state.get("turn", 0), fn.__name__, _ms(start), f"{type(exc).__name__}: {exc}"[:300])
+            raise
+        svc.metrics.node(thread_id, state.get("turn", 0), fn.__name__, _ms(start))
+        if isinstance(update, dict):
+            for call in update.get("llm_calls") or []:
+                call.setdefault("turn", state.get("turn", 0))
         audit_update(svc, thread_id, fn.__name__, state, update)
         return update
 
     node.__name__ = fn.__name__
     node.__doc__ = fn.__doc__
     return node
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 3)

@@ -89,6 +89,7 @@ class LLMCall(TypedDict):
     input_tokens: int
     output_tokens: int
     error: str | None  # set when the provider failed and the agent fell back
+    turn: int
 
 
 def merge_calls(left: list[LLMCall] | None, right: list[LLMCall] | None) -> list[LLMCall]:
@@ -116,6 +117,7 @@ class SupportState(SpecialistState, total=False):
     plan: list[str]
     route: Annotated[list[str], operator.add]
     error: str | None
+    started_at: float
 
 
 class SupportInput(TypedDict, total=False):

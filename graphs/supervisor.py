@@ -40,7 +40,7 @@ def build_graph(checkpointer=None, name: str = "supervisor"):
     builder.add_node("research", research.graph)
     builder.add_node("compliance", compliance.graph)
     builder.add_node("ticketing", ticketing.graph)
-    builder.add_node("respond", conversation.respond)
+    builder.add_node("respond", bind(conversation.respond, with_thread=True))
 
     builder.add_edge(START, "intake")
     builder.add_conditional_edges("intake", _after_intake, ["triage", "respond"])

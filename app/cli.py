@@ -48,6 +48,10 @@ def main_options(
     ),
 ) -> None:
     CliState.data_dir = data_dir
+    from app.cli_common import settings
+    from app.logs import configure
+
+    configure(settings().log_level)
 
 
 @app.command()

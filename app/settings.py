@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, description="Seconds per LLM request.")
     llm_max_retries: int = Field(2, description="Provider retries before falling back to the offline path.")
     offline: bool = Field(False, description="Force the offline path even when an API key is set.")
+    log_level: str = Field("WARNING", description="Log level of the supportflow loggers (records are redacted).")
 
     @property
     def llm_enabled(self) -> bool:

@@ -13,6 +13,10 @@ from typing import Any, Callable
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
+from app.logs import get_logger
+
+_log = get_logger("graph")
+
 
 @dataclass
 class SupportContext:
@@ -52,9 +56,11 @@ def bind(fn: Callable[..., Any], reads: tuple[str, ...] | None = None, with_thre
         except GraphBubbleUp:  # an interrupt is a pause, not a failure
             raise
         except Exception as exc:
+            _log.warning("thread=%s node=%s failed: %s", thread_id, fn.__name__, exc)
             svc.metrics.node(thread_id, state.get("turn", 0), fn.__name__, _ms(start), f"{type(exc).__name__}: {exc}"[:300])
             raise
         svc.metrics.node(thread_id, state.get("turn", 0), fn.__name__, _ms(start))
+        _log.debug("thread=%s node=%s done in %.1f ms", thread_id, fn.__name__, _ms(start))
         if isinstance(update, dict):
             for call in update.get("llm_calls") or []:
                 call.setdefault("turn", state.get("turn", 0))

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 
 class PolicyError(ValueError):
@@ -57,7 +57,7 @@ class Rule(BaseModel):
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    version: str
+    version: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v)]
     rules: list[Rule] = Field(min_length=1)
     content_hash: str = ""
 

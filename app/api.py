@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 
 from agents.compliance import ReviewPayloadError, parse_resume
 from agents.conversation import MessageError, validate_message
+from agents.pii import find_pii, redact
 from app.persistence import async_sqlite_checkpointer, sqlite_checkpointer, thread_ids
 from app.services import Services
 from app.settings import Settings
@@ -196,6 +197,12 @@ class SupportDesk:
     def _prepare_send(self, message, thread_id, customer) -> tuple[dict, dict]:
         text = validate_message(message)  # bad input is refused before anything is recorded
         tid = thread_id or uuid.uuid4().hex
+        # Redact before the graph: LangGraph checkpoints its input as received, so raw personal data
+        # would otherwise persist in the thread's first checkpoint. Contacts go to the vault only.
+        found = find_pii(text)
+        if found:
+            self.services.vault.keep(tid, {k: v for k, v in found.items() if k in ("email", "phone")})
+            text = redact(text)
         payload: dict[str, Any] = {"messages": [HumanMessage(content=text, id=uuid.uuid4().hex)]}
         if customer is not None:
             payload["customer"] = dict(customer)

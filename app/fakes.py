@@ -70,3 +70,16 @@ class ScriptedChatModel(BaseChatModel):
 
     def prompts_for(self, tool: str) -> list[str]:
         return [c["prompt"] for c in self.calls if c["tool"] == tool]
+
+
+def echo_responder(tool: str | None, messages: list[BaseMessage]) -> Response:
+    """A plausible answer for each structured request, so whole flows run without scripting each call."""
+    if tool == "TriageResult":
+        return {"intent": "product_question", "confidence": 0.5}
+    if tool == "GroundedAnswer":
+        system = str(messages[0].content)
+        first = system.split("[", 2)[1].split("]", 1)[0] if "[" in system else ""
+        return {"answer": "Please see the help-centre article.", "citations": [first] if first else []}
+    if tool == "GroundingVerdict":
+        return {"grounded": True, "unsupported_claims": []}
+    return AIMessage(content="OK")

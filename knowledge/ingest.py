@@ -12,6 +12,7 @@ from typing import Iterable, Iterator
 
 from tqdm import tqdm
 
+from agents.pii import redact
 from knowledge.embeddings import Embedder
 from knowledge.store import ChunkStore
 from knowledge.text import split_sentences
@@ -154,7 +155,8 @@ def ingest(
     ids, texts, embed_texts, metas = [], [], [], []
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for d in todo:
-        for i, (section, text) in enumerate(chunk_document(d)):
+        for i, (section, raw) in enumerate(chunk_document(d)):
+            text = redact(raw)  # personal data never reaches the vector store
             ids.append(f"{d.doc_id}#{i}")
             texts.append(text)
             embed_texts.append(f"{d.title}. {section}. {text}" if section else f"{d.title}. {text}")

@@ -44,7 +44,7 @@ def no_network():
 def make_settings(data_dir: Path, **overrides):
     from app.settings import Settings
 
-    return Settings(data_dir=data_dir, offline=True, **overrides)
+    return Settings(data_dir=data_dir, **{"offline": True, **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -19,12 +19,15 @@ T = TypeVar("T", bound=BaseModel)
 
 
 def ask_structured(
-    model: BaseChatModel, schema: type[T], messages: list[BaseMessage], agent: str
+    model: BaseChatModel, schema: type[T], messages: list[BaseMessage], agent: str, limiter: Any = None
 ) -> tuple[T | None, dict[str, Any]]:
     record: dict[str, Any] = {
         "id": uuid.uuid4().hex, "agent": agent, "model": model_name(model),
         "input_tokens": 0, "output_tokens": 0, "error": None,
     }
+    if limiter is not None and not limiter.acquire(blocking=False):
+        record["error"] = "rate limited: LLM call budget exhausted, offline path used"
+        return None, record
     try:
         out = model.with_structured_output(schema, method="function_calling", include_raw=True).invoke(messages)
     except Exception as exc:  # provider down, timeout, bad credentials: degrade, don't crash

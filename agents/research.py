@@ -124,7 +124,8 @@ def answer_llm(state: dict, svc: Services) -> dict:
         SystemMessage(ANSWER_PROMPT.format(sources=_sources(research["passages"]))),
         HumanMessage(state["request"]),
     ]
-    result, call = ask_structured(svc.models.for_role("research"), GroundedAnswer, messages, "research")
+    model = svc.models.for_role("research")
+    result, call = ask_structured(model, GroundedAnswer, messages, "research", svc.llm_limiter)
     if result is None:
         return {**answer_extractive(state, svc), "llm_calls": [call]}
     valid = [c for c in result.citations if c in research["retrieved"]]
@@ -166,7 +167,8 @@ def check_grounding(state: dict, svc: Services) -> dict:
             SystemMessage(JUDGE_PROMPT.format(sources=_sources(research["passages"]))),
             HumanMessage(f"Answer to check:\n{research['answer']}"),
         ]
-        verdict, call = ask_structured(svc.models.for_role("grounding"), GroundingVerdict, messages, "grounding")
+        judge = svc.models.for_role("grounding")
+        verdict, call = ask_structured(judge, GroundingVerdict, messages, "grounding", svc.llm_limiter)
         update["llm_calls"] = [call]
         if verdict is not None:
             research.update(grounded=verdict.grounded, unsupported=verdict.unsupported_claims)

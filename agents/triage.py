@@ -63,7 +63,7 @@ def classify_llm(state: dict, svc: Services) -> dict:
         SystemMessage(TRIAGE_PROMPT.format(intents=intents)),
         HumanMessage(f"{context}\nCustomer message:\n{state['request']}".strip()),
     ]
-    result, call = ask_structured(svc.models.for_role("triage"), TriageResult, messages, "triage")
+    result, call = ask_structured(svc.models.for_role("triage"), TriageResult, messages, "triage", svc.llm_limiter)
     triage = dict(state["triage"])
     if result is not None and result.intent in svc.taxonomy.intents:
         triage.update(intent=result.intent, confidence=round(result.confidence, 4), source="classifier+llm")

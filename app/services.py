@@ -78,6 +78,16 @@ class Services:
         return ContactVault(self.settings.vault_db)
 
     @cached_property
+    def llm_limiter(self):
+        """Process-wide LLM call budget; None when unlimited."""
+        rate = self.settings.llm_calls_per_second
+        if not rate:
+            return None
+        from langchain_core.rate_limiters import InMemoryRateLimiter
+
+        return InMemoryRateLimiter(requests_per_second=rate, check_every_n_seconds=0.01, max_bucket_size=max(1, rate))
+
+    @cached_property
     def metrics(self) -> Metrics:
         return Metrics(self.settings.app_db)
 

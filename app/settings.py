@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     research_model: str = Field("gpt-4o", description="Stronger model for answers and grounding.")
     llm_timeout: float = Field(30.0, description="Seconds per LLM request.")
     llm_max_retries: int = Field(2, description="Provider retries before falling back to the offline path.")
+    llm_calls_per_second: float | None = Field(None, description="Rate limit on LLM calls; over it, agents use the offline path.")
     offline: bool = Field(False, description="Force the offline path even when an API key is set.")
     log_level: str = Field("WARNING", description="Log level of the supportflow loggers (records are redacted).")
 

@@ -50,7 +50,22 @@ def sidebar(desk: SupportDesk) -> dict:
     }
     st.sidebar.subheader("Reviewer")
     reviewer = st.sidebar.text_input("Reviewer name", key="reviewer", help="Required to approve or reject.")
+    kill_switch(desk, reviewer.strip())
     return {"customer": customer, "reviewer": reviewer.strip()}
+
+
+def kill_switch(desk: SupportDesk, operator: str) -> None:
+    """The global pause: while on, every action waits for a human, in every process."""
+    controls = desk.services.controls
+    on = controls.paused
+    st.sidebar.subheader("Operations")
+    st.sidebar.write("Kill switch: **ON — all actions go to review**" if on else "Kill switch: off")
+    if st.sidebar.button("Resume automation" if on else "Pause automation", key="kill-switch"):
+        if not operator:
+            st.session_state.error = "Enter your name in the sidebar before pausing or resuming automation."
+        else:
+            controls.set_kill_switch(not on, actor=operator, reason="toggled from the Streamlit console")
+        st.rerun()
 
 
 def decide(desk: SupportDesk, thread_id: str, kind: str, reviewer: str, message: str | None = None) -> None:

@@ -96,9 +96,12 @@ def propose_action(state: dict) -> dict[str, Any]:
     return {"name": triage.get("action") or "escalate", "args": args}
 
 
-def facts(state: dict) -> dict[str, Any]:
+def facts(state: dict, svc: Services | None = None) -> dict[str, Any]:
+    """What rules may look at: triage's signals, the customer record, and counts from the ticket store."""
     triage, customer = state["triage"], state.get("customer") or {}
+    recent = svc.tickets.count_recent(customer.get("id"), "refund", days=30) if svc and customer.get("id") else 0
     return {
+        "refunds_30d": recent,
         "intent": triage["intent"],
         "category": triage.get("category"),
         "risk": triage.get("risk", []),
@@ -115,7 +118,7 @@ KILL_SWITCH = {"effect": "review", "rule_id": "kill-switch", "reviewer_role": "s
 
 def decide(action: dict[str, Any], state: dict, svc: Services) -> dict[str, Any]:
     """Policy decides; the operator's kill switch overrides every automatic approval."""
-    decision = svc.policy.evaluate(action, facts(state))
+    decision = svc.policy.evaluate(action, facts(state, svc))
     if svc.controls.paused and decision["effect"] == "allow":
         decision = {**KILL_SWITCH, "policy_version": decision["policy_version"]}
     status = {"allow": "approved", "review": "pending", "deny": "denied"}[decision["effect"]]

@@ -28,6 +28,7 @@ class When(BaseModel):
     amount_lte: float | None = None
     identity_verified: bool | None = None
     tier: list[str] | None = None
+    refunds_30d_gte: int | None = Field(None, description="Customer's refunds in the last 30 days, at least.")
     account_age_days_lt: int | None = None
     account_age_days_gte: int | None = None
     risk: list[str] | None = Field(None, description="Any of these risk signals present.")
@@ -98,6 +99,7 @@ def _failed(w: When, action: dict[str, Any], facts: dict[str, Any]) -> list[str]
         "amount_lte": w.amount_lte is None or (amount is not None and amount <= w.amount_lte),
         "identity_verified": w.identity_verified is None or bool(facts.get("identity_verified")) == w.identity_verified,
         "tier": w.tier is None or facts.get("tier") in w.tier,
+        "refunds_30d_gte": w.refunds_30d_gte is None or facts.get("refunds_30d", 0) >= w.refunds_30d_gte,
         "account_age_days_lt": w.account_age_days_lt is None or (age is not None and age < w.account_age_days_lt),
         "account_age_days_gte": w.account_age_days_gte is None or (age is not None and age >= w.account_age_days_gte),
         "risk": w.risk is None or bool(set(w.risk) & set(facts.get("risk", []))),

@@ -38,7 +38,7 @@ def policy_explain(
                                                            "account_age_days": account_age_days}}
     state.update(triage.classify(state, svc))
     state.update(triage.enrich(state, svc))
-    action, facts = compliance.propose_action(state), compliance.facts(state)
+    action, facts = compliance.propose_action(state), compliance.facts(state, svc)
     t = state["triage"]
     typer.echo(f"intent {t['intent']} ({t['confidence']:.2f}), kind {t['kind']}, urgency {t['urgency']}, risk {t['risk']}")
     typer.echo(f"action {json.dumps(action)}")

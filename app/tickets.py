@@ -108,6 +108,14 @@ class TicketStore:
             rows = c.execute(sql + " ORDER BY created_at DESC LIMIT ?", [*args, limit]).fetchall()
         return [self._row(r) for r in rows]
 
+    def count_recent(self, customer_id: str, action: str, days: int) -> int:
+        since = time.time() - days * 86400
+        with self._conn() as c:
+            row = c.execute(
+                "SELECT COUNT(*) FROM tickets WHERE customer_id = ? AND json_extract(action, '$.name') = ? "
+                "AND created_at >= ?", (customer_id, action, since)).fetchone()
+        return int(row[0])
+
     def notifications(self, ticket_id: str) -> list[dict]:
         with self._conn() as c:
             rows = c.execute("SELECT * FROM notifications WHERE ticket_id = ?", (ticket_id,)).fetchall()

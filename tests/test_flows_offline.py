@@ -196,3 +196,12 @@ def test_async_send_and_resume(desk, services):
     done = asyncio.run(_async_flow(desk, services))
     assert len(services.tickets.list()) == 1
     assert services.tickets.list()[0]["id"] == done.ticket_id
+
+
+def test_fourth_refund_in_a_month_needs_review(desk, services):
+    customer = {"id": "cust-7", "verified": True}
+    for i in range(3):
+        assert desk.send(f"Refund $20 for order #7100{i}", customer=customer).outcome == "ticket_created"
+    r = desk.send("Refund $20 for order #71009", customer=customer)
+    assert r.outcome == "escalated_pending_review"
+    assert r.pending_review["metadata"]["rule_id"] == "refund-frequent"

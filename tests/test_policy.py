@@ -69,3 +69,17 @@ def test_policy_version_changes_with_content(tmp_path, policy):
     f = tmp_path / "p.yaml"
     f.write_text((CONFIG_DIR / "policy.yaml").read_text().replace("amount_lte: 500", "amount_lte: 400"))
     assert load_policy(f).version_id != policy.version_id
+
+
+def test_fraud_and_frequency_signals(policy):
+    fraud = policy.evaluate({"name": "refund", "args": {"amount": 10}}, _facts(risk=["fraud"]))
+    assert (fraud["effect"], fraud["rule_id"]) == ("review", "refund-fraud-signal")
+    frequent = policy.evaluate({"name": "refund", "args": {"amount": 10}}, _facts(refunds_30d=3))
+    assert frequent["rule_id"] == "refund-frequent"
+    assert policy.evaluate({"name": "refund", "args": {"amount": 10}}, _facts(refunds_30d=2))["effect"] == "allow"
+
+
+def test_explain_names_failed_conditions(policy):
+    trace = dict(policy.explain({"name": "refund", "args": {"amount": 900}}, _facts()))
+    assert trace["refund-auto-approve"] == ["amount_lte"]
+    assert trace["refund-over-limit"] == []

@@ -65,3 +65,15 @@ def test_bad_message_shows_error(app):
     app.chat_input[0].set_value("abc\x00def").run()
     assert not app.exception
     assert any("binary" in e.value for e in app.error)
+
+
+def test_kill_switch_toggle_is_audited(app, data_dir):
+    from app.audit import AuditLog
+
+    next(b for b in app.sidebar.button if b.key == "kill-switch").click().run()
+    assert any("your name" in e.value for e in app.error)  # anonymous operators are refused
+    app.sidebar.text_input(key="reviewer").set_value("ops-lead").run()
+    next(b for b in app.sidebar.button if b.key == "kill-switch").click().run()
+    assert any("ON" in m.value for m in app.sidebar.markdown)
+    events = [e for e in AuditLog(make_settings(data_dir).app_db).entries() if e["event"].startswith("kill_switch")]
+    assert [e["actor"] for e in events] == ["operator:ops-lead"]

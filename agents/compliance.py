@@ -6,15 +6,12 @@ with `{"decisions": [{"type": "approve"|"edit"|"reject", "reviewer": ..., ...}]}
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 if TYPE_CHECKING:
     from app.services import Services
-
 
 
 READS = ("triage", "customer", "compliance")  # data contract: decides on facts, never on free text
@@ -28,6 +25,7 @@ class _Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reviewer: str = Field(min_length=1, max_length=200)
     note: str | None = Field(None, max_length=4000)
+    batch: str | None = Field(None, max_length=100, description="Group id when decided with a whole group.")
 
 
 class Approve(_Decision):
@@ -82,6 +80,22 @@ def parse_resume(value: Any, action_name: str | None = None) -> Approve | Reject
         if amount is not None and (not isinstance(amount, (int, float)) or isinstance(amount, bool) or amount < 0):
             raise ReviewPayloadError("edited amount must be a non-negative number")
     return decision
+
+
+def decided_amount(decision: dict[str, Any], choice: Approve | Reject | Edit) -> float | None:
+    """The amount a reviewer takes responsibility for: the edited one for an edit."""
+    if isinstance(choice, Edit):
+        return choice.edited_action.args.get("amount")
+    return decision["action"]["args"].get("amount")
+
+
+def check_reviewer(decision: dict[str, Any], choice: Approve | Reject | Edit, svc: Services | None = None) -> None:
+    """Raise ReviewPayloadError (a ReviewerError) unless the registry qualifies this reviewer for the rule's
+    role and the amount; the thread stays paused."""
+    from app.reviewers import authorize, registry_for
+
+    registry = registry_for(svc.settings if svc is not None else None)
+    authorize(registry, choice.reviewer, decision.get("reviewer_role"), decided_amount(decision, choice))
 
 
 def propose_action(state: dict) -> dict[str, Any]:
@@ -157,6 +171,8 @@ def review_request(decision: dict[str, Any], error: str | None = None) -> dict[s
 def apply_decision(decision: dict, choice: Approve | Reject | Edit, state: dict, svc: Services) -> dict:
     """The decision after a human's choice; an edit is checked against the policy again."""
     review = {"reviewer": choice.reviewer, "decision": choice.type, "note": choice.note, "rule_id": decision["rule_id"]}
+    if choice.batch:
+        review["batch"] = choice.batch
     if isinstance(choice, Approve):
         return {**decision, "status": "approved", "review": review}
     if isinstance(choice, Reject):

@@ -114,10 +114,10 @@ class SupportDesk:
         return self._result(config)
 
     def resume(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:
-        config = self._config(thread_id)
-        self._check_resume(config, decision, self.graph.get_state(config))
-        self.graph.invoke(Command(resume=decision), config, context=self._context)
-        return self._result(config)
+        """Reviewer checked against the registry, durable claim, then one resume (app/reviews.py)."""
+        from app.reviews import decide
+
+        return decide(self, thread_id, decision)
 
     def approve(self, thread_id: str, reviewer: str, note: str | None = None) -> TurnResult:
         return self.resume(thread_id, {"decisions": [{"type": "approve", "reviewer": reviewer, "note": note}]})
@@ -151,6 +151,28 @@ class SupportDesk:
                             "customer": v.get("customer") or {}, "review": snap.interrupts[0].value})
         return out
 
+    # ---- review at scale (app/reviews.py, app/review_groups.py, app/review_sla.py) --------
+    def inbox(self, queue: str | None = None, reviewer: str | None = None) -> list[dict[str, Any]]:
+        from app.reviews import inbox
+
+        return inbox(self, queue=queue, reviewer=reviewer)
+
+    def review_groups(self, queue: str | None = None, reviewer: str | None = None) -> list[dict[str, Any]]:
+        from app.review_groups import review_groups
+
+        return review_groups(self, queue=queue, reviewer=reviewer)
+
+    def decide_group(self, group_id: str, decision: str, reviewer: str, note: str | None = None,
+                     message: str | None = None) -> dict[str, Any]:
+        from app.review_groups import decide_group
+
+        return decide_group(self, group_id, decision, reviewer, note=note, message=message)
+
+    def sla_sweep(self) -> list[dict[str, Any]]:
+        from app.review_sla import sweep
+
+        return sweep(self)
+
     def history(self, thread_id: str) -> list[dict[str, str]]:
         snap = self.graph.get_state(self._config(thread_id))
         return [{"role": m.type, "content": str(m.content)} for m in (snap.values or {}).get("messages", [])]
@@ -171,11 +193,9 @@ class SupportDesk:
         return summarize(config["configurable"]["thread_id"], await graph.aget_state(config))
 
     async def aresume(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:
-        graph = await self._async_graph()
-        config = self._config(thread_id)
-        self._check_resume(config, decision, await graph.aget_state(config))
-        await graph.ainvoke(Command(resume=decision), config, context=self._context)
-        return summarize(thread_id, await graph.aget_state(config))
+        from app.reviews import adecide
+
+        return await adecide(self, thread_id, decision)
 
     async def aclose(self) -> None:
         if self._agraph is not None:

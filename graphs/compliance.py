@@ -13,12 +13,13 @@ from graphs.state import SpecialistState
 
 
 def review(state: SpecialistState, svc) -> dict:
-    """Pause for a human; a malformed answer re-asks with the error instead of failing the thread."""
+    """Pause for a human; a malformed answer or an unqualified reviewer re-asks with the error."""
     decision, error = state["compliance"], None
     while True:
         value = interrupt(compliance.review_request(decision, error))
         try:
             choice = compliance.parse_resume(value, decision["action"]["name"])
+            compliance.check_reviewer(decision, choice, svc)  # role and approval limit, from the registry
         except compliance.ReviewPayloadError as exc:
             error = str(exc)
             continue

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from agents.compliance import ReviewPayloadError, parse_resume
 from agents.conversation import MessageError, validate_message
 from agents.pii import find_pii, redact
-from app.persistence import async_sqlite_checkpointer, sqlite_checkpointer, thread_ids
+from app.persistence import aclose_saver, async_checkpointer, checkpointer as make_checkpointer, close_saver, thread_ids
 from app.services import Services
 from app.settings import Settings
 from graphs.context import SupportContext
@@ -33,6 +33,10 @@ class UnknownThreadError(LookupError):
 
 class NoPendingReviewError(LookupError):
     pass
+
+
+def _holds(snapshot, message_id: str) -> bool:
+    return any(getattr(m, "id", None) == message_id for m in (snapshot.values or {}).get("messages", []))
 
 
 class TurnResult(BaseModel):
@@ -100,15 +104,24 @@ class SupportDesk:
             services = Services.from_settings(settings)
         self.services = services
         services.check()  # fail fast on an invalid policy, taxonomy or examples file
-        self.checkpointer = checkpointer or sqlite_checkpointer(services.settings.checkpoint_db)
+        self.checkpointer = checkpointer or make_checkpointer(services.settings)
         self.graph = build_graph(checkpointer=self.checkpointer)
         self._context = SupportContext(services=services)
         self._agraph = None
+        self._alock: asyncio.Lock | None = None
 
     # ---- sync -------------------------------------------------------------------------
-    def send(self, message: str, thread_id: str | None = None, customer: dict | None = None) -> TurnResult:
-        payload, config = self._prepare_send(message, thread_id, customer)
-        if self._pending(config):
+    def send(self, message: str, thread_id: str | None = None, customer: dict | None = None,
+             message_id: str | None = None) -> TurnResult:
+        """Run one turn. With `message_id`, sending again is safe: a message the thread already holds is
+        not processed twice; its unfinished run (e.g. cut short by a crash) is carried on instead."""
+        payload, config = self._prepare_send(message, thread_id, customer, message_id)
+        snapshot = self.graph.get_state(config)
+        if message_id and _holds(snapshot, message_id):
+            if snapshot.next and not snapshot.interrupts:
+                self.graph.invoke(None, config, context=self._context)
+            return self._result(config)
+        if snapshot.interrupts:
             raise MessageError(f"thread {config['configurable']['thread_id']} is waiting for a review decision")
         self.graph.invoke(payload, config, context=self._context)
         return self._result(config)
@@ -180,14 +193,24 @@ class SupportDesk:
     # ---- async ------------------------------------------------------------------------
     async def _async_graph(self):
         if self._agraph is None:
-            saver = await async_sqlite_checkpointer(self.services.settings.checkpoint_db)
-            self._agraph = build_graph(checkpointer=saver)
+            if self._alock is None:
+                self._alock = asyncio.Lock()
+            async with self._alock:  # many first calls at once must share one saver
+                if self._agraph is None:
+                    saver = await async_checkpointer(self.services.settings)
+                    self._agraph = build_graph(checkpointer=saver)
         return self._agraph
 
-    async def asend(self, message: str, thread_id: str | None = None, customer: dict | None = None) -> TurnResult:
+    async def asend(self, message: str, thread_id: str | None = None, customer: dict | None = None,
+                    message_id: str | None = None) -> TurnResult:
         graph = await self._async_graph()
-        payload, config = self._prepare_send(message, thread_id, customer)
-        if (await graph.aget_state(config)).interrupts:
+        payload, config = self._prepare_send(message, thread_id, customer, message_id)
+        snapshot = await graph.aget_state(config)
+        if message_id and _holds(snapshot, message_id):
+            if snapshot.next and not snapshot.interrupts:
+                await graph.ainvoke(None, config, context=self._context)
+            return summarize(config["configurable"]["thread_id"], await graph.aget_state(config))
+        if snapshot.interrupts:
             raise MessageError(f"thread {config['configurable']['thread_id']} is waiting for a review decision")
         await graph.ainvoke(payload, config, context=self._context)
         return summarize(config["configurable"]["thread_id"], await graph.aget_state(config))
@@ -199,13 +222,11 @@ class SupportDesk:
 
     async def aclose(self) -> None:
         if self._agraph is not None:
-            await self._agraph.checkpointer.conn.close()
+            await aclose_saver(self._agraph.checkpointer)
             self._agraph = None
 
     def close(self) -> None:
-        conn = getattr(self.checkpointer, "conn", None)
-        if conn is not None:
-            conn.close()
+        close_saver(self.checkpointer)
         if self._agraph is not None:
             asyncio.run(self.aclose())
 
@@ -214,7 +235,7 @@ class SupportDesk:
     def _config(thread_id: str) -> dict:
         return {"configurable": {"thread_id": str(thread_id)}}
 
-    def _prepare_send(self, message, thread_id, customer) -> tuple[dict, dict]:
+    def _prepare_send(self, message, thread_id, customer, message_id=None) -> tuple[dict, dict]:
         text = validate_message(message)  # bad input is refused before anything is recorded
         tid = thread_id or uuid.uuid4().hex
         # Redact before the graph: LangGraph checkpoints its input as received, so raw personal data
@@ -223,7 +244,7 @@ class SupportDesk:
         if found:
             self.services.vault.keep(tid, {k: v for k, v in found.items() if k in ("email", "phone")})
             text = redact(text)
-        payload: dict[str, Any] = {"messages": [HumanMessage(content=text, id=uuid.uuid4().hex)]}
+        payload: dict[str, Any] = {"messages": [HumanMessage(content=text, id=message_id or uuid.uuid4().hex)]}
         if customer is not None:
             payload["customer"] = dict(customer)
         return payload, self._config(tid)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from agents.pii import redact
+from app.db import Database, connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -34,11 +33,21 @@ CREATE TABLE IF NOT EXISTS audit (
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS audit_thread ON audit(thread_id, seq);
+CREATE INDEX IF NOT EXISTS audit_thread ON audit(thread_id, seq)
+"""
+SQLITE_GUARDS = """
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;
+"""
+PG_GUARDS = """
+CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'audit trail is append-only'; END $$;
+CREATE OR REPLACE TRIGGER audit_no_update BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
 """
 GENESIS = "0" * 64
 FIELDS = ("key", "ts", "thread_id", "agent", "actor", "event", "reason", "evidence", "model", "tokens")
@@ -58,21 +67,9 @@ class VerifyReport:
 
 
 class AuditLog:
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._conn() as c:
-            c.executescript(SCHEMA)
-
-    @contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout=30000")
-        try:
-            yield conn
-        finally:
-            conn.close()
+    def __init__(self, target: "str | Path | Database"):
+        self.db = connect(target)
+        self.db.script(SCHEMA, pg_extra=PG_GUARDS, sqlite_extra=SQLITE_GUARDS)
 
     def record(self, key: str, thread_id: str, agent: str, event: str, reason: str = "",
                actor: str | None = None, evidence: dict | None = None, model: str | None = None,
@@ -84,40 +81,31 @@ class AuditLog:
             "evidence": redact(json.dumps(evidence or {}, sort_keys=True, default=str)),
             "model": model, "tokens": int(tokens),
         }
-        with self._conn() as c:
-            c.execute("BEGIN IMMEDIATE")
-            try:
-                if c.execute("SELECT 1 FROM audit WHERE key = ?", (key,)).fetchone():
-                    c.execute("ROLLBACK")
-                    return False
-                last = c.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-                prev = last["hash"] if last else GENESIS
-                row["prev_hash"], row["hash"] = prev, entry_hash(prev, row)
-                cols = ", ".join(row)
-                c.execute(f"INSERT INTO audit ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
-                c.execute("COMMIT")
-            except Exception:
-                c.execute("ROLLBACK")
-                raise
+        with self.db.transaction(lock="audit-chain") as c:  # writers extend the chain one at a time
+            if c.one("SELECT 1 AS x FROM audit WHERE key = ?", (key,)):
+                return False
+            last = c.one("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+            prev = last["hash"] if last else GENESIS
+            row["seq"] = last["seq"] + 1 if last else 1  # explicit: no sequence gaps after rollbacks
+            row["prev_hash"], row["hash"] = prev, entry_hash(prev, row)
+            cols = ", ".join(row)
+            c.execute(f"INSERT INTO audit ({cols}) VALUES ({', '.join('?' * len(row))})", list(row.values()))
         return True
 
     def entries(self, thread_id: str | None = None) -> list[dict[str, Any]]:
         sql, args = "SELECT * FROM audit", ()
         if thread_id:
             sql, args = sql + " WHERE thread_id = ?", (thread_id,)
-        with self._conn() as c:
-            rows = c.execute(sql + " ORDER BY seq", args).fetchall()
-        out = []
-        for r in rows:
-            d = dict(r)
+        with self.db.connect() as c:
+            rows = c.all(sql + " ORDER BY seq", args)
+        for d in rows:
             d["evidence"] = json.loads(d["evidence"])
-            out.append(d)
-        return out
+        return rows
 
     def verify(self) -> VerifyReport:
         """Walk the chain; name the first entry that was edited, removed or moved."""
-        with self._conn() as c:
-            rows = [dict(r) for r in c.execute("SELECT * FROM audit ORDER BY seq").fetchall()]
+        with self.db.connect() as c:
+            rows = c.all("SELECT * FROM audit ORDER BY seq")
         prev, expected_seq = GENESIS, None
         for r in rows:
             if expected_seq is not None and r["seq"] != expected_seq:

@@ -5,11 +5,11 @@ Operators read these (`python -m app stats`, the dashboard) to see what is runni
 
 from __future__ import annotations
 
-import sqlite3
 import statistics
-import threading
 import time
 from pathlib import Path
+
+from app.db import Database, connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS node_runs (
@@ -19,41 +19,38 @@ CREATE INDEX IF NOT EXISTS node_runs_node ON node_runs(node, ts);
 CREATE TABLE IF NOT EXISTS turns (
     ts REAL NOT NULL, thread_id TEXT NOT NULL, turn INTEGER NOT NULL, intent TEXT, outcome TEXT,
     llm_calls INTEGER NOT NULL, prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,
-    latency_ms REAL, PRIMARY KEY (thread_id, turn));
+    latency_ms REAL, PRIMARY KEY (thread_id, turn))
 """
 
 
 class Metrics:
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(SCHEMA)
+    def __init__(self, target: "str | Path | Database"):
+        self.db = connect(target)
+        self.db.script(SCHEMA)
 
     def node(self, thread_id: str, turn: int, node: str, ms: float, error: str | None = None) -> None:
-        with self._lock:
-            self._conn.execute("INSERT INTO node_runs VALUES (?, ?, ?, ?, ?, ?)",
-                               (time.time(), thread_id, turn, node, ms, error))
+        with self.db.connect() as c:
+            c.execute("INSERT INTO node_runs VALUES (?, ?, ?, ?, ?, ?)", (time.time(), thread_id, turn, node, ms, error))
 
     def turn(self, thread_id: str, turn: int, intent: str | None, outcome: str | None, calls: list[dict],
              latency_ms: float | None) -> None:
-        with self._lock:
-            self._conn.execute(
-                "INSERT OR REPLACE INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        with self.db.connect() as c:
+            c.execute(
+                "INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (thread_id, turn) DO UPDATE SET "
+                "ts = excluded.ts, intent = excluded.intent, outcome = excluded.outcome, llm_calls = excluded.llm_calls, "
+                "prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, "
+                "latency_ms = excluded.latency_ms",
                 (time.time(), thread_id, turn, intent, outcome, len(calls),
                  sum(c["input_tokens"] for c in calls), sum(c["output_tokens"] for c in calls), latency_ms))
 
     def summary(self, since: float = 0.0) -> dict:
-        with self._lock:
-            nodes = self._conn.execute("SELECT node, ms, error FROM node_runs WHERE ts >= ?", (since,)).fetchall()
-            turns = self._conn.execute(
-                "SELECT outcome, llm_calls, prompt_tokens, completion_tokens, latency_ms FROM turns WHERE ts >= ?",
-                (since,)).fetchall()
+        with self.db.connect() as c:
+            nodes = c.all("SELECT node, ms, error FROM node_runs WHERE ts >= ?", (since,))
+            turns = [tuple(r.values()) for r in c.all(
+                "SELECT outcome, llm_calls, prompt_tokens, completion_tokens, latency_ms FROM turns WHERE ts >= ?", (since,))]
         per_node: dict[str, list] = {}
-        for node, ms, error in nodes:
-            per_node.setdefault(node, []).append((ms, error))
+        for n in nodes:
+            per_node.setdefault(n["node"], []).append((n["ms"], n["error"]))
         agents = {}
         for node, rows in sorted(per_node.items()):
             ms = sorted(r[0] for r in rows)

@@ -67,15 +67,15 @@ class Services:
 
     @cached_property
     def tickets(self) -> TicketStore:
-        return TicketStore(self.settings.app_db)
+        return TicketStore(self.settings.store_target)
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.settings.app_db)
+        return AuditLog(self.settings.store_target)
 
     @cached_property
     def vault(self) -> ContactVault:
-        return ContactVault(self.settings.vault_db)
+        return ContactVault(self.settings.vault_target)
 
     @cached_property
     def llm_limiter(self):
@@ -89,11 +89,11 @@ class Services:
 
     @cached_property
     def metrics(self) -> Metrics:
-        return Metrics(self.settings.app_db)
+        return Metrics(self.settings.store_target)
 
     @cached_property
     def controls(self) -> Controls:
-        return Controls(self.settings.app_db, self.audit)
+        return Controls(self.settings.store_target, self.audit)
 
     @cached_property
     def chroma(self):

@@ -38,7 +38,20 @@ class Settings(BaseSettings):
     llm_max_retries: int = Field(2, description="Provider retries before falling back to the offline path.")
     llm_calls_per_second: float | None = Field(None, description="Rate limit on LLM calls; over it, agents use the offline path.")
     offline: bool = Field(False, description="Force the offline path even when an API key is set.")
+    database_url: str | None = Field(
+        None, description="postgresql://… URL: checkpoints, tickets, audit, metrics, vault and controls live there "
+        "instead of SQLite files under the data directory.")
+    fallback_model: str | None = Field(None, description="Model asked when the role's model keeps failing, before the offline path.")
     log_level: str = Field("WARNING", description="Log level of the supportflow loggers (records are redacted).")
+    shadow_config: Path | None = Field(None, description="Candidate settings overrides (YAML/JSON) that `eval` shadows.")
+    reliability_threshold: float = Field(0.5, description="Agent×intent reliability below this: no automatic answer (0 = off).")
+    reliability_prior_mean: float = Field(0.9, description="Reliability assumed before any evidence.")
+    reliability_prior_strength: float = Field(10.0, description="How many observations the prior is worth.")
+    reliability_half_life_hours: float = Field(168.0, description="Older outcomes weigh less: half weight after this.")
+    reliability_window_hours: float = Field(720.0, description="Outcomes older than this are ignored.")
+    reliability_recontact_hours: float = Field(72.0, description="Same customer/thread back on the same intent within this = re-contact.")
+    reliability_refresh_seconds: float = Field(300.0, description="Scores are recomputed from the audit trail at most this often.")
+    reliability_exclude_prefix: str = Field("eval-", description="Threads with this prefix (evaluation runs) don't count.")
 
     @property
     def llm_enabled(self) -> bool:
@@ -59,6 +72,15 @@ class Settings(BaseSettings):
     @property
     def vault_db(self) -> Path:
         return self.data_dir / "vault.sqlite"
+
+    @property
+    def store_target(self) -> "str | Path":
+        """Where tickets, audit, metrics and controls live: the database URL, else a SQLite file."""
+        return self.database_url or self.app_db
+
+    @property
+    def vault_target(self) -> "str | Path":
+        return self.database_url or self.vault_db
 
     @property
     def models_dir(self) -> Path:

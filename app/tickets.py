@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+
+from app.db import Database, connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
@@ -42,28 +42,10 @@ CREATE TABLE IF NOT EXISTS notifications (
 JSON_FIELDS = ("action", "policy")
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA busy_timeout=30000")
-    return conn
-
-
 class TicketStore:
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._conn() as c:
-            c.executescript(SCHEMA)
-
-    @contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        conn = connect(self.path)
-        try:
-            yield conn
-        finally:
-            conn.close()
+    def __init__(self, target: "str | Path | Database"):
+        self.db = connect(target)
+        self.db.script(SCHEMA)
 
     @staticmethod
     def ticket_id(key: str) -> str:
@@ -80,22 +62,21 @@ class TicketStore:
             row[f] = json.dumps(row.get(f) or {}, sort_keys=True)
         cols = ", ".join(row)
         marks = ", ".join(f":{k}" for k in row)
-        with self._conn() as c:
-            cur = c.execute(f"INSERT OR IGNORE INTO tickets ({cols}) VALUES ({marks})", row)
+        with self.db.connect() as c:
+            cur = c.execute(f"INSERT INTO tickets ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING", row)
             created = cur.rowcount == 1
-            got = c.execute("SELECT * FROM tickets WHERE idempotency_key = ?", (key,)).fetchone()
+            got = c.one("SELECT * FROM tickets WHERE idempotency_key = ?", (key,))
         return self._row(got), created
 
     def notify(self, key: str, ticket_id: str, channel: str, body: str) -> bool:
-        with self._conn() as c:
-            cur = c.execute(
-                "INSERT OR IGNORE INTO notifications VALUES (?, ?, ?, ?, ?)", (key, ticket_id, channel, body, time.time())
-            )
+        with self.db.connect() as c:
+            cur = c.execute("INSERT INTO notifications VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                            (key, ticket_id, channel, body, time.time()))
             return cur.rowcount == 1
 
     def get(self, ticket_id: str) -> dict | None:
-        with self._conn() as c:
-            row = c.execute("SELECT * FROM tickets WHERE id = ?", (ticket_id,)).fetchone()
+        with self.db.connect() as c:
+            row = c.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
         return self._row(row) if row else None
 
     def list(self, thread_id: str | None = None, status: str | None = None, limit: int = 200) -> list[dict]:
@@ -104,25 +85,23 @@ class TicketStore:
             sql, args = sql + " AND thread_id = ?", [*args, thread_id]
         if status:
             sql, args = sql + " AND status = ?", [*args, status]
-        with self._conn() as c:
-            rows = c.execute(sql + " ORDER BY created_at DESC LIMIT ?", [*args, limit]).fetchall()
+        with self.db.connect() as c:
+            rows = c.all(sql + " ORDER BY created_at DESC LIMIT ?", [*args, limit])
         return [self._row(r) for r in rows]
 
     def count_recent(self, customer_id: str, action: str, days: int) -> int:
         since = time.time() - days * 86400
-        with self._conn() as c:
-            row = c.execute(
-                "SELECT COUNT(*) FROM tickets WHERE customer_id = ? AND json_extract(action, '$.name') = ? "
-                "AND created_at >= ?", (customer_id, action, since)).fetchone()
-        return int(row[0])
+        with self.db.connect() as c:
+            row = c.one(f"SELECT COUNT(*) AS n FROM tickets WHERE customer_id = ? AND {self.db.json_text('action', 'name')} = ? "
+                        "AND created_at >= ?", (customer_id, action, since))
+        return int(row["n"])
 
     def notifications(self, ticket_id: str) -> list[dict]:
-        with self._conn() as c:
-            rows = c.execute("SELECT * FROM notifications WHERE ticket_id = ?", (ticket_id,)).fetchall()
-        return [dict(r) for r in rows]
+        with self.db.connect() as c:
+            return c.all("SELECT * FROM notifications WHERE ticket_id = ?", (ticket_id,))
 
     @staticmethod
-    def _row(row: sqlite3.Row) -> dict:
+    def _row(row: dict) -> dict:
         d = dict(row)
         for f in JSON_FIELDS:
             d[f] = json.loads(d[f])

@@ -4,9 +4,10 @@ LLM paths never read it (agents see redacted text only)."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
+
+from app.db import Database, connect
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS contacts (
     thread_id TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, created_at REAL NOT NULL,
@@ -14,24 +15,21 @@ SCHEMA = """CREATE TABLE IF NOT EXISTS contacts (
 
 
 class ContactVault:
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with sqlite3.connect(self.path, timeout=30) as c:
-            c.execute(SCHEMA)
+    def __init__(self, target: "str | Path | Database"):
+        self.db = connect(target)
+        self.db.script(SCHEMA)
 
     def keep(self, thread_id: str, found: dict[str, list[str]]) -> int:
         rows = [(thread_id, kind, v, time.time()) for kind, values in found.items() for v in values]
         if not rows:
             return 0
-        with sqlite3.connect(self.path, timeout=30) as c:
-            return c.executemany("INSERT OR IGNORE INTO contacts VALUES (?, ?, ?, ?)", rows).rowcount
+        with self.db.connect() as c:
+            return c.executemany("INSERT INTO contacts VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", rows)
 
     def contacts(self, thread_id: str) -> dict[str, list[str]]:
-        with sqlite3.connect(self.path, timeout=30) as c:
-            rows = c.execute("SELECT kind, value FROM contacts WHERE thread_id = ? ORDER BY created_at",
-                             (thread_id,)).fetchall()
+        with self.db.connect() as c:
+            rows = c.all("SELECT kind, value FROM contacts WHERE thread_id = ? ORDER BY created_at", (thread_id,))
         out: dict[str, list[str]] = {}
-        for kind, value in rows:
-            out.setdefault(kind, []).append(value)
+        for r in rows:
+            out.setdefault(r["kind"], []).append(r["value"])
         return out

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -14,10 +13,11 @@ from app.cli_common import fail as _fail
 from app.cli_common import print_json as _print_json
 from app.cli_common import services as _services
 from app.cli_governance import audit_app, killswitch_app, policy_explain
+from app.cli_review import desk as _desk
+from app.cli_review import policy_suggest, review_app
 
 app = typer.Typer(help="SupportFlow: multi-agent customer support on LangGraph.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
-review_app = typer.Typer(help="Human review of paused conversations.", no_args_is_help=True)
 tickets_app = typer.Typer(help="Tickets created by the ticketing specialist.", no_args_is_help=True)
 policy_app = typer.Typer(help="Policy-as-code.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks (print JSON).", no_args_is_help=True)
@@ -28,17 +28,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(audit_app, name="audit")
 app.add_typer(killswitch_app, name="killswitch")
 policy_app.command("explain")(policy_explain)
-
-
-def _desk():
-    from agents.policy import PolicyError
-    from app.api import SupportDesk
-    from app.services import TaxonomyError
-
-    try:
-        return SupportDesk(services=_services())
-    except (PolicyError, TaxonomyError) as exc:
-        _fail(str(exc))
+policy_app.command("suggest")(policy_suggest)
 
 
 @app.callback()
@@ -100,65 +90,6 @@ def ask(
         req = result.pending_review["action_requests"][0]
         typer.echo(f"paused for review: {req['description']}; decide with `python -m app review approve "
                    f"{result.thread_id} --reviewer NAME`", err=True)
-
-
-@review_app.command("list")
-def review_list(as_json: bool = typer.Option(False, "--json")) -> None:
-    """Pending reviews across all threads."""
-    items = _desk().pending_reviews()
-    if as_json:
-        _print_json(items)
-        return
-    if not items:
-        typer.echo("no pending reviews")
-    for it in items:
-        req = it["review"]["action_requests"][0]
-        typer.echo(f"{it['thread_id']}  {req['name']} {json.dumps(req['args'])}  — {req['description']}")
-
-
-def _decide(thread_id: str, decision: dict) -> None:
-    from app.api import NoPendingReviewError, ReviewPayloadError, UnknownThreadError
-
-    try:
-        result = _desk().resume(thread_id, {"decisions": [decision]})
-    except (UnknownThreadError, NoPendingReviewError, ReviewPayloadError) as exc:
-        _fail(str(exc))
-    _print_json(result.model_dump())
-
-
-@review_app.command("approve")
-def review_approve(thread_id: str, reviewer: str = typer.Option(..., help="Who decides."),
-                   note: Optional[str] = typer.Option(None)) -> None:
-    _decide(thread_id, {"type": "approve", "reviewer": reviewer, "note": note})
-
-
-@review_app.command("reject")
-def review_reject(thread_id: str, reviewer: str = typer.Option(...),
-                  message: Optional[str] = typer.Option(None, help="What the customer is told.")) -> None:
-    _decide(thread_id, {"type": "reject", "reviewer": reviewer, "message": message})
-
-
-@review_app.command("edit")
-def review_edit(thread_id: str, reviewer: str = typer.Option(...),
-                args: str = typer.Option(..., help='JSON merged into the action arguments, e.g. {"amount": 300}')) -> None:
-    """Change the action's arguments; the policy is checked again on the edited action."""
-    from app.api import NoPendingReviewError, UnknownThreadError
-
-    try:
-        changes = json.loads(args)
-        if not isinstance(changes, dict):
-            raise ValueError("must be a JSON object")
-    except ValueError as exc:
-        _fail(f"--args: {exc}")
-    try:
-        pending = _desk().get(thread_id).pending_review
-    except UnknownThreadError as exc:
-        _fail(str(exc))
-    if not pending:
-        _fail(NoPendingReviewError(f"thread {thread_id} has no pending review").args[0])
-    action = pending["action_requests"][0]
-    edited = {"name": action["name"], "args": {**action["args"], **changes}}
-    _decide(thread_id, {"type": "edit", "reviewer": reviewer, "edited_action": edited})
 
 
 @tickets_app.command("list")

@@ -1,0 +1,198 @@
+"""`python -m app review ...` and `python -m app policy suggest`: the human-review commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from app.cli_common import fail, print_json, services
+
+review_app = typer.Typer(help="Human review of paused conversations.", no_args_is_help=True)
+
+
+def desk():
+    from agents.policy import PolicyError
+    from app.api import SupportDesk
+    from app.services import TaxonomyError
+
+    try:
+        return SupportDesk(services=services())
+    except (PolicyError, TaxonomyError) as exc:
+        fail(str(exc))
+
+
+def _money(v) -> str:
+    return "-" if v is None else f"${v:,.0f}"
+
+
+def _listing(call):
+    from app.reviewers import ReviewerError
+
+    try:
+        return call()
+    except ReviewerError as exc:
+        fail(str(exc))
+
+
+@review_app.command("list")
+def review_list(as_json: bool = typer.Option(False, "--json"),
+                queue: Optional[str] = typer.Option(None, help="Only this queue."),
+                reviewer: Optional[str] = typer.Option(None, help="Only what this reviewer may decide.")) -> None:
+    """Pending reviews across all threads (read from the checkpointer), most urgent and oldest first."""
+    items = _listing(lambda: desk().inbox(queue=queue, reviewer=reviewer))
+    if as_json:
+        print_json([{k: v for k, v in it.items() if k != "review"} for it in items])
+        return
+    if not items:
+        typer.echo("no pending reviews")
+    for it in items:
+        flag = " OVERDUE" if it["overdue"] else ""
+        flag += f" → {it['escalated_to']}" if it["escalated_to"] else ""
+        typer.echo(f"{it['thread_id']}  {it['priority']:<7}{it['queue'] or '-':<14}{it['age']:>8}  {it['rule_id']}  "
+                   f"{it['action']} {_money(it['amount'])} ({it['tier']}){flag} — {it['reason']}")
+
+
+def _decide(thread_id: str, decision: dict) -> None:
+    from app.api import NoPendingReviewError, ReviewPayloadError, UnknownThreadError
+
+    try:
+        result = desk().resume(thread_id, {"decisions": [decision]})
+    except (UnknownThreadError, NoPendingReviewError, ReviewPayloadError) as exc:
+        fail(str(exc))
+    print_json(result.model_dump())
+
+
+@review_app.command("approve")
+def review_approve(thread_id: str, reviewer: str = typer.Option(..., help="Who decides (reviewer id)."),
+                   note: Optional[str] = typer.Option(None)) -> None:
+    _decide(thread_id, {"type": "approve", "reviewer": reviewer, "note": note})
+
+
+@review_app.command("reject")
+def review_reject(thread_id: str, reviewer: str = typer.Option(...),
+                  message: Optional[str] = typer.Option(None, help="What the customer is told.")) -> None:
+    _decide(thread_id, {"type": "reject", "reviewer": reviewer, "message": message})
+
+
+@review_app.command("edit")
+def review_edit(thread_id: str, reviewer: str = typer.Option(...),
+                args: str = typer.Option(..., help='JSON merged into the action arguments, e.g. {"amount": 300}')) -> None:
+    """Change the action's arguments; the policy is checked again on the edited action."""
+    from app.api import NoPendingReviewError, UnknownThreadError
+
+    try:
+        changes = json.loads(args)
+        if not isinstance(changes, dict):
+            raise ValueError("must be a JSON object")
+    except ValueError as exc:
+        fail(f"--args: {exc}")
+    try:
+        pending = desk().get(thread_id).pending_review
+    except UnknownThreadError as exc:
+        fail(str(exc))
+    if not pending:
+        fail(NoPendingReviewError(f"thread {thread_id} has no pending review").args[0])
+    action = pending["action_requests"][0]
+    edited = {"name": action["name"], "args": {**action["args"], **changes}}
+    _decide(thread_id, {"type": "edit", "reviewer": reviewer, "edited_action": edited})
+
+
+@review_app.command("groups")
+def review_groups(as_json: bool = typer.Option(False, "--json"), queue: Optional[str] = typer.Option(None),
+                  reviewer: Optional[str] = typer.Option(None)) -> None:
+    """Similar pending reviews grouped (rule, intent, amount band, request text): decide a group at once."""
+    groups = _listing(lambda: desk().review_groups(queue=queue, reviewer=reviewer))
+    if as_json:
+        print_json([{**g, "items": [{k: v for k, v in it.items() if k != "review"} for it in g["items"]]}
+                    for g in groups])
+        return
+    if not groups:
+        typer.echo("no pending reviews")
+    for g in groups:
+        amounts = f"{_money(g['amount_min'])}–{_money(g['amount_max'])}" if g["amount_min"] is not None else "no amount"
+        typer.echo(f"{g['group_id']}  {g['count']:>3} × {g['rule_id']} ({g['intent']}, {amounts}, queue {g['queue']}) "
+                   f"— e.g. {(g['sample_request'] or '')[:70]!r}; qualified: {', '.join(g['qualified']) or 'nobody'}")
+
+
+def _decide_group(group_id: str, decision: str, reviewer: str, **kw) -> None:
+    from app.review_groups import GroupNotFoundError
+    from app.reviewers import ReviewerError
+
+    try:
+        summary = desk().decide_group(group_id, decision, reviewer, **kw)
+    except (GroupNotFoundError, ReviewerError) as exc:
+        fail(str(exc))
+    print_json(summary)
+    if summary["failed"]:
+        raise typer.Exit(1)
+
+
+@review_app.command("approve-group")
+def approve_group(group_id: str, reviewer: str = typer.Option(...), note: Optional[str] = typer.Option(None)) -> None:
+    """Approve every member of a group; each thread is resumed and audited on its own."""
+    _decide_group(group_id, "approve", reviewer, note=note)
+
+
+@review_app.command("reject-group")
+def reject_group(group_id: str, reviewer: str = typer.Option(...),
+                 message: Optional[str] = typer.Option(None, help="What each customer is told.")) -> None:
+    _decide_group(group_id, "reject", reviewer, message=message)
+
+
+@review_app.command("sla")
+def review_sla() -> None:
+    """Escalate overdue reviews (priority up, another role notified in the audit trail). Idempotent."""
+    escalated = _listing(lambda: desk().sla_sweep())
+    print_json({"escalated": escalated, "count": len(escalated)})
+
+
+@review_app.command("reviewers")
+def review_reviewers(file: Optional[Path] = typer.Argument(None, help="Registry file (default: the one in force)."),
+                     as_json: bool = typer.Option(False, "--json")) -> None:
+    """Validate the reviewer registry (and against the policy); list reviewers."""
+    from app.reviewers import ReviewerError, load_registry, registry_path
+
+    path = file or registry_path(services().settings)
+    try:
+        reg = load_registry(path)
+    except ReviewerError as exc:
+        fail(str(exc))
+    problems = reg.check_policy(services().policy)
+    if problems:
+        fail(f"{path}: does not cover the policy:\n  " + "\n  ".join(problems))
+    if as_json:
+        print_json(reg.model_dump(exclude={"source"}))
+        return
+    typer.echo(f"{path}: valid, {len(reg.reviewers)} reviewers, {len(reg.queues)} queues")
+    for r in reg.reviewers:
+        typer.echo(f"  {r.id:<8} limit {_money(r.approval_limit):>8}  roles {', '.join(r.roles)}  queues {', '.join(r.queues)}")
+
+
+@review_app.command("hash-token")
+def hash_token(token: str = typer.Option(..., prompt=True, hide_input=True)) -> None:
+    """Print the token_hash to put in the registry for a reviewer's secret token."""
+    from app.reviewers import hash_token as _hash
+
+    typer.echo(_hash(token))
+
+
+def policy_suggest(as_json: bool = typer.Option(False, "--json"),
+                   min_reviews: int = typer.Option(30, help="Fewest reviews a suggestion may rest on."),
+                   approve_rate: float = typer.Option(0.95, help="Approval rate that makes a review redundant.")) -> None:
+    """Propose policy changes from the review history in the audit trail. Never edits the policy."""
+    from app.policy_suggest import suggest
+
+    svc = services()
+    found = suggest(svc.audit.entries(), svc.policy, min_reviews=min_reviews, approve_rate=approve_rate)
+    if as_json:
+        print_json({"policy_version": svc.policy.version_id, "suggestions": found})
+        return
+    if not found:
+        typer.echo(f"no suggestions (policy {svc.policy.version_id}): not enough one-sided review history")
+    for s in found:
+        typer.echo(f"- {s['text']}\n  change: {json.dumps(s['change'])}")
+    if found:
+        typer.echo(f"(suggestions only: {svc.settings.policy_file} was not changed)")

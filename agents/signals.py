@@ -1,22 +1,31 @@
 """Rule-based signals beside intent: entities, urgency, sentiment and risk.
 
-These feed the policy engine, so they are deterministic and never come from an LLM alone.
+These feed the policy engine and tickets, so they are deterministic, validated (a malformed
+email or an impossible phone number is not an entity) and never come from an LLM alone.
 """
 
 from __future__ import annotations
 
 import re
 
-from agents.pii import EMAIL, PHONE
+from agents.pii import CARD, IBAN, PHONE, luhn_ok
 
-_CUR = {"$": "USD", "usd": "USD", "us$": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD",
-        "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR", "£": "GBP", "gbp": "GBP", "pounds": "GBP"}
-_NUM = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?"
-AMOUNT_BEFORE = re.compile(r"(us\$|\$|usd|€|eur|£|gbp)\s?" + _NUM, re.I)
-AMOUNT_AFTER = re.compile(_NUM + r"\s?(dollars?|usd|bucks|euros?|eur|€|pounds|gbp)\b", re.I)
+_CUR = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD",
+        "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
+        "£": "GBP", "gbp": "GBP", "pound": "GBP", "pounds": "GBP", "quid": "GBP"}
+# Thousands separators must group by three ("1,250.50"); a bare number may carry cents.
+_NUM = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?![\d,]*\d|\.\d)"
+AMOUNT_BEFORE = re.compile(r"(?<![\w$€£])(us\$|\$|usd|€|eur|£|gbp)\s?" + _NUM, re.I)
+AMOUNT_AFTER = re.compile(r"(?<![\w.,#-])" + _NUM + r"\s?(dollars?|usd|bucks|euros?|eur|€|pounds?|quid|gbp)(?!\w)", re.I)
 ORDER_ID = re.compile(
     r"(?:#\s?([A-Z]{0,3}-?\d{4,}))|(?:\border\s*(?:number|no\.?|id)?\s*[:#]?\s*([A-Z]{0,3}-?\d{4,}))|\b(BW-\d{3,})\b",
     re.I,
+)
+ACCOUNT = re.compile(r"\b(?:account|acct|a/c)\.?\s*(?:number|no\.?|num|#)?\s*(?:is\s+)?[:#]?\s*(\d(?:[ -]?\d){5,16})\b", re.I)
+EMAIL_LIKE = re.compile(r"[^\s<>(),;:\"']+@[^\s<>(),;:\"']+")
+_EMAIL_OK = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
 )
 LEGAL = re.compile(r"\b(lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|small claims|legal team)\b", re.I)
 FRAUD = re.compile(r"\b(fraud\w*|unauthori[sz]ed|stolen|hacked|scam\w*|didn'?t make (?:this|that) (?:purchase|charge))\b", re.I)
@@ -28,35 +37,101 @@ POSITIVE = re.compile(r"\b(thanks?|thank you|great|love|appreciate|happy|excelle
 
 
 def _money(whole: str, cents: str | None) -> float:
-    return float(whole.replace(",", "")) + (float(f"0.{cents}") if cents else 0.0)
+    return round(float(whole.replace(",", "")) + (float(f"0.{cents}") if cents else 0.0), 2)
+
+
+def extract_amounts(text: str) -> list[tuple[float, str, tuple[int, int]]]:
+    """Every money amount with its ISO currency and span; a number needs a currency mark to count."""
+    found = [(_money(m.group(2), m.group(3)), _CUR[m.group(1).lower()], m.span()) for m in AMOUNT_BEFORE.finditer(text)]
+    taken = [s for *_, s in found]
+    for m in AMOUNT_AFTER.finditer(text):
+        if not any(a < m.end() and m.start() < b for a, b in taken):
+            found.append((_money(m.group(1), m.group(2)), _CUR[m.group(3).lower()], m.span()))
+    return sorted(found, key=lambda f: f[2])
 
 
 def extract_amount(text: str) -> tuple[float | None, str | None]:
     """The largest money amount mentioned (the conservative choice for policy limits)."""
-    found: list[tuple[float, str]] = []
-    for m in AMOUNT_BEFORE.finditer(text):
-        found.append((_money(m.group(2), m.group(3)), _CUR[m.group(1).lower()]))
-    for m in AMOUNT_AFTER.finditer(text):
-        cur = m.group(3).lower().rstrip("s") if m.group(3).lower() not in _CUR else m.group(3).lower()
-        found.append((_money(m.group(1), m.group(2)), _CUR.get(cur, _CUR.get(cur + "s", "USD"))))
+    found = extract_amounts(text)
     if not found:
         return None, None
-    return max(found)
+    value, currency, _ = max(found, key=lambda f: f[0])
+    return value, currency
+
+
+def valid_email(candidate: str) -> bool:
+    local = candidate.rsplit("@", 1)[0]
+    return bool(_EMAIL_OK.fullmatch(candidate)) and len(local) <= 64 and len(candidate) <= 254
+
+
+def extract_emails(text: str) -> list[str]:
+    """Addresses that pass a syntax check; trailing sentence punctuation is not part of an address."""
+    out = []
+    for m in EMAIL_LIKE.finditer(text):
+        cand = m.group().rstrip(".!?")
+        if valid_email(cand) and cand not in out:
+            out.append(cand)
+    return out
+
+
+def extract_phones(text: str) -> list[str]:
+    """Phone-shaped numbers with 10-15 digits (E.164) that are not card numbers."""
+    cards = [m.span() for m in CARD.finditer(text) if luhn_ok(m.group())]
+    out = []
+    for m in PHONE.finditer(text):
+        digits = sum(c.isdigit() for c in m.group())
+        if 10 <= digits <= 15 and not any(a <= m.start() < b for a, b in cards) and m.group() not in out:
+            out.append(m.group())
+    return out
+
+
+def _iban_ok(iban: str) -> bool:
+    s = iban.replace(" ", "").upper()
+    if not 15 <= len(s) <= 34:
+        return False
+    rotated = s[4:] + s[:4]
+    return int("".join(str(int(c, 36)) for c in rotated)) % 97 == 1
+
+
+def extract_accounts(text: str) -> list[str]:
+    """Account numbers (6-17 digits after 'account number') and IBANs with a valid checksum, masked to the
+    last four characters: tickets need to tell accounts apart, not to hold the number."""
+    out = []
+    for m in ACCOUNT.finditer(text):
+        digits = re.sub(r"\D", "", m.group(1))
+        if 6 <= len(digits) <= 17 and not luhn_ok(digits):  # a card number is not an account number
+            out.append("****" + digits[-4:])
+    out += ["****" + m.group().replace(" ", "")[-4:] for m in IBAN.finditer(text) if _iban_ok(m.group())]
+    return list(dict.fromkeys(out))
+
+
+def extract_order_ids(text: str, amounts: list | None = None) -> list[str]:
+    """Order ids; a number that is part of a money amount or a phone number is not an order id."""
+    blocked = [s for *_, s in (amounts if amounts is not None else extract_amounts(text))]
+    blocked += [m.span() for m in PHONE.finditer(text)]
+    orders: list[str] = []
+    for m in ORDER_ID.finditer(text):
+        idx = next(i for i, g in enumerate(m.groups(), 1) if g)
+        start = m.start(idx)
+        if any(a <= start < b for a, b in blocked):
+            continue
+        oid = m.group(idx).upper()
+        if oid not in orders:
+            orders.append(oid)
+    return orders
 
 
 def extract_entities(text: str) -> dict:
+    amounts = extract_amounts(text)
     amount, currency = extract_amount(text)
-    orders = []
-    for m in ORDER_ID.finditer(text):
-        oid = next(g for g in m.groups() if g)
-        if oid not in orders and not (amount is not None and oid.replace(",", "") == str(int(amount))):
-            orders.append(oid.upper())
     return {
-        "order_ids": orders,
+        "order_ids": extract_order_ids(text, amounts),
         "amount": amount,
         "currency": currency,
-        "emails": EMAIL.findall(text),
-        "phones": PHONE.findall(text),
+        "amounts": [{"value": v, "currency": c} for v, c, _ in amounts],
+        "emails": extract_emails(text),
+        "phones": extract_phones(text),
+        "accounts": extract_accounts(text),
     }
 
 

@@ -16,10 +16,23 @@ def plan_for(triage: dict, svc: Services) -> list[str]:
     return route
 
 
+def gated_plan(triage: dict, route: list[str], svc: Services, turn: int | None = None) -> list[str]:
+    """Reliability hook: an intent an agent has recently handled badly is not answered automatically.
+
+    A question goes to compliance and ticketing (a person follows up) instead of an automatic answer;
+    actions and escalations already pass compliance. The reason is written to the audit trail.
+    """
+    from app.reliability_store import gate_case
+
+    if "compliance" in route or gate_case(triage, route, svc, turn) is None:
+        return route
+    return ["compliance", "ticketing"]
+
+
 def next_step(state: dict, svc: Services) -> tuple[str, list[str]]:
     """(next specialist or 'respond', the plan as it now stands)."""
     triage = state["triage"]
-    plan = list(state.get("plan") or plan_for(triage, svc))
+    plan = list(state.get("plan") or gated_plan(triage, plan_for(triage, svc), svc, state.get("turn")))
     decision = state.get("compliance") or {}
     if decision.get("status") in ("denied", "rejected"):
         return "respond", plan

@@ -29,6 +29,8 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(killswitch_app, name="killswitch")
 policy_app.command("explain")(policy_explain)
 policy_app.command("suggest")(policy_suggest)
+from app.cli_eval import eval_app  # noqa: E402
+app.add_typer(eval_app, name="eval")
 
 
 @app.callback()
@@ -125,6 +127,9 @@ def stats(hours: float = typer.Option(0, help="Only the last N hours (0 = all)."
     summary = svc.metrics.summary(since=time.time() - hours * 3600 if hours else 0.0)
     summary["pending_reviews"] = len(_desk().pending_reviews())
     summary["kill_switch"] = svc.controls.kill_switch().get("on", False)
+    from app.reliability_store import reliability_report  # issue 9: agent × intent reliability
+
+    summary["reliability"] = {"threshold": svc.settings.reliability_threshold, "scores": reliability_report(svc)}
     _print_json(summary)
 
 

@@ -1,13 +1,21 @@
-"""The Streamlit chat, driven through streamlit.testing's AppTest against a real data directory."""
+"""The Streamlit console's chat page and sidebar, driven through AppTest against a real data directory.
+
+Other pages: tests/test_streamlit_pages.py; a real browser: tests/test_browser_streamlit.py.
+"""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from langchain_core.messages import AIMessageChunk
+from langchain_core.outputs import ChatGenerationChunk
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT, make_settings
 
 APP = str(ROOT / "streamlit_app.py")
+REFUND = "I want a refund of $900 for order #48213"
 
 
 @pytest.fixture
@@ -23,42 +31,77 @@ def app(data_dir, monkeypatch):
     return at
 
 
-def _tickets(data_dir):
+def sign_in(at, reviewer="ana", token="demo-ana"):
+    """Reviewers come from app/config/reviewers.yaml; the demo tokens are "demo-<id>"."""
+    at.sidebar.text_input(key="reviewer").set_value(reviewer)
+    at.sidebar.text_input(key="reviewer_token").set_value(token)
+    return next(b for b in at.sidebar.button if b.key == "sign-in").click().run()
+
+
+def button(at, key_prefix):
+    return next(b for b in at.button if b.key and b.key.startswith(key_prefix))
+
+
+def tickets(data_dir):
     from app.tickets import TicketStore
 
     return TicketStore(make_settings(data_dir).app_db).list()
 
 
-def _button(at, label):
-    return next(b for b in at.button if b.label == label and not b.key.startswith("inbox"))
+def texts(at) -> str:
+    return " ".join(m.markdown[0].value for m in at.chat_message if m.markdown)
 
 
-def test_question_answered_with_citation(app):
+def test_question_answered_with_citation_and_agent_progress(app):
     app.chat_input[0].set_value("How do I reset my password?").run()
     assert not app.exception
-    texts = " ".join(m.markdown[0].value for m in app.chat_message if m.markdown)
-    assert "password" in texts.lower()
+    assert "password" in texts(app).lower()
     assert any("password-reset.md" in e.label for e in app.expander)
+    (progress,) = [e for e in app.expander if e.label == "Agent progress (last turn)"]
+    lines = progress.markdown[0].value
+    assert lines.index("Triage · enrich") < lines.index("Supervisor → Research") < lines.index("✓ Research finished")
+    assert "answer grounded" in lines
 
 
 def test_big_refund_review_then_approve(app, data_dir):
-    app.chat_input[0].set_value("I want a refund of $900 for order #48213").run()
+    app.chat_input[0].set_value(REFUND).run()
     assert any("Under review" in w.value for w in app.warning)
-    app.sidebar.text_input(key="reviewer").set_value("ana").run()
-    _button(app, "Approve").click().run()
+    sign_in(app)
+    assert any("Signed in as **ana**" in m.value for m in app.sidebar.markdown)
+    button(app, "chat-approve").click().run()
     assert not app.exception
-    texts = " ".join(m.markdown[0].value for m in app.chat_message if m.markdown)
-    assert "approved after review" in texts
-    tickets = _tickets(data_dir)
-    assert len(tickets) == 1 and tickets[0]["reviewer"] == "ana"
+    assert "approved after review" in texts(app)
+    (ticket,) = tickets(data_dir)
+    assert ticket["reviewer"] == "ana"
 
 
-def test_approve_without_reviewer_is_refused(app, data_dir):
-    app.chat_input[0].set_value("I want a refund of $900 for order #48213").run()
-    _button(app, "Approve").click().run()
-    assert any("reviewer name" in e.value for e in app.error)
-    assert _tickets(data_dir) == []
+def test_approve_without_sign_in_is_refused(app, data_dir):
+    app.chat_input[0].set_value(REFUND).run()
+    button(app, "chat-approve").click().run()
+    assert any("Sign in" in e.value for e in app.error)
+    assert tickets(data_dir) == []
     assert any("Under review" in w.value for w in app.warning)
+
+
+def test_wrong_secret_is_not_an_identity(app, data_dir):
+    app.chat_input[0].set_value(REFUND).run()
+    sign_in(app, "ana", "not-the-token")
+    assert any("Sign-in failed" in e.value for e in app.error)
+    sign_in(app, "mallory", "demo-mallory")
+    assert any("Sign-in failed" in e.value for e in app.error)
+    button(app, "chat-approve").click().run()
+    assert any("Sign in" in e.value for e in app.error)
+    assert tickets(data_dir) == []
+
+
+def test_reject_from_chat_tells_the_customer(app, data_dir):
+    app.chat_input[0].set_value(REFUND).run()
+    sign_in(app)
+    app.text_input(key=next(t.key for t in app.text_input if t.key and t.key.startswith("chat-msg"))).set_value(
+        "Outside the return window.").run()
+    button(app, "chat-reject").click().run()
+    assert "Outside the return window." in texts(app)
+    assert tickets(data_dir) == []
 
 
 def test_bad_message_shows_error(app):
@@ -67,13 +110,72 @@ def test_bad_message_shows_error(app):
     assert any("binary" in e.value for e in app.error)
 
 
+def test_conversations_can_be_reopened(app):
+    app.chat_input[0].set_value("How do I reset my password?").run()
+    first = app.session_state["thread_id"]
+    next(b for b in app.sidebar.button if b.label == "New conversation").click().run()
+    assert app.session_state["thread_id"] != first and "password" not in texts(app).lower()
+    app.sidebar.selectbox[0].set_value(first).run()
+    assert app.session_state["thread_id"] == first
+    assert "password" in texts(app).lower()
+
+
 def test_kill_switch_toggle_is_audited(app, data_dir):
     from app.audit import AuditLog
 
     next(b for b in app.sidebar.button if b.key == "kill-switch").click().run()
-    assert any("your name" in e.value for e in app.error)  # anonymous operators are refused
-    app.sidebar.text_input(key="reviewer").set_value("ops-lead").run()
+    assert any("Sign in" in e.value for e in app.error)  # anonymous operators are refused
+    sign_in(app, "max", "demo-max")
     next(b for b in app.sidebar.button if b.key == "kill-switch").click().run()
     assert any("ON" in m.value for m in app.sidebar.markdown)
     events = [e for e in AuditLog(make_settings(data_dir).app_db).entries() if e["event"].startswith("kill_switch")]
-    assert [e["actor"] for e in events] == ["operator:ops-lead"]
+    assert [e["actor"] for e in events] == ["operator:max"]
+
+
+# ---- token streaming in LLM mode (the provider is scripted; everything else is real) ------------
+def _streaming_model():
+    from app.fakes import ScriptedChatModel
+
+    class StreamingScripted(ScriptedChatModel):
+        """Streams its tool call's JSON arguments in small pieces, as an OpenAI-compatible server does."""
+
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+            msg = self._generate(messages, stop, **kwargs).generations[0].message
+            call = msg.tool_calls[0]
+            args = json.dumps(call["args"])
+            for i in range(0, len(args), 7):
+                first, last = i == 0, i + 7 >= len(args)
+                yield ChatGenerationChunk(message=AIMessageChunk(
+                    content="", tool_call_chunks=[{"name": call["name"] if first else None, "args": args[i:i + 7],
+                                                   "id": call["id"] if first else None, "index": 0}],
+                    usage_metadata=msg.usage_metadata if last else None))
+
+    return StreamingScripted(model="big")
+
+
+def test_llm_answer_streams_as_tokens_with_agent_progress(data_dir):
+    from app.api import SupportDesk
+    from app.fakes import ScriptedChatModel
+    from app.models import ModelRouter
+    from app.services import Services
+    from app.ui.progress import stream_turn
+
+    small, big = ScriptedChatModel(model="small"), _streaming_model()
+    small.script["TriageResult"] = [{"intent": "password_reset", "confidence": 0.95}]
+    answer = "Use Forgot password on the sign-in page. The link lasts 30 minutes."
+    big.script["GroundedAnswer"] = [{"answer": answer, "citations": ["password-reset.md"]}]
+    big.script["GroundingVerdict"] = [{"grounded": True, "unsupported_claims": []}]
+    svc = Services(settings=make_settings(data_dir, offline=False, triage_confidence=0.999),
+                   models=ModelRouter(triage=small, research=big))
+    desk = SupportDesk(services=svc)
+    try:
+        events = list(stream_turn(desk, "I can't get into my account, what do I do?", "t-stream"))
+        result = desk.get("t-stream")
+    finally:
+        desk.close()
+    drafts = [e.text for e in events if e.kind == "token"]
+    assert len(drafts) > 3 and drafts[-1] == answer  # many partial drafts, ending in the full answer
+    assert all(answer.startswith(d) for d in drafts) and len(set(drafts)) == len(drafts)
+    finished = [e.agent for e in events if e.kind == "finished"]
+    assert finished == ["triage", "research"]
+    assert result.answer.startswith(answer) and result.llm_calls == 3 and result.completion_tokens > 0

@@ -1,0 +1,1 @@
+"""The Streamlit operator console: page scripts (chat, review, tickets, dashboard, knowledge) and helpers."""

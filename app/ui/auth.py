@@ -1,0 +1,38 @@
+"""Reviewer sign-in for the console: a configured reviewer id plus that reviewer's secret token.
+
+Decisions and kill-switch toggles carry the signed-in identity, never a name typed next to the
+button, so there are no anonymous approvals. The registry (app/config/reviewers.yaml, or
+`SUPPORT_REVIEWERS_FILE`) stores only token hashes; qualification (role, approval limit) is
+still checked by the desk on every decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SignInError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Identity:
+    id: str
+    name: str
+    roles: tuple[str, ...]
+    approval_limit: float
+
+
+def sign_in(settings, reviewer_id: str, token: str) -> Identity:
+    reviewer_id = (reviewer_id or "").strip()
+    if not reviewer_id or not token:
+        raise SignInError("Enter your reviewer id and secret token.")
+    try:
+        from app.reviewers import ReviewerError, registry_for
+    except ImportError as exc:  # fail closed: no registry, no sign-in
+        raise SignInError(f"no reviewer registry is available ({exc})") from None
+    try:
+        r = registry_for(settings).authenticate(reviewer_id, token)
+    except ReviewerError as exc:
+        raise SignInError(str(exc)) from None
+    return Identity(r.id, r.name, tuple(r.roles), float(r.approval_limit))

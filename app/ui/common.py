@@ -1,0 +1,172 @@
+"""What every console page shares: the desk, messages across reruns, sign-in, the kill switch,
+the review inbox and the controls that decide a paused action."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timezone
+
+import streamlit as st
+
+from agents.compliance import ReviewPayloadError
+from app.api import MessageError, SupportDesk
+from app.settings import Settings
+from app.ui.auth import Identity, SignInError, sign_in
+
+ERRORS = (MessageError, ReviewPayloadError, LookupError, SignInError)
+
+
+@st.cache_resource(show_spinner="Loading models and knowledge base…")
+def get_desk(data_dir: str) -> SupportDesk:
+    """One desk per data directory: loading the embedding model takes seconds."""
+    return SupportDesk(data_dir=data_dir)
+
+
+def current_desk() -> SupportDesk:
+    return get_desk(str(Settings().data_dir))
+
+
+def flash(message: str, kind: str = "error") -> None:
+    """Show `message` after the next rerun (most actions end with st.rerun())."""
+    st.session_state.setdefault("flash", []).append((kind, message))
+
+
+def show_flash() -> None:
+    for kind, message in st.session_state.pop("flash", []):
+        getattr(st, kind)(message)
+
+
+def identity() -> Identity | None:
+    return st.session_state.get("identity")
+
+
+def sidebar(desk: SupportDesk) -> None:
+    identity_box(desk)
+    kill_switch(desk)
+
+
+def identity_box(desk: SupportDesk) -> None:
+    st.sidebar.subheader("Reviewer")
+    who = identity()
+    if who is not None:
+        st.sidebar.markdown(f"Signed in as **{who.id}** — {who.name} ({', '.join(who.roles)})")
+        if st.sidebar.button("Sign out", key="sign-out"):
+            del st.session_state["identity"]
+            st.rerun()
+        return
+    rid = st.sidebar.text_input("Reviewer id", key="reviewer")
+    token = st.sidebar.text_input("Secret token", key="reviewer_token", type="password",
+                                  help="Decisions need a configured reviewer (app/config/reviewers.yaml).")
+    if st.sidebar.button("Sign in", key="sign-in"):
+        try:
+            st.session_state.identity = sign_in(desk.services.settings, rid, token)
+        except SignInError as exc:
+            flash(f"Sign-in failed: {exc}")
+        st.rerun()
+
+
+def kill_switch(desk: SupportDesk) -> None:
+    """The global pause: while on, every action waits for a human, in every process."""
+    controls = desk.services.controls
+    on = controls.paused
+    st.sidebar.subheader("Operations")
+    st.sidebar.markdown("Kill switch: **ON — all actions go to review**" if on else "Kill switch: off")
+    if st.sidebar.button("Resume automation" if on else "Pause automation", key="kill-switch"):
+        who = identity()
+        if who is None:
+            flash("Sign in as a reviewer in the sidebar before pausing or resuming automation.")
+        else:
+            controls.set_kill_switch(not on, actor=who.id, reason="toggled from the Streamlit console")
+        st.rerun()
+
+
+# ---- reviews ----------------------------------------------------------------------------
+def age_text(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
+    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
+
+
+def _timestamp(iso: str) -> float:
+    dt = datetime.fromisoformat(iso)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def _from_pending(p: dict) -> dict:
+    """A `pending_reviews()` entry in the shape of the review inbox (`desk.inbox()`) items."""
+    review = p["review"]
+    req, meta = review["action_requests"][0], review.get("metadata") or {}
+    created = p.get("created_at")
+    age = time.time() - _timestamp(created) if created else 0.0
+    return {"thread_id": p["thread_id"], "created_at": created, "age_seconds": age, "age": age_text(age),
+            "rule_id": meta.get("rule_id"), "reason": req.get("description"), "action": req["name"],
+            "args": req.get("args") or {}, "amount": (req.get("args") or {}).get("amount"),
+            "intent": meta.get("intent"), "queue": meta.get("queue"), "reviewer_role": meta.get("reviewer_role"),
+            "customer_id": (p.get("customer") or {}).get("id"), "tier": (p.get("customer") or {}).get("tier"),
+            "request": p.get("request"), "review": review}
+
+
+def inbox(desk: SupportDesk) -> list[dict]:
+    """Every paused action, oldest first: the review helper's inbox when present, else the checkpointer."""
+    if hasattr(desk, "inbox"):
+        return desk.inbox()
+    return sorted((_from_pending(p) for p in desk.pending_reviews()), key=lambda i: -i["age_seconds"])
+
+
+def decide(desk: SupportDesk, thread_id: str, kind: str, message: str | None = None,
+           args: dict | None = None) -> bool:
+    """Every decision carries the signed-in reviewer's identity: no anonymous approvals."""
+    who = identity()
+    if who is None:
+        flash("Sign in as a reviewer in the sidebar before deciding.")
+        return False
+    try:
+        if kind == "approve":
+            r = desk.approve(thread_id, reviewer=who.id)
+        elif kind == "reject":
+            r = desk.reject(thread_id, reviewer=who.id, message=message or None)
+        else:
+            r = desk.edit(thread_id, reviewer=who.id, args=args or {})
+    except ERRORS as exc:
+        flash(str(exc))
+        return False
+    flash(f"{kind.capitalize()}d by {who.id}: {r.outcome}" + (f", ticket {r.ticket_id}" if r.ticket_id else ""),
+          "success")
+    return True
+
+
+def parse_args(text: str) -> dict | None:
+    try:
+        value = json.loads(text or "{}")
+    except json.JSONDecodeError as exc:
+        flash(f"Edited arguments are not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
+        return None
+    if not isinstance(value, dict):
+        flash('Edited arguments must be a JSON object, e.g. {"amount": 300}')
+        return None
+    return value
+
+
+def review_controls(desk: SupportDesk, item: dict, prefix: str) -> None:
+    """Approve / edit / reject one paused action."""
+    tid = item["thread_id"]
+    st.code(json.dumps({"action": item["action"], "args": item["args"]}, indent=2), language="json")
+    message = st.text_input("Message to the customer if rejected", key=f"{prefix}-msg-{tid}")
+    edited = st.text_input("Edited arguments (JSON) for Edit", key=f"{prefix}-args-{tid}",
+                           placeholder='{"amount": 300}')
+    c1, c2, c3 = st.columns(3)
+    if c1.button("Approve", key=f"{prefix}-approve-{tid}", type="primary"):
+        decide(desk, tid, "approve")
+        st.rerun()
+    if c2.button("Edit", key=f"{prefix}-edit-{tid}"):
+        args = parse_args(edited)
+        if args is not None:
+            decide(desk, tid, "edit", args=args)
+        st.rerun()
+    if c3.button("Reject", key=f"{prefix}-reject-{tid}"):
+        decide(desk, tid, "reject", message=message)
+        st.rerun()

@@ -1,0 +1,87 @@
+"""Review inbox page: every paused action across conversations, grouped where similar, decided by a
+signed-in reviewer (approve / edit / reject one item, or approve / reject a whole group)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.api import SupportDesk
+from app.ui import common
+
+
+def _money(amount, currency=None) -> str:
+    return "" if amount is None else f" {currency or 'USD'} {amount:,.2f}"
+
+
+def _item(desk: SupportDesk, item: dict) -> None:
+    flag = " · ⚠ overdue" if item.get("overdue") else ""
+    title = (f"{item['age']} · {item['action']}{_money(item.get('amount'), item.get('currency'))} · "
+             f"rule {item.get('rule_id')} · queue {item.get('queue')} · tier {item.get('tier')}{flag}")
+    with st.expander(title, expanded=False):
+        st.markdown(f"**Why:** {item.get('reason')}  \n**Customer said:** {item.get('request') or '—'}")
+        st.caption(f"thread {item['thread_id']} · needs role {item.get('reviewer_role')} · priority "
+                   f"{item.get('priority', 'normal')} · qualified: {', '.join(item.get('qualified') or []) or '—'}")
+        common.review_controls(desk, item, "inbox")
+
+
+def _decide_group(desk: SupportDesk, group: dict, decision: str) -> None:
+    who = common.identity()
+    if who is None:
+        common.flash("Sign in as a reviewer in the sidebar before deciding.")
+        return
+    try:
+        out = desk.decide_group(group["group_id"], decision, reviewer=who.id)
+    except common.ERRORS as exc:
+        common.flash(str(exc))
+        return
+    common.flash(f"Group {group['group_id']}: {len(out['decided'])} {decision}d by {who.id}"
+                 + (f", {len(out['failed'])} failed" if out["failed"] else ""), "success")
+    for f in out["failed"]:
+        common.flash(f"{f['thread_id']}: {f['error']}")
+
+
+def _group(desk: SupportDesk, group: dict) -> None:
+    amounts = "" if group.get("amount_min") is None else (
+        f" · {group['amount_min']:,.2f}–{group['amount_max']:,.2f}")
+    with st.container(border=True):
+        st.markdown(f"**{group['count']} × {group['action']}**{amounts} · rule {group['rule_id']} · "
+                    f"queue {group['queue']} · oldest {common.age_text(group['oldest_age_seconds'])}")
+        if group["count"] > 1:
+            c1, c2 = st.columns(2)
+            if c1.button(f"Approve all {group['count']}", key=f"group-approve-{group['group_id']}"):
+                _decide_group(desk, group, "approve")
+                st.rerun()
+            if c2.button(f"Reject all {group['count']}", key=f"group-reject-{group['group_id']}"):
+                _decide_group(desk, group, "reject")
+                st.rerun()
+        for item in group["items"]:
+            _item(desk, item)
+
+
+def render() -> None:
+    desk = common.current_desk()
+    st.title("Review inbox")
+    common.show_flash()
+    who = common.identity()
+    if who is None:
+        st.info("Sign in as a reviewer in the sidebar to decide. Every decision is recorded with your identity.")
+    mine = who is not None and st.checkbox("Only items I may decide", key="inbox-mine")
+    reviewer = who.id if mine else None
+    if hasattr(desk, "review_groups"):
+        groups = desk.review_groups(reviewer=reviewer)
+        pending = sum(g["count"] for g in groups)
+        st.caption(f"{pending} pending in {len(groups)} group(s)")
+        for g in groups:
+            _group(desk, g)
+    else:
+        items = common.inbox(desk)
+        pending = len(items)
+        st.caption(f"{pending} pending")
+        for item in items:
+            _item(desk, item)
+    if not pending:
+        st.success("Nothing is waiting for a decision.")
+
+
+if __name__ == "__main__":
+    render()

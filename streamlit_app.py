@@ -11,11 +11,11 @@ from app.ui import common
 
 st.set_page_config(page_title="SupportFlow", page_icon="💬", layout="wide")
 PAGES = [
-    st.Page("app/ui/chat.py", title="Chat", icon="💬", default=True),
-    st.Page("app/ui/review.py", title="Review inbox", icon="🧑‍⚖️", url_path="review"),
-    st.Page("app/ui/tickets.py", title="Tickets", icon="🎫", url_path="tickets"),
-    st.Page("app/ui/dashboard.py", title="Operations", icon="📈", url_path="operations"),
-    st.Page("app/ui/knowledge.py", title="Knowledge", icon="📚", url_path="knowledge"),
+    st.Page("app/ui/chat.py", title="Chat", icon=":material/chat:", default=True),
+    st.Page("app/ui/review.py", title="Review inbox", icon=":material/gavel:", url_path="review"),
+    st.Page("app/ui/tickets.py", title="Tickets", icon=":material/confirmation_number:", url_path="tickets"),
+    st.Page("app/ui/dashboard.py", title="Operations", icon=":material/monitoring:", url_path="operations"),
+    st.Page("app/ui/knowledge.py", title="Knowledge", icon=":material/menu_book:", url_path="knowledge"),
 ]
 page = st.navigation(PAGES)
 common.sidebar(common.current_desk())

@@ -1,0 +1,93 @@
+"""The console in a real browser: `streamlit run` on a free port, headless Debian Chromium via Playwright.
+
+Skips when Chromium or the playwright package is absent (CI installs Chromium in .ci/run). Playwright
+drives the system browser (`executable_path`); it never downloads one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SLOW_MS = 240_000  # first page load builds the desk (embedding model, classifier) on a shared CPU
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def console(data_dir, tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api", reason="playwright (dev extras) is not installed")
+    port = _free_port()
+    env = {**os.environ, "SUPPORT_DATA_DIR": str(data_dir), "SUPPORT_OFFLINE": "true"}
+    log = open(tmp_path / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            log.flush()
+            pytest.fail("streamlit did not start:\n" + (tmp_path / "streamlit.log").read_text()[-3000:])
+        time.sleep(0.5)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+def test_chat_in_headless_chromium(console, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    shot = Path(os.environ.get("SUPPORT_SCREENSHOT_DIR") or tmp_path) / "streamlit-chat.png"
+    shot.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"), executable_path=CHROMIUM, headless=True, args=FLAGS,
+            viewport={"width": 1280, "height": 1000})
+        try:
+            page = browser.new_page()
+            page.goto(console)
+            chat = page.get_by_placeholder("How can we help?")
+            chat.wait_for(timeout=SLOW_MS)
+            chat.fill("How do I reset my password?")
+            chat.press("Enter")
+            page.get_by_text("Source: How to reset your password").wait_for(timeout=SLOW_MS)
+            answers = page.locator('[data-testid="stChatMessage"]').all_inner_texts()
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    assert any("password reset link" in a for a in answers), answers
+    assert shot.stat().st_size > 10_000
+    print(f"screenshot: {shot}")

@@ -1,7 +1,13 @@
-"""The real `langgraph dev` server: create a thread, pause on a big refund, resume, one ticket."""
+"""The real `langgraph dev` server: create a thread, pause on a big refund, resume, one ticket.
+
+The server runs from a scratch project folder holding a copy of the repository's langgraph.json
+(graph paths made absolute) and a `.env` that is the only place the data directory is set, so the
+test also shows that `.env` configures the graphs.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -23,16 +29,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _project(tmp_path: Path, data_dir: Path) -> Path:
+    """A folder with the repo's langgraph.json (absolute graph paths) and a .env naming the data dir."""
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    assert config["env"] == ".env"
+    config["graphs"] = {name: str(ROOT / spec.removeprefix("./")) for name, spec in config["graphs"].items()}
+    config["dependencies"] = [str(ROOT)]
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "langgraph.json").write_text(json.dumps(config))
+    (project / ".env").write_text(f"SUPPORT_DATA_DIR={data_dir}\nSUPPORT_OFFLINE=true\n")
+    return project
+
+
 @pytest.fixture
 def dev_server(data_dir, tmp_path):
     exe = LANGGRAPH if LANGGRAPH.exists() else shutil.which("langgraph")
     if not exe:
         pytest.skip("langgraph-cli is not installed")
     port = _free_port()
-    env = {**os.environ, "SUPPORT_DATA_DIR": str(data_dir), "SUPPORT_OFFLINE": "true", "LANGSMITH_TRACING": "false"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_")}  # .env is the only source
+    env["LANGSMITH_TRACING"] = "false"
     log = open(tmp_path / "dev.log", "w")
     proc = subprocess.Popen([str(exe), "dev", "--no-browser", "--no-reload", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                            cwd=_project(tmp_path, data_dir), env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     from langgraph_sdk import get_sync_client
 
@@ -68,7 +89,9 @@ def test_dev_server_interrupt_and_resume(dev_server, data_dir):
     state = dev_server.threads.get_state(tid)
     assert state["next"] == ["compliance"]
     interrupt = state["interrupts"][0]["value"] if state.get("interrupts") else state["tasks"][0]["interrupts"][0]["value"]
-    assert interrupt["action_requests"][0]["name"] == "refund"
+    request = interrupt["action_requests"][0]
+    assert request["name"] == "refund" and request["args"]["amount"] == 900.0 and request["args"]["order_id"] == "55120"
+    assert interrupt["metadata"]["rule_id"] == "refund-over-limit" and interrupt["metadata"]["reviewer_role"]
     assert interrupt["review_configs"][0]["allowed_decisions"] == ["approve", "edit", "reject"]
     out = dev_server.runs.wait(tid, "supervisor",
                                command={"resume": {"decisions": [{"type": "approve", "reviewer": "ana"}]}})

@@ -97,7 +97,7 @@ class Services:
 
     @cached_property
     def chroma(self):
-        return make_client(self.settings.chroma_dir)
+        return make_client(self.settings.chroma_dir, self.settings.chroma_host, self.settings.chroma_port)
 
     @cached_property
     def classifier(self) -> IntentClassifier:

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     triage_confidence: float = Field(0.55, description="Below this, triage asks the LLM (when configured).")
     retrieval_k: int = Field(5, description="Documents research retrieves per question.")
     min_relevance: float = Field(0.30, description="Best dense similarity below this means 'not in the KB'.")
+    chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded PersistentClient in data_dir.")
+    chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
 
     openai_api_key: str | None = Field(
         None, validation_alias=AliasChoices("SUPPORT_OPENAI_API_KEY", "OPENAI_API_KEY")

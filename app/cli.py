@@ -143,5 +143,10 @@ def bench_retrieval(
     _print_json(retrieval(_services(), collection, queries, k))
 
 
+from app.bench_crash import command as _bench_crash  # noqa: E402 - issue 8 benches
+
+bench_app.command("crash")(_bench_crash)
+
+
 def main() -> None:
     app()

@@ -33,7 +33,7 @@ class ReviewClaimedError(NoPendingReviewError):
 def claims_of(desk: SupportDesk) -> ReviewClaims:
     store = getattr(desk, "_review_claims", None)
     if store is None:
-        store = desk._review_claims = ReviewClaims(desk.services.settings.app_db)
+        store = desk._review_claims = ReviewClaims(desk.services.settings.store_target)
     return store
 
 

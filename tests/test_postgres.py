@@ -171,3 +171,16 @@ def test_kill_switch_and_vault(data_dir, backend):
     assert svc.vault.keep("t1", {"email": ["a@example.com"], "phone": ["+1 555 0100"]}) == 2
     assert svc.vault.keep("t1", {"email": ["a@example.com"]}) == 0
     assert svc.vault.contacts("t1") == {"email": ["a@example.com"], "phone": ["+1 555 0100"]}
+
+
+def test_review_claims_once(data_dir, backend):
+    from app.review_claims import ClaimTakenError, ReviewClaims
+
+    claims = ReviewClaims(backend.get("database_url") or make_settings(data_dir).app_db)
+    claims.claim("t1", "i1", "ana", "approve")
+    with pytest.raises(ClaimTakenError, match="ana"):
+        claims.claim("t1", "i1", "bo", "reject")
+    claims.finish("t1", "i1")
+    assert claims.get("t1", "i1")["status"] == "done"
+    assert claims.escalate("t1", "i1", "high", "supervisor") and not claims.escalate("t1", "i1", "high", "supervisor")
+    assert list(claims.escalations()) == [("t1", "i1")]

@@ -20,7 +20,8 @@ def eval_run(
     ctx: typer.Context,
     scenarios: Optional[Path] = typer.Option(None, "--scenarios", help="JSONL: {id, message, customer?, turns?, expect?}"),
     out: Optional[Path] = typer.Option(None, "--out", help="Results JSONL (summary JSON is written beside it)."),
-    review: str = typer.Option("leave", "--review", help="Paused threads: approve | reject (as eval-bot) | leave."),
+    review: str = typer.Option("leave", "--review", help="Paused threads: approve | reject | leave (pending)."),
+    reviewer: str = typer.Option("eval-bot", "--reviewer", help="Who approves/rejects (must be in the reviewer registry)."),
     shadow: Optional[Path] = typer.Option(None, "--shadow", help="Candidate settings overrides (YAML/JSON); "
                                           "default SUPPORT_SHADOW_CONFIG."),
     sandbox: bool = typer.Option(False, "--sandbox", help="Run on a temporary copy of the data dir (no live tickets)."),
@@ -49,11 +50,11 @@ def eval_run(
     progress = progress and sys.stderr.isatty()
     if sandbox:
         with sandbox_services(live) as svc:
-            results, shadow_report = _run(svc, suite, review, run_id, progress, overrides)
+            results, shadow_report = _run(svc, suite, review, reviewer, run_id, progress, overrides)
     else:
-        results, shadow_report = _run(live, suite, review, run_id, progress, overrides)
+        results, shadow_report = _run(live, suite, review, reviewer, run_id, progress, overrides)
     write_jsonl(out, results)
-    summary = {"run_id": run_id, "data_dir": str(live.settings.data_dir), "review_mode": review,
+    summary = {"run_id": run_id, "data_dir": str(live.settings.data_dir), "review_mode": review, "reviewer": reviewer,
                "sandbox": sandbox, **summarize(results, suite)}
     summary_path(out).write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     render(summary)
@@ -65,7 +66,7 @@ def eval_run(
         typer.echo(f"shadow report: {path}", err=True)
 
 
-def _run(svc, suite, review, run_id, progress, overrides) -> tuple[list[dict], dict | None]:
+def _run(svc, suite, review, reviewer, run_id, progress, overrides) -> tuple[list[dict], dict | None]:
     """Live results, then (with a candidate) the shadow report from the same inputs."""
     from agents.policy import PolicyError
     from app.api import SupportDesk
@@ -78,11 +79,11 @@ def _run(svc, suite, review, run_id, progress, overrides) -> tuple[list[dict], d
     except (PolicyError, TaxonomyError) as exc:
         fail(str(exc))
     try:
-        results = run_suite(desk, suite, review=review, run_id=run_id, progress=progress)
+        results = run_suite(desk, suite, review=review, run_id=run_id, progress=progress, reviewer=reviewer)
         report = None
         if overrides is not None:
             try:
-                report = run_shadow(desk, suite, review, run_id, overrides, results, progress)
+                report = run_shadow(desk, suite, review, run_id, overrides, results, progress, reviewer)
             except (PolicyError, TaxonomyError) as exc:
                 fail(f"candidate configuration: {exc}")
         return results, report

@@ -53,17 +53,18 @@ def _turn_view(desk, thread_id: str, result) -> dict[str, Any]:
     }
 
 
-def _decide(desk, thread_id: str, mode: str):
+def _decide(desk, thread_id: str, mode: str, reviewer: str):
     if mode == "approve":
-        return desk.approve(thread_id, reviewer=REVIEWER, note="automatic decision by the evaluation harness")
-    return desk.reject(thread_id, reviewer=REVIEWER, message="Declined by the evaluation harness.")
+        return desk.approve(thread_id, reviewer=reviewer, note="automatic decision by the evaluation harness")
+    return desk.reject(thread_id, reviewer=reviewer, message="Declined by the evaluation harness.")
 
 
-def run_scenario(desk, sc: Scenario, review: str = "leave", run_id: str = "run", prefix: str = "eval") -> dict:
+def run_scenario(desk, sc: Scenario, review: str = "leave", run_id: str = "run", prefix: str = "eval",
+                 reviewer: str = REVIEWER) -> dict:
     """One result line; exceptions become `outcome: error` so the rest of the suite still runs."""
     if review not in REVIEW_MODES:
         raise ValueError(f"review must be one of {REVIEW_MODES}, got {review!r}")
-    from app.api import MessageError
+    from app.api import MessageError, ReviewPayloadError
 
     tid = thread_for(prefix, run_id, sc.id)
     customer = _customer(sc.customer, run_id)
@@ -82,7 +83,11 @@ def run_scenario(desk, sc: Scenario, review: str = "leave", run_id: str = "run",
             guard = 0
             while result.pending_review and review != "leave" and guard < 3:
                 reviewed, guard = True, guard + 1
-                result = _decide(desk, tid, review)
+                try:
+                    result = _decide(desk, tid, review, reviewer)
+                except ReviewPayloadError as exc:  # e.g. the reviewer registry does not know `reviewer`
+                    error = f"review {review} as {reviewer!r} refused: {exc}"[:500]
+                    break
                 after = _turn_view(desk, tid, result)
                 rules.append(after["policy_rule"])
                 view.update({k: after[k] for k in ("ticket_id", "llm_calls", "prompt_tokens", "completion_tokens")})
@@ -96,7 +101,7 @@ def run_scenario(desk, sc: Scenario, review: str = "leave", run_id: str = "run",
             error = f"{type(exc).__name__}: {exc}"[:500]
             view = {"outcome": "error", "final_outcome": "error", "policy_rules": []}
         trace.append({"turn": i + 1, **view})
-        if view["outcome"] == "error":
+        if view["outcome"] == "error" or error:
             break
     return _result(sc, tid, trace, reviewed, error, review, round((time.perf_counter() - start) * 1000, 1))
 
@@ -123,12 +128,12 @@ def _result(sc: Scenario, tid: str, trace: list[dict], reviewed: bool, error: st
 
 
 def run_suite(desk, scenarios: list[Scenario], review: str = "leave", run_id: str | None = None,
-              prefix: str = "eval", progress: bool = True,
+              prefix: str = "eval", progress: bool = True, reviewer: str = REVIEWER,
               on_result: Callable[[dict], None] | None = None) -> list[dict]:
     run_id = run_id or new_run_id()
     results = []
-    for sc in _progress(scenarios, progress, "eval"):
-        res = run_scenario(desk, sc, review=review, run_id=run_id, prefix=prefix)
+    for sc in _progress(scenarios, progress, prefix):
+        res = run_scenario(desk, sc, review=review, run_id=run_id, prefix=prefix, reviewer=reviewer)
         results.append(res)
         if on_result:
             on_result(res)

@@ -69,6 +69,14 @@ def summarize(results: list[dict], scenarios: list[Scenario]) -> dict:
         if expect.get("retrieved"):
             want = set(expect["retrieved"] if isinstance(expect["retrieved"], list) else [expect["retrieved"]])
             recalls.append(len(want & set(r.get("retrieved") or [])) / len(want))
+    by_tag: dict[str, dict[str, int]] = {}
+    failed_ids = {f["id"] for f in failures}
+    for r in results:
+        sc = by_id.get(r["id"])
+        for tag in (sc.tags if sc and sc.expect else []):
+            t = by_tag.setdefault(tag, {"n": 0, "passed": 0})
+            t["n"] += 1
+            t["passed"] += r["id"] not in failed_ids
     outcomes: dict[str, int] = {}
     for r in results:
         outcomes[r["outcome"]] = outcomes.get(r["outcome"], 0) + 1
@@ -82,6 +90,7 @@ def summarize(results: list[dict], scenarios: list[Scenario]) -> dict:
         "retrieval": {"k": k, "n": len(recalls),
                       "recall_at_k": round(statistics.fmean(recalls), 4) if recalls else None},
         "outcomes": dict(sorted(outcomes.items())),
+        "by_tag": {t: {**v, "pass_rate": _ratio(v["passed"], v["n"])} for t, v in sorted(by_tag.items())},
         "errors": sum(1 for r in results if r.get("error")),
         "latency_ms": {"p50": _pct(lat, 0.5), "p95": _pct(lat, 0.95)},
         "llm_calls": sum(r.get("llm_calls", 0) for r in results),
@@ -116,14 +125,17 @@ def render(summary: dict, console=None, max_failures: int = 40) -> None:
     console.print(table)
     console.print(f"outcomes: {summary['outcomes']}  errors: {summary['errors']}  "
                   f"latency p50/p95 ms: {summary['latency_ms']['p50']}/{summary['latency_ms']['p95']}  "
-                  f"LLM calls: {summary['llm_calls']}  tokens: {summary['tokens']}")
+                  f"LLM calls: {summary['llm_calls']}  tokens: {summary['tokens']}", soft_wrap=True)
+    if summary.get("by_tag"):
+        console.print("by tag (passed/n): " + ", ".join(f"{t} {v['passed']}/{v['n']}" for t, v in summary["by_tag"].items()),
+                      soft_wrap=True, markup=False, highlight=False)
     fails = summary["failures"]
     if fails:
         console.print(f"[bold]failures ({len(fails)}):[/bold]")
         for f in fails[:max_failures]:
             detail = "; ".join(f"{m['field']}: expected {m['expected']!r}, got {m['actual']!r}" for m in f["mismatches"])
             console.print(f"  {f['id']}: {detail}" + (f" (error: {f['error']})" if f.get("error") else ""),
-                          markup=False, highlight=False)
+                          markup=False, highlight=False, soft_wrap=True)
         if len(fails) > max_failures:
             console.print(f"  … {len(fails) - max_failures} more in the summary JSON")
 

@@ -127,7 +127,7 @@ def differences(live: list[dict], candidate: list[dict]) -> list[dict]:
 
 
 def run_shadow(live_desk, scenarios, review: str, run_id: str, overrides: dict[str, Any],
-               live_results: list[dict], progress: bool = True) -> dict:
+               live_results: list[dict], progress: bool = True, reviewer: str = "eval-bot") -> dict:
     """Replay the scenarios on the candidate and compare with the live results."""
     from app.api import SupportDesk
     from app.eval import run_suite
@@ -135,7 +135,8 @@ def run_shadow(live_desk, scenarios, review: str, run_id: str, overrides: dict[s
     with sandbox_services(live_desk.services, overrides) as svc:
         desk = SupportDesk(services=svc)
         try:
-            cand = run_suite(desk, scenarios, review=review, run_id=run_id, prefix="shadow", progress=progress)
+            cand = run_suite(desk, scenarios, review=review, run_id=run_id, prefix="shadow", progress=progress,
+                             reviewer=reviewer)
         finally:
             desk.close()
     diffs = differences(live_results, cand)

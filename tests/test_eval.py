@@ -1,0 +1,175 @@
+"""Evaluation harness: scenario files, scoring, the shipped suite, tau2 conversion, runs through the real graph."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.eval_data import OUTCOMES, RESULT_FIELDS, ScenarioFileError, load_scenarios
+from app.eval_score import matches, summarize
+from tests.conftest import ROOT, SHARED_DATA, run_cli
+
+SUITE = ROOT / "tests" / "fixtures" / "scenarios.jsonl"
+
+
+def _write(tmp_path, lines) -> str:
+    p = tmp_path / "s.jsonl"
+    p.write_text("\n".join(x if isinstance(x, str) else json.dumps(x) for x in lines) + "\n", encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("lines, needle", [
+    (['{"id": "a", "message": "hi"}', "{not json"], ":2: not valid JSON"),
+    ([{"id": "a", "message": "x"}, {"id": "a", "message": "y"}], ":2: duplicate scenario id 'a' (first at line 1)"),
+    ([{"id": "a", "message": "x", "expect": {"intnet": "x"}}], "unknown expect field(s) ['intnet']"),
+    ([{"id": "a", "message": "x", "expect": {"outcome": "solved"}}], "expect.outcome ['solved'] not one of"),
+    ([{"message": "x"}], ":1: invalid scenario '?': id: Field required"),
+    (["[1, 2]"], ":1: expected a JSON object"),
+])
+def test_bad_scenario_files_name_the_line(tmp_path, lines, needle):
+    with pytest.raises(ScenarioFileError) as exc:
+        load_scenarios(_write(tmp_path, lines))
+    assert needle in str(exc.value)
+
+
+def test_comparison_rules():
+    assert matches("outcome", ["answered", "refused"], "refused") and not matches("outcome", "answered", "refused")
+    assert matches("route", ["research"], ["research"]) and not matches("route", ["research"], ["research", "ticketing"])
+    assert matches("route", [["a"], ["b", "c"]], ["b", "c"])
+    assert matches("retrieved", ["a.md"], ["b.md", "a.md"]) and not matches("citations", ["a.md", "c.md"], ["a.md"])
+    assert matches("ticket_id", True, "T-1") and matches("ticket_id", False, None) and not matches("ticket_id", True, None)
+    assert matches("error", "empty", "message is empty") and not matches("error", False, "boom")
+    assert matches("confidence", {"min": 0.5}, 0.7) and not matches("confidence", {"min": 0.5, "max": 0.6}, 0.7)
+
+
+def test_summary_accuracy_review_precision_recall_and_recall_at_k(tmp_path):
+    scs = load_scenarios(_write(tmp_path, [
+        {"id": "a", "message": "x", "expect": {"outcome": "answered", "review": False, "retrieved": ["d1", "d2"]}},
+        {"id": "b", "message": "x", "expect": {"outcome": "escalated_pending_review", "review": True}},
+        {"id": "c", "message": "x", "expect": {"review": True}},
+        {"id": "d", "message": "x"},
+    ]))
+    base = {f: None for f in RESULT_FIELDS} | {"latency_ms": 1.0, "llm_calls": 0, "prompt_tokens": 0,
+                                               "completion_tokens": 0, "retrieved": []}
+    results = [
+        {**base, "id": "a", "outcome": "answered", "review": True, "retrieved": ["d1", "d9"]},
+        {**base, "id": "b", "outcome": "escalated_pending_review", "review": True},
+        {**base, "id": "c", "outcome": "answered", "review": False},
+        {**base, "id": "d", "outcome": "answered", "review": False},
+    ]
+    s = summarize(results, scs)
+    assert s["with_expectations"] == 3 and s["passed"] == 1
+    assert s["fields"]["outcome"] == {"n": 2, "correct": 2, "accuracy": 1.0}
+    assert s["fields"]["review"]["accuracy"] == pytest.approx(1 / 3, abs=1e-3)
+    assert s["review"] == {"tp": 1, "fp": 1, "fn": 1, "precision": 0.5, "recall": 0.5}
+    assert s["retrieval"]["recall_at_k"] == 0.5 and s["retrieval"]["k"] == 2
+    assert {f["id"] for f in s["failures"]} == {"a", "c"}
+
+
+def test_shipped_suite_covers_every_outcome_and_multi_turn():
+    suite = load_scenarios(SUITE)
+    assert len(suite) >= 60 and all(s.expect for s in suite)
+    expected = {o for s in suite for o in ([s.expect["outcome"]] if isinstance(s.expect["outcome"], str)
+                                           else s.expect["outcome"])}
+    assert expected == set(OUTCOMES)
+    assert sum(1 for s in suite if s.turns) >= 8
+    tags = {t for s in suite for t in s.tags}
+    assert {"refund-auto", "refund-review", "refused", "legal", "human", "unanswerable", "bad-input"} <= tags
+
+
+def test_tau2_conversion(tmp_path):
+    from app.eval_tau2 import convert, expected_outcome
+
+    def task(i, actions):
+        return {"id": str(i), "user_scenario": {"instructions": {"reason_for_call": f"Reason {i}.",
+                                                                  "known_info": "You are Ann in 10001."}},
+                "evaluation_criteria": {"actions": [{"name": a, "arguments": {}} for a in actions]}}
+    path = tmp_path / "retail" / "tasks_train.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps([task(0, ["get_order_details"]), task(1, ["find_user_id_by_email",
+                                                                            "transfer_to_human_agents"]),
+                                task(2, ["cancel_pending_order"])]))
+    rows = convert(path)
+    assert rows[0]["message"] == "Reason 0. You are Ann in 10001." and rows[0]["id"] == "tau2-retail-0"
+    assert [r["expect"]["outcome"] for r in rows] == [["answered", "refused"], expected_outcome(["transfer_to_human_agents"]),
+                                                      ["escalated_pending_review", "ticket_created", "refused"]]
+    assert "escalated_pending_review" in rows[1]["expect"]["outcome"]
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "tau2").is_dir(), reason="shared tau2 data not present")
+def test_tau2_real_files_convert_and_load(tmp_path):
+    from app.eval_data import write_jsonl
+    from app.eval_tau2 import convert
+
+    for domain, n in (("retail", 74), ("airline", 30)):
+        out = tmp_path / f"{domain}.jsonl"
+        write_jsonl(out, convert(SHARED_DATA / "tau2" / domain / "tasks_train.json"))
+        assert len(load_scenarios(out)) == n
+
+
+def _pick(*ids):
+    by = {s.id: s for s in load_scenarios(SUITE)}
+    return [by[i] for i in ids]
+
+
+def test_suite_scenarios_run_through_the_graph(desk, services):
+    from app.eval import run_suite
+
+    scs = _pick("q-password-forgot", "refund-450", "refund-900", "acct-email-unverified", "human-request",
+                "bad-empty", "mt-question-then-refund")
+    results = run_suite(desk, scs, review="leave", run_id="t1", progress=False)
+    assert [r["id"] for r in results] == [s.id for s in scs]
+    for r in results:
+        assert set(RESULT_FIELDS) <= set(r) and r["thread_id"] == f"eval-t1-{r['id']}"
+    summary = summarize(results, scs)
+    assert summary["failures"] == [], summary["failures"]
+    by = {r["id"]: r for r in results}
+    assert by["refund-900"]["policy_rules"] == ["refund-over-limit"] and by["refund-900"]["review"]
+    assert by["bad-empty"]["error"] == "message is empty"
+    assert len(by["mt-question-then-refund"]["trace"]) == 2
+    assert [p["thread_id"] for p in desk.pending_reviews()] == ["eval-t1-refund-900"]  # left pending
+    cust = services.tickets.get(by["refund-450"]["ticket_id"])["customer_id"]
+    assert cust == "eval-t1-c-450"  # namespaced per run: repeated runs don't count as frequent refunds
+
+
+@pytest.mark.parametrize("mode, final, decision", [("approve", "ticket_created", "approve"),
+                                                   ("reject", "refused", "reject")])
+def test_review_modes_decide_as_eval_bot(desk, services, mode, final, decision):
+    from app.eval import run_suite
+
+    (r,) = run_suite(desk, _pick("refund-900"), review=mode, run_id=mode, progress=False, reviewer="ana")
+    assert r["outcome"] == "escalated_pending_review" and r["final_outcome"] == final and r["review"], r["error"]
+    assert desk.pending_reviews() == []
+    entries = [e for e in services.audit.entries(r["thread_id"]) if e["event"] == "review_decision"]
+    assert entries[0]["actor"] == "reviewer:ana" and entries[0]["evidence"]["review"]["decision"] == decision
+
+
+def test_unregistered_reviewer_is_reported_and_the_thread_stays_pending(desk):
+    from app.eval import run_suite
+
+    (r,) = run_suite(desk, _pick("refund-900"), review="approve", run_id="nobody", progress=False,
+                     reviewer="not-a-reviewer")
+    assert r["outcome"] == r["final_outcome"] == "escalated_pending_review"
+    assert "review approve as 'not-a-reviewer' refused" in r["error"]
+    assert [p["thread_id"] for p in desk.pending_reviews()] == [r["thread_id"]]
+
+
+@pytest.mark.slow
+def test_cli_eval_writes_results_summary_and_reports_failures(data_dir, tmp_path):
+    scen = _write(tmp_path, [
+        {"id": "ok", "message": "How do I reset my password?", "expect": {"intent": "password_reset", "outcome": "answered"}},
+        {"id": "wrong", "message": "Close my account.", "customer": {"verified": False},
+         "expect": {"outcome": "answered"}},
+        {"id": "bin", "message": "\u0000\u0001abc", "expect": {"outcome": "error"}},
+    ])
+    out = tmp_path / "res.jsonl"
+    p = run_cli(data_dir, "eval", "--scenarios", str(scen), "--out", str(out), "--no-progress")
+    assert p.returncode == 0, p.stderr
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["outcome"] for r in rows] == ["answered", "refused", "error"]
+    summary = json.loads((tmp_path / "res.summary.json").read_text())
+    assert summary["passed"] == 2 and summary["failures"][0]["id"] == "wrong"
+    assert "wrong: outcome: expected 'answered', got 'refused'" in p.stdout
+    bad = run_cli(data_dir, "eval", "--scenarios", str(_write(tmp_path, ["{oops"])), "--out", str(out))
+    assert bad.returncode == 2 and "s.jsonl:1: not valid JSON" in bad.stderr

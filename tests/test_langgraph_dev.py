@@ -13,7 +13,9 @@ import shutil
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -23,10 +25,36 @@ pytestmark = pytest.mark.slow
 LANGGRAPH = Path(os.environ.get("VIRTUAL_ENV", Path(__import__("sys").executable).parent.parent)) / "bin" / "langgraph"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def server(cmd: list[str], cwd: Path, env: dict, log_path: Path, ready: Callable[[], object], name: str):
+    """Start a server process, wait until `ready()` stops raising (or fail with its log), stop it after."""
+    log = open(log_path, "w")
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 120
+    try:
+        while True:
+            try:
+                ready()
+                break
+            except Exception:
+                if proc.poll() is not None or time.time() > deadline:
+                    log.flush()
+                    pytest.fail(f"{name} did not start:\n" + log_path.read_text()[-3000:])
+                time.sleep(0.5)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
 
 
 def _project(tmp_path: Path, data_dir: Path) -> Path:
@@ -47,34 +75,15 @@ def dev_server(data_dir, tmp_path):
     exe = LANGGRAPH if LANGGRAPH.exists() else shutil.which("langgraph")
     if not exe:
         pytest.skip("langgraph-cli is not installed")
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_")}  # .env is the only source
     env["LANGSMITH_TRACING"] = "false"
-    log = open(tmp_path / "dev.log", "w")
-    proc = subprocess.Popen([str(exe), "dev", "--no-browser", "--no-reload", "--port", str(port)],
-                            cwd=_project(tmp_path, data_dir), env=env, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
     from langgraph_sdk import get_sync_client
 
-    client = get_sync_client(url=url)
-    deadline = time.time() + 120
-    while True:
-        try:
-            client.assistants.search()
-            break
-        except Exception:
-            if proc.poll() is not None or time.time() > deadline:
-                log.flush()
-                pytest.fail("langgraph dev did not start:\n" + (tmp_path / "dev.log").read_text()[-3000:])
-            time.sleep(1)
-    yield client
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    client = get_sync_client(url=f"http://127.0.0.1:{port}")
+    with server([str(exe), "dev", "--no-browser", "--no-reload", "--port", str(port)], _project(tmp_path, data_dir),
+                env, tmp_path / "dev.log", client.assistants.search, "langgraph dev"):
+        yield client
 
 
 def test_dev_server_interrupt_and_resume(dev_server, data_dir):

@@ -179,3 +179,18 @@ def test_llm_answer_streams_as_tokens_with_agent_progress(data_dir):
     finished = [e.agent for e in events if e.kind == "finished"]
     assert finished == ["triage", "research"]
     assert result.answer.startswith(answer) and result.llm_calls == 3 and result.completion_tokens > 0
+
+
+def test_tokens_stream_only_when_usage_is_reported(desk):
+    from langchain_openai import ChatOpenAI
+
+    from app.models import ModelRouter
+    from app.ui.progress import streams_tokens
+
+    assert not streams_tokens(desk)  # offline: nothing to stream
+    quiet = ChatOpenAI(model="m", api_key="k", base_url="http://127.0.0.1:9/v1")  # streamed calls carry no usage
+    desk.services.models = ModelRouter(triage=quiet, research=quiet)
+    assert not streams_tokens(desk)
+    counted = ChatOpenAI(model="m", api_key="k", base_url="http://127.0.0.1:9/v1", stream_usage=True)
+    desk.services.models = ModelRouter(triage=counted, research=counted)
+    assert streams_tokens(desk)

@@ -84,10 +84,31 @@ def _metric(at, label):
     return next(m.value for m in at.metric if m.label == label)
 
 
+def _llm_desk(data_dir):
+    """A desk whose provider is the scripted fake (everything else real), as a second process would run."""
+    from app.api import SupportDesk
+    from app.fakes import ScriptedChatModel, echo_responder
+    from app.models import ModelRouter
+    from app.services import Services
+    from tests.conftest import make_settings
+
+    small = ScriptedChatModel(model="small", responder=echo_responder)
+    small.script["TriageResult"] = [{"intent": "refund_request", "confidence": 0.95}]
+    svc = Services(settings=make_settings(data_dir, offline=False, triage_confidence=0.999),
+                   models=ModelRouter(triage=small, research=ScriptedChatModel(model="big", responder=echo_responder)))
+    return SupportDesk(services=svc)
+
+
 def test_operations_dashboard_reads_recorded_runs(app, data_dir, second_desk):
     second_desk.send("How do I reset my password?")
-    second_desk.send("please refund $40 for order #48213")
+    llm = _llm_desk(data_dir)
+    try:
+        llm.send("please refund $40 for order #48213")  # ticket with the LLM calls it cost
+    finally:
+        llm.close()
     second_desk.send(REFUND)  # paused
+    (ticket,) = tickets(data_dir)
+    assert ticket["llm_calls"] > 0 and ticket["tokens"] > 0
     app.switch_page("app/ui/dashboard.py").run()
     assert not app.exception
     assert _metric(app, "Paused for review") == "1"
@@ -96,6 +117,8 @@ def test_operations_dashboard_reads_recorded_runs(app, data_dir, second_desk):
     assert _metric(app, "Escalation rate") == "33%"
     assert _metric(app, "Error rate") == "0%"
     assert _metric(app, "Tickets") == "1"
+    assert _metric(app, "LLM calls per ticket") == f"{ticket['llm_calls']:.2f}"
+    assert _metric(app, "Tokens per ticket") == f"{ticket['tokens']:.0f}"
     agents = app.dataframe[1].value  # [0] = pending reviews by age, [1] = per-agent latency
     assert set(agents["agent"]) >= {"supervisor", "triage", "research", "compliance", "ticketing"}
     research = agents[agents["agent"] == "research"].iloc[0]

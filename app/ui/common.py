@@ -1,11 +1,9 @@
-"""What every console page shares: the desk, messages across reruns, sign-in, the kill switch,
-the review inbox and the controls that decide a paused action."""
+"""What every console page shares: the desk, messages across reruns, reviewer sign-in, the kill
+switch and the controls that decide a paused action."""
 
 from __future__ import annotations
 
 import json
-import time
-from datetime import datetime, timezone
 
 import streamlit as st
 
@@ -82,41 +80,6 @@ def kill_switch(desk: SupportDesk) -> None:
 
 
 # ---- reviews ----------------------------------------------------------------------------
-def age_text(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 3600:
-        return f"{seconds // 60}m"
-    if seconds < 86400:
-        return f"{seconds // 3600}h {seconds % 3600 // 60}m"
-    return f"{seconds // 86400}d {seconds % 86400 // 3600}h"
-
-
-def _timestamp(iso: str) -> float:
-    dt = datetime.fromisoformat(iso)
-    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).timestamp()
-
-
-def _from_pending(p: dict) -> dict:
-    """A `pending_reviews()` entry in the shape of the review inbox (`desk.inbox()`) items."""
-    review = p["review"]
-    req, meta = review["action_requests"][0], review.get("metadata") or {}
-    created = p.get("created_at")
-    age = time.time() - _timestamp(created) if created else 0.0
-    return {"thread_id": p["thread_id"], "created_at": created, "age_seconds": age, "age": age_text(age),
-            "rule_id": meta.get("rule_id"), "reason": req.get("description"), "action": req["name"],
-            "args": req.get("args") or {}, "amount": (req.get("args") or {}).get("amount"),
-            "intent": meta.get("intent"), "queue": meta.get("queue"), "reviewer_role": meta.get("reviewer_role"),
-            "customer_id": (p.get("customer") or {}).get("id"), "tier": (p.get("customer") or {}).get("tier"),
-            "request": p.get("request"), "review": review}
-
-
-def inbox(desk: SupportDesk) -> list[dict]:
-    """Every paused action, oldest first: the review helper's inbox when present, else the checkpointer."""
-    if hasattr(desk, "inbox"):
-        return desk.inbox()
-    return sorted((_from_pending(p) for p in desk.pending_reviews()), key=lambda i: -i["age_seconds"])
-
-
 def decide(desk: SupportDesk, thread_id: str, kind: str, message: str | None = None,
            args: dict | None = None) -> bool:
     """Every decision carries the signed-in reviewer's identity: no anonymous approvals."""

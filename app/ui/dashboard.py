@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
 import streamlit as st
 
 from app.ui import common, queries
@@ -29,9 +30,10 @@ def render() -> None:
     since = time.time() - span if span else 0.0
 
     flows = queries.workflows(desk)
-    items = common.inbox(desk)
+    items = desk.inbox()  # every paused action, from the checkpointer
     nodes, turn_rows = queries.node_runs(svc, since), queries.turns(svc, since)
     esc, tix = queries.escalations(svc, since), queries.tickets(svc, since)
+    recorded = svc.metrics.summary(since)  # what `python -m app stats` prints
     started = int((nodes["node"] == "intake").sum())
     by_state = flows["state"].value_counts()
 
@@ -39,7 +41,8 @@ def render() -> None:
     c = st.columns(4)
     c[0].metric("Running now", int(by_state.get("running", 0)))
     c[1].metric("Paused for review", int(by_state.get("paused", 0)))
-    c[2].metric("Conversations", len(flows))
+    active = flows[flows["updated"] >= pd.Timestamp(since, unit="s", tz="UTC")] if span else flows
+    c[2].metric("Conversations active in window", len(active))
     c[3].metric("Turns started in window", started)
 
     st.subheader("Pending reviews by age")
@@ -71,7 +74,7 @@ def render() -> None:
         st.caption("p95 time per turn (ms) by agent")
         st.line_chart(over_time)
     with st.expander("Per node (as `python -m app stats` reports)"):
-        st.dataframe([{"node": n, **v} for n, v in svc.metrics.summary(since).get("agents", {}).items()],
+        st.dataframe([{"node": n, **v} for n, v in recorded.get("agents", {}).items()],
                      hide_index=True)
 
     st.subheader("LLM usage")
@@ -82,6 +85,9 @@ def render() -> None:
     if len(tix):
         per = tix.groupby(tix["time"].dt.floor(freq))[["llm_calls", "tokens"]].mean()
         st.line_chart(per)
+    by_agent = recorded.get("llm_by_agent") or {}
+    if by_agent:
+        st.dataframe([{"agent": a, **v} for a, v in by_agent.items()], hide_index=True)
     if not turn_rows.empty:
         st.caption(f"Per turn: {turn_rows['llm_calls'].mean():.2f} LLM calls, "
                    f"{(turn_rows['prompt_tokens'] + turn_rows['completion_tokens']).mean():.0f} tokens")

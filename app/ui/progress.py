@@ -84,14 +84,25 @@ class _Draft:
         return None
 
 
+def streams_tokens(desk: SupportDesk) -> bool:
+    """Stream LLM tokens only if every model still reports usage when streamed: an OpenAI client on a
+    custom base URL streams without token counts unless `stream_usage` is on, and the run metrics
+    must stay exact. Offline there is nothing to stream."""
+    models = desk.services.models
+    if models is None:
+        return False
+    return all(getattr(models.for_role(role), "stream_usage", True) for role in ("triage", "research"))
+
+
 def stream_turn(desk: SupportDesk, message: str, thread_id: str, customer: dict | None = None) -> Iterator[Event]:
     """Like `desk.send`, but yields progress events; read the result with `desk.get(thread_id)`."""
     payload, config = desk._prepare_send(message, thread_id, customer)
     if desk._pending(config):
         raise MessageError(f"thread {thread_id} is waiting for a review decision")
     draft = _Draft()
+    modes = ["updates", "messages"] if streams_tokens(desk) else ["updates"]
     for namespace, mode, chunk in desk.graph.stream(payload, config, context=desk._context,
-                                                    stream_mode=["updates", "messages"], subgraphs=True):
+                                                    stream_mode=modes, subgraphs=True):
         if mode == "messages":
             msg, meta = chunk
             if meta.get("langgraph_node") == DRAFT_NODE and (text := draft.feed(msg)):

@@ -13,16 +13,9 @@ from typing import Any
 
 import pandas as pd
 
+from app.metrics import AGENT_OF_NODE
 from app.persistence import thread_ids
 
-# Node functions (as recorded in node_runs) → the agent they belong to.
-NODE_AGENT = {
-    "intake": "supervisor", "supervise": "supervisor", "respond": "supervisor",
-    "classify": "triage", "classify_llm": "triage", "enrich": "triage",
-    "retrieve": "research", "answer": "research", "check_grounding": "research",
-    "evaluate": "compliance", "review": "compliance",
-    "open_ticket": "ticketing", "notify": "ticketing",
-}
 DONE = ("answered", "ticket_created")
 
 
@@ -47,7 +40,7 @@ def _frame(data: list[dict], columns: list[str]) -> pd.DataFrame:
 def node_runs(svc, since: float) -> pd.DataFrame:
     data = rows(svc.metrics, "SELECT ts, thread_id, turn, node, ms, error FROM node_runs WHERE ts >= ?", (since,))
     df = _frame(data, ["ts", "thread_id", "turn", "node", "ms", "error"])
-    df["agent"] = df["node"].map(lambda n: NODE_AGENT.get(n, n))
+    df["agent"] = df["node"].map(lambda n: AGENT_OF_NODE.get(n, "supervisor"))  # intake, supervise, respond
     return df
 
 
@@ -132,7 +125,9 @@ def workflows(desk, limit: int = 500) -> pd.DataFrame:
         state = "paused" if snap.interrupts else "running" if snap.next else "idle"
         out.append({"thread_id": tid, "state": state, "outcome": (snap.values or {}).get("outcome"),
                     "updated": _parse_time(snap.created_at)})
-    return pd.DataFrame(out, columns=["thread_id", "state", "outcome", "updated"])
+    df = pd.DataFrame(out, columns=["thread_id", "state", "outcome", "updated"])
+    df["updated"] = pd.to_datetime(df["updated"], utc=True)
+    return df
 
 
 def _parse_time(iso: str | None) -> datetime | None:

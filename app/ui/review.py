@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.api import SupportDesk
+from app.reviews import age_text
 from app.ui import common
 
 
@@ -45,7 +46,7 @@ def _group(desk: SupportDesk, group: dict) -> None:
         f" · {group['amount_min']:,.2f}–{group['amount_max']:,.2f}")
     with st.container(border=True):
         st.markdown(f"**{group['count']} × {group['action']}**{amounts} · rule {group['rule_id']} · "
-                    f"queue {group['queue']} · oldest {common.age_text(group['oldest_age_seconds'])}")
+                    f"queue {group['queue']} · oldest {age_text(group['oldest_age_seconds'])}")
         if group["count"] > 1:
             c1, c2 = st.columns(2)
             if c1.button(f"Approve all {group['count']}", key=f"group-approve-{group['group_id']}"):
@@ -67,18 +68,11 @@ def render() -> None:
         st.info("Sign in as a reviewer in the sidebar to decide. Every decision is recorded with your identity.")
     mine = who is not None and st.checkbox("Only items I may decide", key="inbox-mine")
     reviewer = who.id if mine else None
-    if hasattr(desk, "review_groups"):
-        groups = desk.review_groups(reviewer=reviewer)
-        pending = sum(g["count"] for g in groups)
-        st.caption(f"{pending} pending in {len(groups)} group(s)")
-        for g in groups:
-            _group(desk, g)
-    else:
-        items = common.inbox(desk)
-        pending = len(items)
-        st.caption(f"{pending} pending")
-        for item in items:
-            _item(desk, item)
+    groups = desk.review_groups(reviewer=reviewer)
+    pending = sum(g["count"] for g in groups)
+    st.caption(f"{pending} pending in {len(groups)} group(s)")
+    for g in groups:
+        _group(desk, g)
     if not pending:
         st.success("Nothing is waiting for a decision.")
 

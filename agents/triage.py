@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
+from agents.budget import open_turn
 from agents.llm import ask_structured
 from agents.signals import extract_entities, risk_signals, sentiment, urgency
 
@@ -40,7 +41,8 @@ def _previous_requests(state: dict) -> list[str]:
 
 
 def classify(state: dict, svc: Services) -> dict:
-    """Offline classifier; a terse follow-up is read together with the previous turn."""
+    """Offline classifier; a terse follow-up is read together with the previous turn. Opens the turn's LLM budget."""
+    open_turn(svc.settings.llm_max_calls_per_turn, svc.settings.llm_max_tokens_per_turn)
     text = state["request"]
     pred = svc.classifier.predict(text)
     prev = _previous_requests(state)

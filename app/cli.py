@@ -31,6 +31,10 @@ policy_app.command("explain")(policy_explain)
 policy_app.command("suggest")(policy_suggest)
 from app.cli_eval import eval_app  # noqa: E402
 app.add_typer(eval_app, name="eval")
+from app.cli_triage import triage_app  # noqa: E402 - issue 4
+app.add_typer(triage_app, name="triage")
+from app.bench_cost import command as _bench_cost  # noqa: E402 - issue 4
+bench_app.command("cost")(_bench_cost)
 
 
 @app.callback()

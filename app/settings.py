@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     llm_timeout: float = Field(30.0, description="Seconds per LLM request.")
     llm_max_retries: int = Field(2, description="Provider retries before falling back to the offline path.")
     llm_calls_per_second: float | None = Field(None, description="Rate limit on LLM calls; over it, agents use the offline path.")
+    llm_max_calls_per_turn: int | None = Field(4, description="LLM calls one turn may make; over it, agents use the offline path.")
+    llm_max_tokens_per_turn: int | None = Field(20000, description="Tokens one turn may spend; over it, agents use the offline path.")
     offline: bool = Field(False, description="Force the offline path even when an API key is set.")
     database_url: str | None = Field(
         None, description="postgresql://… URL: checkpoints, tickets, audit, metrics, vault and controls live there "

@@ -1,0 +1,220 @@
+"""`python -m app bench cost`: LLM calls and prompt tokens per ticket, this project's graph against a baseline.
+
+Both run the same scenario suite against counting scripted fake models (no provider, no network):
+
+* project — the supervisor graph in LLM mode: deterministic routing, the cheap model only when the local
+  classifier is unsure, the stronger model for question answers and their grounding check, per-turn budgets;
+* baseline — a plain LangGraph supervisor that routes by an LLM tool call at every hop and forwards the full
+  message history to each worker (research, compliance, ticketing), each worker being one LLM call. The fake
+  supervisor routes like an oracle (the fewest hops the taxonomy allows) and research gets the same passages,
+  so the baseline is charged only for its architecture.
+
+Prompt tokens are counted the same way for both: ~4 characters per token over every message and tool schema.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import typer
+from langchain_core.messages import AIMessage, SystemMessage
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.types import Command
+from pydantic import BaseModel, Field
+
+from app.fakes import ScriptedChatModel, approx_tokens, echo_responder
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "tests" / "fixtures" / "cost_scenarios.jsonl"
+WORKERS = ("research", "compliance", "ticketing")
+
+
+class CountingChatModel(ScriptedChatModel):
+    """A scripted model that also counts the tool schemas it was sent, so tokens cover the whole request."""
+
+    tool_chars: list[int] = Field(default_factory=list)
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs: Any):
+        self.tool_chars.append(len(json.dumps(kwargs.get("tools") or [])))
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+    def prompt_tokens(self, since: int = 0) -> int:
+        return sum(approx_tokens(c["prompt"]) + t // 4 for c, t in zip(self.calls[since:], self.tool_chars[since:]))
+
+
+class Route(BaseModel):
+    """Pick the worker that should act next, or FINISH when the customer's request is handled."""
+
+    next: str = Field(description="One of research, compliance, ticketing, FINISH.")
+
+
+SUPERVISOR_PROMPT = ("You are a supervisor managing workers: research (answers from the help centre), compliance "
+                     "(checks actions against policy), ticketing (opens tickets). Given the conversation, respond "
+                     "with the worker to act next, or FINISH.")
+WORKER_PROMPTS = {
+    "research": "You are the research worker. Answer the customer using only these help-centre sources:\n{sources}",
+    "compliance": "You are the compliance worker. Decide whether the requested action is allowed by policy.",
+    "ticketing": "You are the ticketing worker. Open a ticket for the request and tell the customer its id.",
+}
+
+
+def load_scenarios(path: Path) -> list[dict]:
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            row = json.loads(line)
+            if not row.get("messages") or not row.get("intent"):
+                raise ValueError(f"{path}:{n}: a scenario needs 'messages' and 'intent'")
+            rows.append(row)
+    return rows
+
+
+def build_baseline(model: CountingChatModel, sources: dict[str, str]):
+    """The classic tool-calling supervisor: an LLM hop before every worker, full history to everyone."""
+
+    def supervisor(state: MessagesState) -> Command:
+        reply = model.bind_tools([Route], tool_choice="Route").invoke([SystemMessage(SUPERVISOR_PROMPT), *state["messages"]])
+        goto = reply.tool_calls[0]["args"]["next"] if reply.tool_calls else "FINISH"
+        return Command(goto=END if goto == "FINISH" else goto)
+
+    def worker(name: str):
+        def run(state: MessagesState, config) -> dict:
+            prompt = WORKER_PROMPTS[name].format(sources=sources.get(config["configurable"]["thread_id"], ""))
+            reply = model.invoke([SystemMessage(prompt), *state["messages"]])
+            return {"messages": [AIMessage(content=reply.content, name=name)]}
+        return run
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("supervisor", supervisor, destinations=(*WORKERS, END))
+    for name in WORKERS:
+        builder.add_node(name, worker(name))
+        builder.add_edge(name, "supervisor")
+    builder.add_edge(START, "supervisor")
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+def _summary(calls: list[int], tokens: list[int], turns: int) -> dict:
+    return {"llm_calls_per_ticket": round(statistics.fmean(calls), 3),
+            "prompt_tokens_per_ticket": round(statistics.fmean(tokens), 1),
+            "llm_calls_per_turn": round(sum(calls) / turns, 3), "prompt_tokens_per_turn": round(sum(tokens) / turns, 1)}
+
+
+def _by_kind(rows: list[dict], key: str) -> dict:
+    kinds = sorted({r["kind"] for r in rows})
+    return {k: round(statistics.fmean(r[key] for r in rows if r["kind"] == k), 2) for k in kinds}
+
+
+def run_project(scenarios: list[dict], data_dir: Path) -> tuple[list[dict], dict[str, str]]:
+    """Each scenario on its own thread of the real supervisor graph; returns per-scenario costs and the
+    passages research retrieved (handed to the baseline's research worker)."""
+    from agents.research import _sources
+    from app.api import SupportDesk
+    from app.models import ModelRouter
+    from app.services import Services
+    from app.settings import Settings
+    from knowledge.ingest import ingest
+
+    expected = {"intent": None}
+
+    def respond(tool, messages):
+        if tool == "TriageResult":
+            return {"intent": expected["intent"], "confidence": 0.9}
+        return echo_responder(tool, messages)
+
+    small, big = CountingChatModel(model="small", responder=respond), CountingChatModel(model="big", responder=respond)
+    svc = Services(settings=Settings(data_dir=data_dir, offline=False), models=ModelRouter(triage=small, research=big))
+    ingest([ROOT / "knowledge" / "sample"], svc.store(), svc.embedder)
+    desk = SupportDesk(services=svc)
+    rows, sources = [], {}
+    try:
+        for sc in scenarios:
+            expected["intent"] = sc["intent"]
+            before = (len(small.calls), len(big.calls))
+            thread, paused, sent = None, False, 0
+            for message in sc["messages"]:
+                sent += 1
+                r = desk.send(message, thread_id=thread, customer={"id": "bench", "verified": True})
+                thread, paused = r.thread_id, bool(r.pending_review)
+                if paused:  # waits for a human: the customer's next message would be refused
+                    break
+            state = desk.graph.get_state({"configurable": {"thread_id": thread}}).values
+            passages = (state.get("research") or {}).get("passages") or []
+            sources[sc["id"]] = _sources(passages) if passages else ""
+            rows.append({"id": sc["id"], "kind": svc.taxonomy.describe(sc["intent"])["kind"], "turns": sent,
+                         "intent_ok": state["triage"]["intent"] == sc["intent"], "llm_calls": len(small.calls) + len(big.calls) - sum(before),
+                         "prompt_tokens": small.prompt_tokens(before[0]) + big.prompt_tokens(before[1]),
+                         "route": svc.taxonomy.describe(sc["intent"])["route"], "paused": paused,
+                         "outcome": r.outcome})
+    finally:
+        desk.close()
+    return rows, sources
+
+
+def run_baseline(scenarios: list[dict], project_rows: list[dict], sources: dict[str, str]) -> list[dict]:
+    plan: list[str] = []
+
+    def respond(tool, messages):
+        if tool == "Route":
+            return {"next": plan.pop(0) if plan else "FINISH"}
+        return AIMessage(content="Please see the help-centre article." if "research worker" in str(messages[0].content)
+                         else "Done.")
+
+    model = CountingChatModel(model="baseline", responder=respond)
+    graph = build_baseline(model, sources)
+    rows = []
+    for sc, mine in zip(scenarios, project_rows):
+        before = len(model.calls)
+        for message in sc["messages"][: mine["turns"]]:
+            plan[:] = list(mine["route"])
+            graph.invoke({"messages": [("user", message)]}, {"configurable": {"thread_id": sc["id"]}})
+        rows.append({"id": sc["id"], "kind": mine["kind"], "llm_calls": len(model.calls) - before,
+                     "prompt_tokens": model.prompt_tokens(before)})
+    return rows
+
+
+def run(scenarios_path: Path = SCENARIOS, data_dir: Path | None = None) -> dict:
+    scenarios = load_scenarios(scenarios_path)
+    tmp = None
+    if data_dir is None:
+        tmp = Path(tempfile.mkdtemp(prefix="bench-cost-"))
+        data_dir = tmp
+    try:
+        mine, sources = run_project(scenarios, data_dir)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+    base = run_baseline(scenarios, mine, sources)
+    turns = sum(r["turns"] for r in mine)
+    project = _summary([r["llm_calls"] for r in mine], [r["prompt_tokens"] for r in mine], turns)
+    baseline = _summary([r["llm_calls"] for r in base], [r["prompt_tokens"] for r in base], turns)
+    ratio_calls = project["llm_calls_per_ticket"] / baseline["llm_calls_per_ticket"]
+    ratio_tokens = project["prompt_tokens_per_ticket"] / baseline["prompt_tokens_per_ticket"]
+    return {
+        "scenarios": len(scenarios), "turns": turns, "paused_for_review": [r["id"] for r in mine if r["paused"]],
+        "project": {**project, "triage_accuracy": round(statistics.fmean(r["intent_ok"] for r in mine), 3),
+                    "llm_calls_by_kind": _by_kind(mine, "llm_calls"), "prompt_tokens_by_kind": _by_kind(mine, "prompt_tokens")},
+        "baseline": {**baseline, "llm_calls_by_kind": _by_kind(base, "llm_calls"),
+                     "prompt_tokens_by_kind": _by_kind(base, "prompt_tokens")},
+        "ratio": {"llm_calls": round(ratio_calls, 3), "prompt_tokens": round(ratio_tokens, 3)},
+        "targets": {"llm_calls_per_ticket<=1.0": project["llm_calls_per_ticket"] <= 1.0,
+                    "prompt_tokens_ratio<=0.333": ratio_tokens <= 1 / 3},
+        "per_scenario": [{"id": m["id"], "outcome": m["outcome"], "calls": [m["llm_calls"], b["llm_calls"]],
+                          "prompt_tokens": [m["prompt_tokens"], b["prompt_tokens"]]} for m, b in zip(mine, base)],
+        "token_count": "approximate: 4 characters per token over messages and tool schemas, same for both",
+    }
+
+
+def command(scenarios: Path = typer.Option(SCENARIOS, help="JSONL lines {id, intent, messages: [...]}.")) -> None:
+    """Mean LLM calls and prompt tokens per ticket: this project's graph vs an LLM-routed supervisor baseline."""
+    try:
+        report = run(scenarios)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps(report, indent=2))

@@ -1,7 +1,7 @@
 """Batching: similar pending reviews form one group, so one human decision settles many threads.
 
 Similar means: same rule, intent, action and queue; amounts in one band (the largest at most
-`band_ratio` times the smallest); and request texts close in embedding space (digits masked, so
+`band_ratio` times, or `band_width` dollars above, the smallest); and request texts close in embedding space (digits masked, so
 order numbers and amounts do not split a group). A group id is a hash of its members, so deciding
 "g-…" settles exactly the items the reviewer saw; if the pending set changed, the id no longer exists.
 """
@@ -27,31 +27,31 @@ class GroupNotFoundError(LookupError):
     """No current group has this id (an item was decided or a new one arrived): list groups again."""
 
 
-def _bands(items: list[dict], ratio: float) -> list[list[dict]]:
+def _bands(items: list[dict], ratio: float, width: float) -> list[list[dict]]:
+    """Amount bands: a band's largest amount is within `ratio` times, or `width` above, its smallest."""
     with_amount = sorted((i for i in items if i["amount"] is not None), key=lambda i: i["amount"])
     bands: list[list[dict]] = [[i for i in items if i["amount"] is None]]
     for it in with_amount:
-        if not bands[-1] or bands[-1][0]["amount"] is None or it["amount"] > max(bands[-1][0]["amount"], 1) * ratio:
+        low = bands[-1][0]["amount"] if bands[-1] else None
+        if low is None or (it["amount"] > low * ratio and it["amount"] - low > width):
             bands.append([])
         bands[-1].append(it)
     return [b for b in bands if b]
 
 
-def _clusters(items: list[dict], vectors: np.ndarray, min_similarity: float) -> list[list[int]]:
-    """Leader clustering on running centroids, oldest item first: stable and order-independent enough."""
-    clusters: list[list[int]] = []
-    centroids: list[np.ndarray] = []
-    for idx in sorted(range(len(items)), key=lambda k: (-items[k]["age_seconds"], items[k]["thread_id"])):
-        v = vectors[idx]
-        sims = [float(c @ v) / (np.linalg.norm(c) or 1.0) for c in centroids]
-        best = int(np.argmax(sims)) if sims else -1
-        if best >= 0 and sims[best] >= min_similarity:
-            clusters[best].append(idx)
-            centroids[best] = centroids[best] + v
-        else:
-            clusters.append([idx])
-            centroids.append(v.copy())
-    return clusters
+def _clusters(vectors: np.ndarray, min_similarity: float) -> list[list[int]]:
+    """Average-linkage clusters whose members are on average at least `min_similarity` alike (cosine);
+    order-independent, so the same pending set always yields the same groups."""
+    if len(vectors) < 2:
+        return [list(range(len(vectors)))]
+    from sklearn.cluster import AgglomerativeClustering
+
+    labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                     distance_threshold=1.0 - min_similarity).fit_predict(vectors)
+    out: dict[int, list[int]] = {}
+    for idx, label in enumerate(labels):
+        out.setdefault(int(label), []).append(idx)
+    return list(out.values())
 
 
 def group_id(members: list[dict]) -> str:
@@ -59,8 +59,8 @@ def group_id(members: list[dict]) -> str:
     return "g-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:10]
 
 
-def group_items(items: list[dict], embedder: Any, band_ratio: float = 2.0,
-                min_similarity: float = 0.6) -> list[dict[str, Any]]:
+def group_items(items: list[dict], embedder: Any, band_ratio: float = 2.0, band_width: float = 500.0,
+                min_similarity: float = 0.55) -> list[dict[str, Any]]:
     """Groups of inbox items (biggest first); every item lands in exactly one group."""
     texts = [_DIGITS.sub("0", i.get("request") or i["reason"] or "") for i in items]
     vectors = embedder.embed(texts) if items else np.zeros((0, 1))
@@ -71,9 +71,9 @@ def group_items(items: list[dict], embedder: Any, band_ratio: float = 2.0,
 
     groups = []
     for _, same in groupby(sorted(items, key=kind), key=kind):
-        for band in _bands(list(same), band_ratio):
+        for band in _bands(list(same), band_ratio, band_width):
             vecs = vectors[[index[id(it)] for it in band]]
-            for cluster in _clusters(band, vecs, min_similarity):
+            for cluster in _clusters(vecs, min_similarity):
                 groups.append(summary([band[k] for k in cluster]))
     groups.sort(key=lambda g: (-g["count"], -g["oldest_age_seconds"]))
     return groups
@@ -95,9 +95,11 @@ def summary(members: list[dict]) -> dict[str, Any]:
 
 
 def review_groups(desk: SupportDesk, queue: str | None = None, reviewer: str | None = None) -> list[dict]:
-    from app.reviews import inbox
+    from app.reviews import inbox, registry_of
 
-    return group_items(inbox(desk, queue=queue, reviewer=reviewer), desk.services.embedder)
+    b = registry_of(desk).batching
+    return group_items(inbox(desk, queue=queue, reviewer=reviewer), desk.services.embedder,
+                       band_ratio=b.band_ratio, band_width=b.band_width, min_similarity=b.min_similarity)
 
 
 def decide_group(desk: SupportDesk, gid: str, decision: str, reviewer: str, note: str | None = None,

@@ -40,6 +40,15 @@ class Queue(BaseModel):
     escalate_to: str = Field(min_length=1, description="Role notified when an item is overdue.")
 
 
+class Batching(BaseModel):
+    """How alike pending reviews must be to be decided as one group (app/review_groups.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+    min_similarity: float = Field(0.55, ge=0, le=1, description="Average cosine similarity of request texts.")
+    band_ratio: float = Field(2.0, ge=1, description="Largest amount at most this times the smallest…")
+    band_width: float = Field(500.0, ge=0, description="…or at most this much above it.")
+
+
 class Reviewer(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1, max_length=200)
@@ -72,6 +81,7 @@ class Registry(BaseModel):
     version: int | str = 1
     queues: dict[str, Queue] = Field(min_length=1)
     reviewers: list[Reviewer] = Field(min_length=1)
+    batching: Batching = Field(default_factory=Batching)
     source: str = ""
 
     @model_validator(mode="after")

@@ -87,3 +87,28 @@ def test_cli_shadow_report(data_dir, tmp_path, candidate):
     assert "1 of 1 scenarios differ" in p.stdout
     tickets = json.loads(run_cli(data_dir, "tickets", "list", "--json").stdout)
     assert len(tickets) == 1 and tickets[0]["thread_id"].startswith("eval-")
+
+
+def test_runtime_setting_shadows_live_traffic_without_side_effects(data_dir, candidate):
+    from app.api import SupportDesk
+    from app.services import Services
+    from app.shadow_live import ShadowDesk, maybe_shadow
+    from tests.conftest import make_settings
+
+    plain = SupportDesk(services=Services.from_settings(make_settings(data_dir)))
+    assert maybe_shadow(plain) is plain
+    plain.close()
+    svc = Services.from_settings(make_settings(data_dir, shadow_config=candidate))
+    desk = maybe_shadow(SupportDesk(services=svc))
+    assert isinstance(desk, ShadowDesk)
+    try:
+        r = desk.send("Please refund $450 for order #BW-10450, the monitor arrived broken.", customer={"id": "c9"})
+        assert r.outcome == "ticket_created"  # live answer unchanged by the candidate
+        diffs = {d["field"]: d for d in desk.differences()}
+        assert diffs["policy_rule"]["live"] == "refund-auto-approve"
+        assert diffs["policy_rule"]["candidate"] == "refund-over-limit"
+        assert diffs["outcome"]["candidate"] == "escalated_pending_review"
+        assert [t["id"] for t in svc.tickets.list()] == [r.ticket_id]
+        assert desk.pending_reviews() == []
+    finally:
+        desk.close()

@@ -61,8 +61,26 @@ def _limit_pairs(policy: Any) -> list[tuple[Any, Any]]:
     return pairs
 
 
+def _raised_limit(rows: list[dict], limit: float, min_reviews: int, approve_rate: float, floor: float,
+                  step: float) -> float | None:
+    """Walk the limit up in `step`s while the reviews it would automate were approved at `approve_rate`
+    (over at least `min_reviews`); stop at the first step whose own approval rate is under `floor`."""
+    best, top = None, max((r["amount"] for r in rows), default=limit)
+    for k in range(1, int(math.ceil((top - limit) / step)) + 1):
+        edge = limit + k * step
+        own = [r for r in rows if edge - step < r["amount"] <= edge]
+        if len(own) >= 3 and sum(r["decision"] == "approve" for r in own) / len(own) < floor:
+            break
+        band = [r for r in rows if r["amount"] <= edge]
+        if len(band) >= min_reviews and sum(r["decision"] == "approve" for r in band) / len(band) >= approve_rate:
+            best = edge
+    return best
+
+
 def suggest(entries: list[dict[str, Any]], policy: Any, min_reviews: int = 30, approve_rate: float = 0.95,
-            step: float = 50.0) -> list[dict[str, Any]]:
+            floor: float = 0.8, step: float = 100.0) -> list[dict[str, Any]]:
+    """Suggestions (dicts with kind, rule_id, change, evidence, text); an empty list when the history
+    is too thin or too mixed to support any."""
     history = review_history(entries)
     if not history:
         return []
@@ -73,17 +91,10 @@ def suggest(entries: list[dict[str, Any]], policy: Any, min_reviews: int = 30, a
     for auto, rev in _limit_pairs(policy):
         limit = auto.when.amount_lte
         rows = [r for r in history if r["rule_id"] == rev.id and r["amount"] is not None and r["amount"] > limit]
-        best = None
-        top = max((r["amount"] for r in rows), default=limit)
-        for k in range(1, int(math.ceil((top - limit) / step)) + 1):
-            edge = limit + k * step
-            band = [r for r in rows if r["amount"] <= edge]
-            if len(band) >= min_reviews and _stats(band, weeks)["approval_rate"] >= approve_rate:
-                best = (edge, band)
-        if best is None:
+        edge = _raised_limit(rows, limit, min_reviews, approve_rate, floor, step)
+        if edge is None:
             continue
-        edge, band = best
-        s = _stats(band, weeks)
+        s = _stats([r for r in rows if r["amount"] <= edge], weeks)
         raised_rules.add(rev.id)
         action = (rev.when.action or ["action"])[0]
         out.append({

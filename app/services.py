@@ -14,7 +14,8 @@ from agents.policy import Policy, load_policy
 from app.audit import AuditLog
 from app.controls import Controls
 from app.metrics import Metrics
-from app.models import ModelRouter, build_models
+from app.models import ModelRouter
+from app.resilient import resilient_models
 from app.settings import Settings, get_settings
 from app.tickets import TicketStore
 from app.vault import ContactVault
@@ -122,7 +123,20 @@ class Services:
     @classmethod
     def from_settings(cls, settings: Settings | None = None, models: ModelRouter | None = None) -> "Services":
         settings = settings or get_settings()
-        return cls(settings=settings, models=models if models is not None else build_models(settings))
+        if models is not None:
+            return cls(settings=settings, models=models)
+        svc = cls(settings=settings, models=None)
+        svc.models = resilient_models(settings, svc.record_degradation)
+        return svc
+
+    def record_degradation(self, info: dict) -> None:
+        """A provider fault the resilient model absorbed (retry, fallback) or could not (offline path)."""
+        import uuid
+
+        reason = (f"answered by fallback {info['answered_by']}" if info["answered_by"] not in (None, info["primary"])
+                  else "answered after retry" if info["answered_by"] else "all models failed: offline path")
+        self.audit.record(f"{info['thread_id']}:llm_degraded:{uuid.uuid4().hex}", info["thread_id"], "llm",
+                          "llm_degraded", f"{info['primary']}: {reason}", evidence=info, model=info["answered_by"])
 
 
 _default: Services | None = None

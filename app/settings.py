@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="postgresql://… URL: checkpoints, tickets, audit, metrics, vault and controls live there "
         "instead of SQLite files under the data directory.")
+    async_workers: int = Field(64, description="Threads the async API runs graph nodes on (sync agents, blocking LLM calls).")
     fallback_model: str | None = Field(None, description="Model asked when the role's model keeps failing, before the offline path.")
     log_level: str = Field("WARNING", description="Log level of the supportflow loggers (records are redacted).")
     shadow_config: Path | None = Field(None, description="Candidate settings overrides (YAML/JSON) that `eval` shadows.")

@@ -47,7 +47,7 @@ def render() -> None:
 
     st.subheader("Pending reviews by age")
     if items:
-        st.bar_chart(queries.age_buckets(items))
+        st.bar_chart(queries.age_buckets(items), sort=False)
         st.dataframe([{k: i.get(k) for k in ("age", "thread_id", "action", "amount", "rule_id", "queue", "tier")}
                       for i in sorted(items, key=lambda i: -i["age_seconds"])[:20]], hide_index=True)
     else:

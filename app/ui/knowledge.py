@@ -14,7 +14,11 @@ from app.ui import common
 from knowledge.ingest import IngestReport, chunk_document, ingest, read_documents
 
 STEP = 16  # chunks embedded between progress updates
-UPLOAD_TYPES = ["md", "markdown", "txt", "json", "jsonl"]
+try:
+    from knowledge.readers import SUPPORTED  # every format ingestion reads (HTML, PDF, …)
+except ImportError:
+    SUPPORTED = {".md", ".markdown", ".txt", ".json", ".jsonl"}
+UPLOAD_TYPES = sorted(s.lstrip(".") for s in SUPPORTED)
 
 
 class ProgressEmbedder:

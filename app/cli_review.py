@@ -143,9 +143,11 @@ def reject_group(group_id: str, reviewer: str = typer.Option(...),
 
 
 @review_app.command("sla")
-def review_sla() -> None:
+def review_sla(now: Optional[float] = typer.Option(None, hidden=True, help="Judge deadlines as of this UNIX time.")) -> None:
     """Escalate overdue reviews (priority up, another role notified in the audit trail). Idempotent."""
-    escalated = _listing(lambda: desk().sla_sweep())
+    from app.review_sla import sweep
+
+    escalated = _listing(lambda: sweep(desk(), now=now))
     print_json({"escalated": escalated, "count": len(escalated)})
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,18 @@ class UnknownThreadError(LookupError):
 
 class NoPendingReviewError(LookupError):
     pass
+
+
+_sized_loops: "weakref.WeakSet[asyncio.AbstractEventLoop]" = weakref.WeakSet()
+
+
+def _size_executor(workers: int) -> None:
+    """Sync nodes run on the loop's default executor (min(32, cpus + 4) threads): far too few for
+    conversations that mostly wait on an LLM. Give this loop a bigger one, once."""
+    loop = asyncio.get_running_loop()
+    if loop not in _sized_loops:
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="supportflow"))
+        _sized_loops.add(loop)
 
 
 def _holds(snapshot, message_id: str) -> bool:
@@ -197,6 +211,7 @@ class SupportDesk:
                 self._alock = asyncio.Lock()
             async with self._alock:  # many first calls at once must share one saver
                 if self._agraph is None:
+                    _size_executor(self.services.settings.async_workers)
                     saver = await async_checkpointer(self.services.settings)
                     self._agraph = build_graph(checkpointer=saver)
         return self._agraph

@@ -150,6 +150,8 @@ def bench_retrieval(
 from app.bench_crash import command as _bench_crash  # noqa: E402 - issue 8 benches
 
 bench_app.command("crash")(_bench_crash)
+bench_app.command("concurrency")(__import__("app.bench_reliability", fromlist=["command"]).command)
+bench_app.command("throughput")(__import__("app.bench_throughput", fromlist=["command"]).command)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from agents.policy import Policy, load_policy
 from app.audit import AuditLog
 from app.controls import Controls
 from app.metrics import Metrics
+from app.embed_cache import cached
 from app.models import ModelRouter
 from app.resilient import resilient_models
 from app.settings import Settings, get_settings
@@ -51,7 +52,7 @@ class Taxonomy:
 class Services:
     settings: Settings
     models: ModelRouter | None = None
-    embedder: Embedder = field(default_factory=default_embedder)
+    embedder: Embedder = field(default_factory=lambda: cached(default_embedder()))
 
     def __post_init__(self) -> None:
         self.settings.ensure_dirs()

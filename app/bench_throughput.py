@@ -1,0 +1,83 @@
+"""Throughput bench: tickets/s through the full supervisor graph (LLM mode with a 0-latency fake model,
+SQLite checkpointer, all stores), and in the same run a bare LangGraph chain with as many nodes as a
+ticket turn executes, on its own SQLite checkpointer: the framework's floor on this machine.
+
+    python -m app bench throughput [--n 200]
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, TypedDict
+
+
+def bare_graph(nodes: int, checkpointer):
+    from langgraph.graph import END, START, StateGraph
+
+    class S(TypedDict):
+        steps: Annotated[list[str], operator.add]
+
+    builder = StateGraph(S)
+    names = [f"n{i}" for i in range(nodes)]
+    for name in names:
+        builder.add_node(name, lambda state, _n=name: {"steps": [_n]})
+    builder.add_edge(START, names[0])
+    for a, b in zip(names, names[1:]):
+        builder.add_edge(a, b)
+    builder.add_edge(names[-1], END)
+    return builder.compile(checkpointer=checkpointer)
+
+
+def _nodes_per_turn(desk, thread_id: str) -> int:
+    with desk.services.metrics.db.connect() as c:
+        return int(c.one("SELECT COUNT(*) AS n FROM node_runs WHERE thread_id = ?", (thread_id,))["n"])
+
+
+def run(n: int = 200, data_dir: Path | None = None) -> dict:
+    from app.bench_reliability import make_desk, message, single_threaded_torch
+    from app.persistence import sqlite_checkpointer
+
+    single_threaded_torch()
+    tmp = tempfile.TemporaryDirectory(prefix="supportflow-tput-")
+    if data_dir is None:
+        from app.bench_crash import prepare
+
+        data_dir = Path(tmp.name) / "data"
+        prepare(data_dir)
+    desk = make_desk(data_dir, latency_ms=0)
+    for i in range(3):  # warm-up: model load, classifier, first checkpoints
+        desk.send(message(i), thread_id=f"warm-{i}")
+    nodes = _nodes_per_turn(desk, "warm-0")
+
+    start = time.perf_counter()
+    results = [desk.send(message(i), thread_id=f"tput-{i}") for i in range(n)]
+    full_s = time.perf_counter() - start
+    tickets = sum(1 for r in results if r.ticket_id)
+
+    bare = bare_graph(nodes, sqlite_checkpointer(Path(tmp.name) / "bare.sqlite"))
+    bare.invoke({"steps": []}, {"configurable": {"thread_id": "warm"}})
+    start = time.perf_counter()
+    for i in range(n):
+        bare.invoke({"steps": []}, {"configurable": {"thread_id": f"bare-{i}"}})
+    bare_s = time.perf_counter() - start
+    embedder = desk.services.embedder
+    report = {
+        "n": n, "tickets": tickets, "nodes_per_turn": nodes,
+        "tickets_per_s": round(tickets / full_s, 2), "full_ms_per_turn": round(full_s / n * 1000, 2),
+        "bare_graph_per_s": round(n / bare_s, 2), "bare_ms_per_run": round(bare_s / n * 1000, 2),
+        "overhead_vs_bare": round(full_s / bare_s, 2),
+        "embedding_cache_hit_rate": round(embedder.hits / max(1, embedder.hits + embedder.misses), 3)
+        if hasattr(embedder, "hits") else None,
+    }
+    desk.close()
+    tmp.cleanup()
+    return report
+
+
+def command(n: int = 200) -> None:
+    """tickets/s through the full graph vs a bare LangGraph chain with the same number of nodes."""
+    print(json.dumps(run(n), indent=2))

@@ -1,0 +1,60 @@
+"""An LRU cache in front of the sentence embedder.
+
+A turn embeds the message for triage, again for retrieval, and the candidate knowledge-base
+sentences for the extractive answer; the same sentences come back turn after turn. On 2 CPU
+cores embedding is most of a turn's time, so each distinct text is embedded once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Any, Sequence
+
+import numpy as np
+
+
+class CachedEmbedder:
+    def __init__(self, inner: Any, maxsize: int = 8192):
+        self.inner, self.maxsize = inner, maxsize
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def __getattr__(self, name: str) -> Any:  # dim, name, _load … of the wrapped embedder
+        return getattr(self.inner, name)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return self.inner.embed(texts)
+        with self._lock:
+            found = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+            for t in found:
+                self._cache.move_to_end(t)
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            for t, v in zip(missing, self.inner.embed(missing)):
+                found[t] = v
+            with self._lock:
+                for t in missing:
+                    self._cache[t] = found[t]
+                while len(self._cache) > self.maxsize:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            self.hits += len(texts) - len(missing)
+            self.misses += len(missing)
+        return np.stack([found[t] for t in texts]).astype(np.float32, copy=False)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+_shared: dict[int, CachedEmbedder] = {}
+
+
+def cached(inner: Any) -> CachedEmbedder:
+    """One cache per wrapped embedder (the process-wide model)."""
+    if isinstance(inner, CachedEmbedder):
+        return inner
+    return _shared.setdefault(id(inner), CachedEmbedder(inner))

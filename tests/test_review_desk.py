@@ -12,6 +12,7 @@ from app.api import NoPendingReviewError, SupportDesk, TurnResult
 from app.review_claims import ClaimTakenError, ReviewClaims
 from app.review_sla import sweep
 from app.reviewers import ReviewerError
+from tests.test_postgres import pg_url  # noqa: F401 - fixture: a throwaway PostgreSQL database
 
 HOUR = 3600
 
@@ -136,8 +137,10 @@ def test_two_reviewers_racing_on_one_item_exactly_one_wins(desk, services, monke
     other.close()
 
 
-def test_claims_store(tmp_path):
-    claims = ReviewClaims(tmp_path / "c.sqlite", stale_after=60)
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_claims_store(tmp_path, backend, request):
+    target = tmp_path / "c.sqlite" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    claims = ReviewClaims(target, stale_after=60)
     claims.claim("t1", "i1", "ana", "approve")
     with pytest.raises(ClaimTakenError, match="being decided right now by ana"):
         claims.claim("t1", "i1", "bo", "reject")
@@ -147,7 +150,7 @@ def test_claims_store(tmp_path):
         claims.claim("t1", "i1", "bo", "approve")
     claims.release("t1", "i2")  # a failed resume gives the item back
     claims.claim("t1", "i2", "max", "approve")
-    stale = ReviewClaims(tmp_path / "c.sqlite", stale_after=0)  # holder crashed long ago: taken over
+    stale = ReviewClaims(target, stale_after=0)  # holder crashed long ago: taken over
     time.sleep(0.01)
     stale.claim("t1", "i2", "ana", "approve")
     assert stale.get("t1", "i2")["reviewer"] == "ana"
@@ -177,3 +180,20 @@ def test_sla_sweep_escalates_overdue_items_once(desk, services):
     assert len([e for e in services.audit.entries() if e["event"] == "sla_escalation"]) == 2
     assert services.audit.verify().ok
     assert desk.approve(billing, reviewer="bo").outcome == "ticket_created"  # escalation does not block a decision
+
+
+def test_inbox_and_claims_on_postgres(data_dir, pg_url):
+    from app.services import Services
+    from tests.conftest import make_settings
+
+    desk = SupportDesk(services=Services.from_settings(make_settings(data_dir, database_url=pg_url)))
+    tid = desk.send("I want a refund of $900 for order #55120").thread_id
+    (item,) = desk.inbox(reviewer="bo")
+    assert item["thread_id"] == tid
+    assert desk.approve(tid, reviewer="bo").outcome == "ticket_created"
+    claim = reviews.claims_of(desk).get(tid, item["interrupt_id"])  # the claim lives in PostgreSQL
+    assert reviews.claims_of(desk).db.postgres and (claim["reviewer"], claim["status"]) == ("bo", "done")
+    with pytest.raises(NoPendingReviewError):
+        desk.approve(tid, reviewer="bo")
+    assert desk.inbox() == []
+    desk.close()

@@ -5,9 +5,10 @@ Both run the same scenario suite against counting scripted fake models (no provi
 * project — the supervisor graph in LLM mode: deterministic routing, the cheap model only when the local
   classifier is unsure, the stronger model for question answers and their grounding check, per-turn budgets;
 * baseline — a plain LangGraph supervisor that routes by an LLM tool call at every hop and forwards the full
-  message history to each worker (research, compliance, ticketing), each worker being one LLM call. The fake
-  supervisor routes like an oracle (the fewest hops the taxonomy allows) and research gets the same passages,
-  so the baseline is charged only for its architecture.
+  message history to each worker (research, compliance, ticketing). Each worker calls its one tool (search,
+  policy check, ticket) and answers, and its messages join the shared history, as in the usual tool-calling
+  supervisor. The fake supervisor routes like an oracle (the fewest hops the taxonomy allows) and the search
+  tool returns the passages this project's research retrieved, so the baseline pays only for its architecture.
 
 Prompt tokens are counted the same way for both: ~4 characters per token over every message and tool schema.
 """
@@ -19,10 +20,10 @@ import shutil
 import statistics
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import typer
-from langchain_core.messages import AIMessage, SystemMessage
+from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import Command
@@ -58,10 +59,34 @@ SUPERVISOR_PROMPT = ("You are a supervisor managing workers: research (answers f
                      "(checks actions against policy), ticketing (opens tickets). Given the conversation, respond "
                      "with the worker to act next, or FINISH.")
 WORKER_PROMPTS = {
-    "research": "You are the research worker. Answer the customer using only these help-centre sources:\n{sources}",
-    "compliance": "You are the compliance worker. Decide whether the requested action is allowed by policy.",
+    "research": "You are the research worker. Search the help centre and answer the customer from what you find.",
+    "compliance": "You are the compliance worker. Check whether the requested action is allowed by policy.",
     "ticketing": "You are the ticketing worker. Open a ticket for the request and tell the customer its id.",
 }
+
+
+class SearchHelpCentre(BaseModel):
+    """Search the help-centre knowledge base."""
+
+    query: str
+
+
+class CheckPolicy(BaseModel):
+    """Check whether an action is allowed by the support policy."""
+
+    action: str
+
+
+class CreateTicket(BaseModel):
+    """Open a support ticket."""
+
+    summary: str
+
+
+TOOLS = {"research": SearchHelpCentre, "compliance": CheckPolicy, "ticketing": CreateTicket}
+POLICY_EXCERPT = ("refund-auto-approve: refunds up to $500 are approved automatically; above $500 a billing lead "
+                  "reviews them. cancel-order: cancellation is allowed before shipping. account changes need a "
+                  "verified identity. complaints go to customer care with high priority.")
 
 
 def load_scenarios(path: Path) -> list[dict]:
@@ -83,11 +108,19 @@ def build_baseline(model: CountingChatModel, sources: dict[str, str]):
         goto = reply.tool_calls[0]["args"]["next"] if reply.tool_calls else "FINISH"
         return Command(goto=END if goto == "FINISH" else goto)
 
+    def tool_result(name: str, thread_id: str) -> str:
+        return {"research": sources.get(thread_id, ""), "compliance": POLICY_EXCERPT}.get(name, "Ticket T-0001 opened.")
+
     def worker(name: str):
+        """A tool-using worker (one tool call, then an answer); its messages join the shared history."""
+
         def run(state: MessagesState, config) -> dict:
-            prompt = WORKER_PROMPTS[name].format(sources=sources.get(config["configurable"]["thread_id"], ""))
-            reply = model.invoke([SystemMessage(prompt), *state["messages"]])
-            return {"messages": [AIMessage(content=reply.content, name=name)]}
+            system = SystemMessage(WORKER_PROMPTS[name])
+            call = model.bind_tools([TOOLS[name]]).invoke([system, *state["messages"]])
+            new = [call, *(ToolMessage(tool_result(name, config["configurable"]["thread_id"]), tool_call_id=tc["id"])
+                           for tc in call.tool_calls)]
+            final = model.invoke([system, *state["messages"], *new])
+            return {"messages": [*new, AIMessage(content=final.content, name=name)]}
         return run
 
     builder = StateGraph(MessagesState)
@@ -110,7 +143,7 @@ def _by_kind(rows: list[dict], key: str) -> dict:
     return {k: round(statistics.fmean(r[key] for r in rows if r["kind"] == k), 2) for k in kinds}
 
 
-def run_project(scenarios: list[dict], data_dir: Path) -> tuple[list[dict], dict[str, str]]:
+def run_project(scenarios: list[dict], data_dir: Path, budget: dict | None = None) -> tuple[list[dict], dict[str, str]]:
     """Each scenario on its own thread of the real supervisor graph; returns per-scenario costs and the
     passages research retrieved (handed to the baseline's research worker)."""
     from agents.research import _sources
@@ -128,7 +161,7 @@ def run_project(scenarios: list[dict], data_dir: Path) -> tuple[list[dict], dict
         return echo_responder(tool, messages)
 
     small, big = CountingChatModel(model="small", responder=respond), CountingChatModel(model="big", responder=respond)
-    svc = Services(settings=Settings(data_dir=data_dir, offline=False), models=ModelRouter(triage=small, research=big))
+    svc = Services(settings=Settings(data_dir=data_dir, offline=False, **(budget or {})), models=ModelRouter(triage=small, research=big))
     ingest([ROOT / "knowledge" / "sample"], svc.store(), svc.embedder)
     desk = SupportDesk(services=svc)
     rows, sources = [], {}
@@ -162,6 +195,8 @@ def run_baseline(scenarios: list[dict], project_rows: list[dict], sources: dict[
     def respond(tool, messages):
         if tool == "Route":
             return {"next": plan.pop(0) if plan else "FINISH"}
+        if tool is not None:  # a worker's tool call
+            return {name: "the customer's request" for name in ("query", "action", "summary")}
         return AIMessage(content="Please see the help-centre article." if "research worker" in str(messages[0].content)
                          else "Done.")
 
@@ -178,26 +213,32 @@ def run_baseline(scenarios: list[dict], project_rows: list[dict], sources: dict[
     return rows
 
 
-def run(scenarios_path: Path = SCENARIOS, data_dir: Path | None = None) -> dict:
+def run(scenarios_path: Path = SCENARIOS, data_dir: Path | None = None, max_calls_per_turn: int | None = None) -> dict:
+    from app.settings import Settings
+
     scenarios = load_scenarios(scenarios_path)
     tmp = None
     if data_dir is None:
         tmp = Path(tempfile.mkdtemp(prefix="bench-cost-"))
         data_dir = tmp
     try:
-        mine, sources = run_project(scenarios, data_dir)
+        budget = {"llm_max_calls_per_turn": max_calls_per_turn} if max_calls_per_turn is not None else None
+        mine, sources = run_project(scenarios, data_dir, budget)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     base = run_baseline(scenarios, mine, sources)
+    effective_max = max_calls_per_turn if max_calls_per_turn is not None else Settings().llm_max_calls_per_turn
     turns = sum(r["turns"] for r in mine)
     project = _summary([r["llm_calls"] for r in mine], [r["prompt_tokens"] for r in mine], turns)
     baseline = _summary([r["llm_calls"] for r in base], [r["prompt_tokens"] for r in base], turns)
     ratio_calls = project["llm_calls_per_ticket"] / baseline["llm_calls_per_ticket"]
     ratio_tokens = project["prompt_tokens_per_ticket"] / baseline["prompt_tokens_per_ticket"]
     return {
-        "scenarios": len(scenarios), "turns": turns, "paused_for_review": [r["id"] for r in mine if r["paused"]],
-        "project": {**project, "triage_accuracy": round(statistics.fmean(r["intent_ok"] for r in mine), 3),
+        "scenarios": len(scenarios), "max_calls_per_turn": effective_max, "turns": turns, "paused_for_review": [r["id"] for r in mine if r["paused"]],
+        "project": {**project, "llm_calls_per_created_ticket": round(statistics.fmean(
+                        r["llm_calls"] for r in mine if r["outcome"] in ("ticket_created", "escalated_pending_review")), 3),
+                    "triage_accuracy": round(statistics.fmean(r["intent_ok"] for r in mine), 3),
                     "llm_calls_by_kind": _by_kind(mine, "llm_calls"), "prompt_tokens_by_kind": _by_kind(mine, "prompt_tokens")},
         "baseline": {**baseline, "llm_calls_by_kind": _by_kind(base, "llm_calls"),
                      "prompt_tokens_by_kind": _by_kind(base, "prompt_tokens")},
@@ -210,10 +251,14 @@ def run(scenarios_path: Path = SCENARIOS, data_dir: Path | None = None) -> dict:
     }
 
 
-def command(scenarios: Path = typer.Option(SCENARIOS, help="JSONL lines {id, intent, messages: [...]}.")) -> None:
+def command(
+    scenarios: Path = typer.Option(SCENARIOS, help="JSONL lines {id, intent, messages: [...]}."),
+    max_calls_per_turn: Optional[int] = typer.Option(None, help="Per-turn LLM call budget for the project's graph "
+                                                         "(default: SUPPORT_LLM_MAX_CALLS_PER_TURN)."),
+) -> None:
     """Mean LLM calls and prompt tokens per ticket: this project's graph vs an LLM-routed supervisor baseline."""
     try:
-        report = run(scenarios)
+        report = run(scenarios, max_calls_per_turn=max_calls_per_turn)
     except (OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)

@@ -28,7 +28,7 @@ def test_default_model_predicts_with_alternatives(services):
 
 def test_model_cache_is_keyed_by_examples(services, tmp_path):
     examples = tmp_path / "ex.csv"
-    examples.write_text((ROOT / "agents" / "triage_examples.csv").read_text(encoding="utf-8"), encoding="utf-8")
+    examples.write_bytes((ROOT / "agents" / "triage_examples.csv").read_bytes())
     cache = services.settings.models_dir
     before = set(cache.glob("intent-*.joblib"))
     assert before, "the template run cached the default model"

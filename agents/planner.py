@@ -10,10 +10,14 @@ if TYPE_CHECKING:
 
 
 def plan_for(triage: dict, svc: Services) -> list[str]:
-    route = list(svc.taxonomy.describe(triage["intent"])["route"])
-    if triage.get("kind") == "escalation" and "compliance" not in route:
-        route.insert(0, "compliance")
-    return route
+    """The taxonomy's route for the kind triage settled on.
+
+    Triage may turn a question into an escalation (it mentions a lawyer or fraud); that case then takes the
+    escalation route, so a person follows up on a ticket instead of the customer getting only an automatic answer.
+    """
+    spec = svc.taxonomy.describe(triage["intent"])
+    kind = triage.get("kind") or spec["kind"]
+    return list(svc.taxonomy.routes[kind] if kind != spec["kind"] and kind in svc.taxonomy.routes else spec["route"])
 
 
 def gated_plan(triage: dict, route: list[str], svc: Services, turn: int | None = None) -> list[str]:

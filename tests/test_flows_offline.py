@@ -152,6 +152,14 @@ def test_legal_threat_and_human_request_go_to_priority_queue(desk, services):
     assert by_id[legal.ticket_id]["queue"] == "legal" and by_id[legal.ticket_id]["priority"] == "urgent"
 
 
+def test_question_mentioning_a_lawyer_gets_a_legal_ticket(desk, services):
+    r = desk.send("My attorney wants to know how long you keep my invoices.")
+    assert r.outcome == "ticket_created" and r.route == ["compliance", "ticketing"]
+    assert r.policy["rule_id"] == "legal-threat-escalation"
+    (ticket,) = services.tickets.list()
+    assert ticket["queue"] == "legal"
+
+
 def test_unknown_thread_and_bad_messages(desk):
     from app.api import MessageError
 

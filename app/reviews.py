@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from langgraph.types import Command
@@ -72,7 +72,7 @@ def to_item(thread_id: str, interrupt: Any, created_at: str, values: dict, regis
         "queue": queue, "rule_queue": rule_queue, "reviewer_role": role,
         "priority": escalation["priority"] if escalation else base,
         "sla_hours": sla_hours,
-        "due_at": datetime.fromtimestamp(paused + sla_hours * 3600).astimezone().isoformat() if sla_hours else None,
+        "due_at": datetime.fromtimestamp(paused + sla_hours * 3600, timezone.utc).isoformat() if sla_hours else None,
         "overdue": bool(sla_hours and age > sla_hours * 3600),
         "escalated_to": escalation["escalated_to"] if escalation else None,
         "qualified": qualified, "error": meta.get("error"),
@@ -106,7 +106,7 @@ def inbox(desk: SupportDesk, queue: str | None = None, reviewer: str | None = No
 
 
 def _authorize(desk: SupportDesk, thread_id: str, snapshot: Any, decision: dict) -> Any:
-    """Validate payload and reviewer; returns the interrupt to resume. Refusals are audited."""
+    """Validate payload and reviewer; returns (interrupt to resume, parsed choice). Refusals are audited."""
     interrupt = snapshot.interrupts[0]
     payload = interrupt.value
     choice = parse_resume(decision, payload["action_requests"][0]["name"])

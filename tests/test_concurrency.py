@@ -11,15 +11,18 @@ from app.bench_reliability import converse, leaks, make_desk
 pytestmark = pytest.mark.slow
 
 
-def test_forty_concurrent_conversations_stay_apart(data_dir):
-    desk = make_desk(data_dir, latency_ms=20)
-
+def _gather(desk, n: int, prefix: str):
     async def main():
-        out = await converse(desk, 40, prefix="c")
+        out = await converse(desk, n, prefix=prefix)
         await desk.aclose()
         return out
 
-    results, latencies, _ = asyncio.run(main())
+    return asyncio.run(main())
+
+
+def test_forty_concurrent_conversations_stay_apart(data_dir):
+    desk = make_desk(data_dir, latency_ms=20)
+    results, _, _ = _gather(desk, 40, "c")
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors[:3]
     assert all(r.outcome == "ticket_created" for r in results)
@@ -33,13 +36,7 @@ def test_forty_concurrent_conversations_stay_apart(data_dir):
 def test_leak_check_can_fail(data_dir):
     """Swap two results: the check must notice."""
     desk = make_desk(data_dir, latency_ms=0)
-
-    async def main():
-        out = await converse(desk, 2, prefix="s")
-        await desk.aclose()
-        return out
-
-    results, _, _ = asyncio.run(main())
+    results, _, _ = _gather(desk, 2, "s")
     assert leaks(desk, results, prefix="s") == []
     assert leaks(desk, list(reversed(results)), prefix="s") == ["s-0", "s-1"]
     desk.close()

@@ -184,3 +184,25 @@ def test_review_claims_once(data_dir, backend):
     assert claims.get("t1", "i1")["status"] == "done"
     assert claims.escalate("t1", "i1", "high", "supervisor") and not claims.escalate("t1", "i1", "high", "supervisor")
     assert list(claims.escalations()) == [("t1", "i1")]
+
+
+def test_async_api_on_backend(data_dir, backend):
+    import asyncio
+
+    desk = make_desk(data_dir, backend)
+
+    async def main():
+        msgs = [f"Please refund ${10 + i} for order #4821{i}, it arrived broken." for i in range(4)]
+        out = await asyncio.gather(*(desk.asend(m, thread_id=f"a-{i}") for i, m in enumerate(msgs)))
+        again = await desk.asend(msgs[0], thread_id="a-0", message_id="m-x")
+        await desk.aclose()
+        return out, again
+
+    try:
+        results, again = asyncio.run(main())
+        assert [r.outcome for r in results] == ["ticket_created"] * 4
+        assert again.thread_id == "a-0"
+        tickets = desk.services.tickets.list()
+        assert sorted(t["thread_id"] for t in tickets) == ["a-0", "a-0", "a-1", "a-2", "a-3"]
+    finally:
+        desk.close()

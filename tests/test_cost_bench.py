@@ -22,7 +22,7 @@ def test_bench_cost_counts_both_graphs(data_dir, tmp_path):
     assert report["scenarios"] == 3 and report["turns"] == 4
     mine, base = report["project"], report["baseline"]
     assert mine["triage_accuracy"] == 1.0
-    assert base["llm_calls_by_kind"]["action"] == 11  # 4 supervisor hops + 3 workers × (tool call + answer)
+    assert base["llm_calls_by_kind"]["action"] == 10  # 4 supervisor hops + 3 workers × (tool call + answer)
     assert mine["llm_calls_by_kind"]["action"] <= 1 and mine["llm_calls_by_kind"]["question"] <= 3
     assert 0 < report["ratio"]["llm_calls"] < 1 and 0 < report["ratio"]["prompt_tokens"] < 1
     assert [r["id"] for r in report["per_scenario"]] == ["q", "a", "e"]

@@ -136,3 +136,18 @@ def test_group_decision_resumes_and_audits_each_member(desk, services):
     assert len(services.tickets.list()) == 3 and desk.inbox() == []
     assert all(desk.get(t).answer == "Please send photos first." for t in no_amount["thread_ids"])
     assert services.audit.verify().ok
+
+
+@pytest.mark.slow
+def test_100_real_paused_threads_through_the_graph_form_5_pure_groups(desk):
+    rng, kind_of = random.Random(21), {}
+    for i in range(100):
+        kind = list(KINDS)[i % len(KINDS)]
+        r = desk.send(escalation(kind, rng), customer={"id": f"cust-{i}", "tier": rng.choice(["standard", "plus"])})
+        assert r.outcome == "escalated_pending_review" and r.pending_review["metadata"]["rule_id"] == EXPECTED_RULE[kind]
+        kind_of[r.thread_id] = kind
+    items = desk.inbox()
+    assert {i["thread_id"] for i in items} == set(kind_of)  # the inbox is the checkpointer's paused threads
+    groups = desk.review_groups()
+    assert len(groups) <= 5 and sum(g["count"] for g in groups) == 100
+    assert all(len({kind_of[t] for t in g["thread_ids"]}) == 1 for g in groups)

@@ -154,5 +154,10 @@ bench_app.command("concurrency")(__import__("app.bench_reliability", fromlist=["
 bench_app.command("throughput")(__import__("app.bench_throughput", fromlist=["command"]).command)
 
 
+from app.review_bench import command as _bench_review_groups  # noqa: E402 - issue 6
+
+bench_app.command("review-groups")(_bench_review_groups)
+
+
 def main() -> None:
     app()

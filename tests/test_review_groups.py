@@ -12,40 +12,11 @@ from types import SimpleNamespace
 import pytest
 
 from agents import compliance, triage
+from app.review_bench import EXPECTED_RULE, KINDS, escalation
 from app.review_groups import GroupNotFoundError, group_items
 from app.reviewers import ReviewerError, registry_for
 from app.reviews import to_item
 
-KINDS = {
-    "damaged": ["I want a refund of ${a} for order #{o}, the laptop arrived broken.",
-                "Please refund ${a} for order #{o}; the screen was cracked when it arrived.",
-                "Refund me ${a} for order #{o}, the item came damaged.",
-                "My order #{o} arrived broken, I need a refund of ${a}."],
-    "large": ["Please refund ${a} for order #{o}, the sofa was delivered damaged.",
-              "I want my money back, ${a} for order #{o}, the TV does not work.",
-              "Refund ${a} for order #{o} please, the fridge arrived dented.",
-              "I need a refund of ${a} for order #{o}, wrong model delivered."],
-    "no_amount": ["I'd like a refund for order #{o}.",
-                  "Can I get a refund for order #{o}? It doesn't fit.",
-                  "Please refund order #{o}, I changed my mind.",
-                  "I want a refund for my order #{o}, it is the wrong colour."],
-    "fraud": ["Refund ${a} for order #{o}, it was an unauthorized purchase on my card.",
-              "I didn't make this purchase, order #{o} for ${a} is fraud, refund it.",
-              "My account was hacked and someone ordered #{o} for ${a}, please refund.",
-              "Unauthorised charge of ${a} on order #{o}, I want a refund."],
-    "legal": ["Refund ${a} for order #{o} or my lawyer will take legal action.",
-              "I will sue you unless you refund ${a} for order #{o}.",
-              "Give me my ${a} back for order #{o} or I'm going to small claims court.",
-              "My attorney says you must refund ${a} for order #{o}."],
-}
-AMOUNTS = {"damaged": (550, 950), "large": (1300, 1950), "no_amount": None, "fraud": (40, 400), "legal": (100, 450)}
-EXPECTED_RULE = {"damaged": "refund-over-limit", "large": "refund-over-limit", "no_amount": "refund-amount-unknown",
-                 "fraud": "refund-fraud-signal", "legal": "legal-threat-review"}
-
-
-def escalation(kind: str, rng: random.Random) -> str:
-    amount = f"{rng.randint(*AMOUNTS[kind]):,}" if AMOUNTS[kind] else ""
-    return rng.choice(KINDS[kind]).format(a=amount, o=rng.randint(10000, 99999))
 
 
 def generated_inbox(svc, n: int = 100, seed: int = 3) -> tuple[list[dict], dict[str, str]]:

@@ -68,12 +68,14 @@ def _decide(thread_id: str, decision: dict) -> None:
 @review_app.command("approve")
 def review_approve(thread_id: str, reviewer: str = typer.Option(..., help="Who decides (reviewer id)."),
                    note: Optional[str] = typer.Option(None)) -> None:
+    """Approve a paused action (the reviewer must hold the rule's role and a high enough limit)."""
     _decide(thread_id, {"type": "approve", "reviewer": reviewer, "note": note})
 
 
 @review_app.command("reject")
 def review_reject(thread_id: str, reviewer: str = typer.Option(...),
                   message: Optional[str] = typer.Option(None, help="What the customer is told.")) -> None:
+    """Reject a paused action; the customer is told the message."""
     _decide(thread_id, {"type": "reject", "reviewer": reviewer, "message": message})
 
 
@@ -139,6 +141,7 @@ def approve_group(group_id: str, reviewer: str = typer.Option(...), note: Option
 @review_app.command("reject-group")
 def reject_group(group_id: str, reviewer: str = typer.Option(...),
                  message: Optional[str] = typer.Option(None, help="What each customer is told.")) -> None:
+    """Reject every member of a group; each thread is resumed and audited on its own."""
     _decide_group(group_id, "reject", reviewer, message=message)
 
 

@@ -137,14 +137,10 @@ def stats(hours: float = typer.Option(0, help="Only the last N hours (0 = all)."
     _print_json(summary)
 
 
-@bench_app.command("retrieval")
-def bench_retrieval(
-    queries: Path = typer.Option(..., help='JSONL lines {"query": ..., "relevant": [doc ids]}'),
-    collection: Optional[str] = typer.Option(None), k: int = typer.Option(10),
-) -> None:
-    from app.bench import retrieval
+from app.cli_knowledge import bench_retrieval, bench_retrieval_scale  # noqa: E402 - issue 3
 
-    _print_json(retrieval(_services(), collection, queries, k))
+bench_app.command("retrieval")(bench_retrieval)
+bench_app.command("retrieval-scale")(bench_retrieval_scale)
 
 
 from app.bench_crash import command as _bench_crash  # noqa: E402 - issue 8 benches

@@ -2,37 +2,23 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from tqdm import tqdm
 
 from agents.pii import redact
 from knowledge.embeddings import Embedder
+from knowledge.readers import Document, read_documents  # noqa: F401 - re-exported for callers
 from knowledge.store import ChunkStore
 from knowledge.text import split_sentences
 
-TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
-RECORD_SUFFIXES = {".json", ".jsonl"}
 CHUNK_CHARS = 900
-OVERLAP_SENTENCES = 1
-
-
-@dataclass
-class Document:
-    doc_id: str
-    title: str
-    text: str
-    source: str
-
-    @property
-    def content_hash(self) -> str:
-        return hashlib.sha256(f"{self.title}\n{self.text}".encode()).hexdigest()
+OVERLAP_CHARS = 150  # at most this much of a chunk's tail (whole sentences) opens the next one
+EMBED_BATCH = 128
 
 
 @dataclass
@@ -52,81 +38,73 @@ class IngestReport:
         )
 
 
-def _title_of(text: str, fallback: str) -> str:
-    for line in text.splitlines():
-        if line.startswith("# "):
-            return line[2:].strip()
-    return fallback
+def _sections(text: str) -> list[tuple[str, list[list[str]]]]:
+    """(heading, paragraphs as sentence lists); text before the first heading has heading ''."""
+    parts: list[tuple[str, list[list[str]]]] = []
+    heading, paras, buf = "", [], []
 
+    def flush_para():
+        if buf:
+            sentences = split_sentences("\n".join(buf))
+            if sentences:
+                paras.append(sentences)
+            buf.clear()
 
-def _records(path: Path) -> Iterator[dict]:
-    raw = path.read_text(encoding="utf-8")
-    if path.suffix == ".jsonl":
-        for n, line in enumerate(raw.splitlines(), 1):
-            if line.strip():
-                yield json.loads(line)
-        return
-    data = json.loads(raw)
-    yield from (data if isinstance(data, list) else [data])
-
-
-def read_documents(paths: Iterable[str | Path], skipped: list[str] | None = None) -> Iterator[Document]:
-    """Markdown/text files (id = path relative to the root given) and JSON records `{id, title, content}`."""
-    skipped = skipped if skipped is not None else []
-    for root in map(Path, paths):
-        if not root.exists():
-            raise FileNotFoundError(f"no such file or folder: {root}")
-        files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
-        for f in files:
-            rel = f.relative_to(root).as_posix() if root.is_dir() else f.name
-            suffix = f.suffix.lower()
-            try:
-                if suffix in TEXT_SUFFIXES:
-                    text = f.read_text(encoding="utf-8")
-                    if text.strip():
-                        yield Document(rel, _title_of(text, f.stem.replace("-", " ")), text, str(f))
-                elif suffix in RECORD_SUFFIXES:
-                    for rec in _records(f):
-                        if not isinstance(rec, dict) or not rec.get("id") or not rec.get("content"):
-                            raise ValueError("records need 'id' and 'content'")
-                        yield Document(str(rec["id"]), str(rec.get("title") or rec["id"]), str(rec["content"]), str(f))
-                else:
-                    skipped.append(f"{f}: unsupported file type")
-            except (UnicodeDecodeError, ValueError) as exc:
-                skipped.append(f"{f}: {exc}")
-
-
-def _sections(text: str) -> list[tuple[str, str]]:
-    """Split markdown into (heading, body) pairs; text before the first heading has heading ''."""
-    parts: list[tuple[str, str]] = []
-    heading, buf = "", []
     for line in text.splitlines():
         m = re.match(r"^#{1,6}\s+(.*)", line)
         if m:
-            if "".join(buf).strip():
-                parts.append((heading, "\n".join(buf).strip()))
-            heading, buf = m.group(1).strip(), []
+            flush_para()
+            if paras:
+                parts.append((heading, paras))
+            heading, paras = m.group(1).strip(), []
+        elif not line.strip():
+            flush_para()
         else:
             buf.append(line)
-    if "".join(buf).strip():
-        parts.append((heading, "\n".join(buf).strip()))
+    flush_para()
+    if paras:
+        parts.append((heading, paras))
     return parts
 
 
-def chunk_document(doc: Document) -> list[tuple[str, str]]:
-    """(section, text) chunks: paragraphs packed to ~CHUNK_CHARS within a section, one sentence of overlap."""
+def _overlap(sentences: list[str]) -> list[str]:
+    tail: list[str] = []
+    for s in reversed(sentences):
+        if sum(len(x) + 1 for x in tail) + len(s) > OVERLAP_CHARS:
+            break
+        tail.insert(0, s)
+    return tail
+
+
+def chunk_document(doc: Document, size: int | None = None) -> list[tuple[str, str]]:
+    """(section, text) chunks of about `size` characters that never straddle a heading.
+
+    Sentences are packed whole; a chunk more than half full ends at a paragraph break rather
+    than splitting the next paragraph; consecutive chunks share up to OVERLAP_CHARS of sentences.
+    """
+    size = size or CHUNK_CHARS
     chunks: list[tuple[str, str]] = []
-    for heading, body in _sections(doc.text):
-        sentences = split_sentences(body)
+    for heading, paragraphs in _sections(doc.text):
         cur: list[str] = []
-        for s in sentences:
-            if cur and sum(len(x) + 1 for x in cur) + len(s) > CHUNK_CHARS:
+        fresh = 0  # sentences in `cur` not carried over from the previous chunk
+        for para in paragraphs:
+            if fresh and sum(len(x) + 1 for x in cur) > size // 2:
                 chunks.append((heading, " ".join(cur)))
-                cur = cur[-OVERLAP_SENTENCES:] if OVERLAP_SENTENCES else []
-            cur.append(s)
-        if cur:
+                cur, fresh = _overlap(cur), 0
+            for s in para:
+                if fresh and sum(len(x) + 1 for x in cur) + len(s) > size:
+                    chunks.append((heading, " ".join(cur)))
+                    cur, fresh = _overlap(cur), 0
+                cur.append(s)
+                fresh += 1
+        if fresh:
             chunks.append((heading, " ".join(cur)))
     return chunks or [("", doc.text.strip())]
+
+
+def embedding_text(title: str, section: str, text: str) -> str:
+    """Chunks are embedded with their document title and section heading: the context they lose."""
+    return ". ".join(p for p in (title, section, text) if p)
 
 
 def ingest(
@@ -136,9 +114,16 @@ def ingest(
     prune: bool = False,
     progress: bool = False,
 ) -> IngestReport:
+    """Skip documents whose content hash is stored, re-chunk changed ones, optionally drop vanished ones."""
     start = time.perf_counter()
     report = IngestReport()
     docs = list(read_documents(paths, report.skipped))
+    seen: dict[str, str] = {}
+    for d in docs:
+        if d.doc_id in seen:
+            report.skipped.append(f"{d.source}: duplicate document id {d.doc_id!r} (first in {seen[d.doc_id]})")
+        seen.setdefault(d.doc_id, d.source)
+    docs = list({d.doc_id: d for d in reversed(docs)}.values())[::-1]  # first occurrence wins
     known = store.doc_hashes()
     todo = [d for d in docs if known.get(d.doc_id) != d.content_hash]
     report.unchanged = len(docs) - len(todo)
@@ -159,14 +144,19 @@ def ingest(
             text = redact(raw)  # personal data never reaches the vector store
             ids.append(f"{d.doc_id}#{i}")
             texts.append(text)
-            embed_texts.append(f"{d.title}. {section}. {text}" if section else f"{d.title}. {text}")
+            embed_texts.append(embedding_text(d.title, section, text))
             metas.append({"doc_id": d.doc_id, "title": d.title, "section": section, "source": d.source,
                           "content_hash": d.content_hash, "ingested_at": now})
     if ids:
-        batch = 256
-        vectors = []
-        for i in tqdm(range(0, len(embed_texts), batch), desc="embedding", unit="batch", disable=not progress):
-            vectors.extend(embedder.embed(embed_texts[i : i + batch]))
+        # Embed shortest first: batches of similar length waste little on padding.
+        order = sorted(range(len(ids)), key=lambda i: len(embed_texts[i]))
+        vectors: list = [None] * len(ids)
+        with tqdm(total=len(ids), desc="embedding", unit="chunk", disable=not progress) as bar:
+            for b in range(0, len(order), EMBED_BATCH):
+                part = order[b : b + EMBED_BATCH]
+                for i, vec in zip(part, embedder.embed([embed_texts[i] for i in part])):
+                    vectors[i] = vec
+                bar.update(len(part))
         store.add(ids, vectors, texts, metas)
     if ids or report.deleted or changed:
         store.bump_generation()

@@ -1,18 +1,30 @@
-"""Hybrid retrieval: dense (Chroma) + lexical (BM25), fused by reciprocal rank, grouped by document."""
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25) per sub-query, fused by weighted reciprocal rank,
+aggregated to distinct documents, with the same metadata filter on both sides."""
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass, field
-
-import numpy as np
-from rank_bm25 import BM25Okapi
+from typing import Sequence
 
 from knowledge.embeddings import Embedder
+from knowledge.lexical import LexicalIndex
 from knowledge.store import ChunkStore
-from knowledge.text import tokens
 
-RRF_K = 60
+
+@dataclass(frozen=True)
+class Tuning:
+    """Fusion knobs (tuned on tests/fixtures/banking_dev_queries.jsonl, dev split only)."""
+
+    rrf_k: int = 10  # small: a sub-query's top documents must stand out from its tail
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    first_query_weight: float = 1.5  # the whole message; later sub-queries are its parts
+    sub_query_weight: float = 1.0
+    extra_chunk_weight: float = 0.25  # a document's 2nd, 3rd... chunk adds this share of its score
+    sum_weight: float = 0.3  # across sub-queries: best score + this share of the summed scores
+    pool: int = 20  # chunks taken from each side for each sub-query
 
 
 @dataclass
@@ -24,66 +36,89 @@ class Hit:
     chunks: list[tuple[str, str]] = field(default_factory=list)  # (section, text), best first
 
 
-class _LexicalIndex:
-    def __init__(self, ids: list[str], texts: list[str], metas: list[dict]):
-        self.ids, self.texts, self.metas = ids, texts, metas
-        corpus = [tokens(f"{m.get('title', '')} {m.get('section', '')} {t}") for t, m in zip(texts, metas)]
-        self.bm25 = BM25Okapi(corpus) if corpus else None
-
-    def search(self, query: str, n: int) -> list[int]:
-        q = tokens(query)
-        if not self.bm25 or not q:
-            return []
-        scores = self.bm25.get_scores(q)
-        order = np.argsort(-scores)[:n]
-        return [int(i) for i in order if scores[i] > 0]
-
-
 class Retriever:
     """Searches one chunk store; the BM25 index is rebuilt only when the collection changes."""
 
-    def __init__(self, store: ChunkStore, embedder: Embedder):
+    def __init__(self, store: ChunkStore, embedder: Embedder, tuning: Tuning | None = None):
         self.store, self.embedder = store, embedder
-        self._lex: _LexicalIndex | None = None
+        self.tuning = tuning or Tuning()
+        self._lex: LexicalIndex | None = None
         self._lex_key: tuple[int, int] | None = None
         self._lock = threading.Lock()
 
-    def _lexical(self) -> _LexicalIndex:
+    def lexical(self) -> LexicalIndex:
         key = (self.store.generation, self.store.count())
         with self._lock:
             if self._lex is None or self._lex_key != key:
-                self._lex = _LexicalIndex(*self.store.all_chunks())
+                self._lex = LexicalIndex(*self.store.all_chunks())
                 self._lex_key = key
             return self._lex
 
-    def search(self, query: str, k: int = 5, where: dict | None = None) -> list[Hit]:
-        if not query.strip() or self.store.count() == 0:
+    def search(
+        self,
+        query: str | Sequence[str],
+        k: int = 5,
+        where: dict | None = None,
+        min_similarity: float | None = None,
+    ) -> list[Hit]:
+        """`query` may be several sub-queries (the whole message first); their rankings are fused.
+
+        `where` uses Chroma's filter syntax and restricts both the dense and the lexical side.
+        With `min_similarity`, nothing is returned unless some retrieved chunk is at least that similar
+        to a sub-query: an empty result means "not in the knowledge base".
+        """
+        queries = [q for q in ([query] if isinstance(query, str) else list(query)) if q and q.strip()]
+        if not queries or self.store.count() == 0:
             return []
-        pool = max(4 * k, 20)
-        dense = self.store.dense(self.embedder.embed_one(query), pool, where)
-        fused: dict[str, float] = {}
-        chunk_info: dict[str, tuple[dict, str, float]] = {}
-        for rank, (cid, text, meta, sim) in enumerate(dense):
-            fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-            chunk_info[cid] = (meta, text, sim)
-        if where is None:
-            lex = self._lexical()
-            for rank, i in enumerate(lex.search(query, pool)):
+        t = self.tuning
+        lex = self.lexical()
+        mask = lex.mask(where)
+        vectors = self.embedder.embed(queries)
+        info: dict[str, tuple[dict, str]] = {}
+        sims: dict[str, float] = {}
+        per_query: list[dict[str, float]] = []
+        for q, dense in zip(queries, self.store.dense_many(vectors, t.pool, where)):
+            fused: dict[str, float] = {}
+            for rank, (cid, text, meta, sim) in enumerate(dense):
+                fused[cid] = fused.get(cid, 0.0) + t.dense_weight / (t.rrf_k + rank + 1)
+                info[cid] = (meta, text)
+                sims[cid] = max(sims.get(cid, -1.0), sim)
+            for rank, i in enumerate(lex.search(q, t.pool, mask)):
                 cid = lex.ids[i]
-                fused[cid] = fused.get(cid, 0.0) + 1.0 / (RRF_K + rank + 1)
-                chunk_info.setdefault(cid, (lex.metas[i], lex.texts[i], float("nan")))
-        hits: dict[str, Hit] = {}
+                fused[cid] = fused.get(cid, 0.0) + t.lexical_weight / (t.rrf_k + rank + 1)
+                info.setdefault(cid, (lex.metas[i], lex.texts[i]))
+            per_query.append(self._doc_scores(fused, info))
+        if min_similarity is not None and max(sims.values(), default=-math.inf) < min_similarity:
+            return []
+        return self._combine(per_query, info, sims, k)
+
+    def _doc_scores(self, fused: dict[str, float], info) -> dict[str, float]:
+        """A document scores its best chunk plus a share of its other chunks."""
+        docs: dict[str, float] = {}
         for cid, score in sorted(fused.items(), key=lambda kv: -kv[1]):
-            meta, text, sim = chunk_info[cid]
-            hit = hits.get(meta["doc_id"])
-            if hit is None:
-                hit = hits[meta["doc_id"]] = Hit(meta["doc_id"], meta.get("title", ""), 0.0, float("-inf"))
-            hit.score += score if not hit.chunks else score * 0.25
-            if not np.isnan(sim):
-                hit.similarity = max(hit.similarity, sim)
+            d = info[cid][0]["doc_id"]
+            docs[d] = docs[d] + score * self.tuning.extra_chunk_weight if d in docs else score
+        return docs
+
+    def _combine(self, per_query: list[dict[str, float]], info, sims, k: int) -> list[Hit]:
+        """Across sub-queries: the best per-query score (each need gets its documents) plus a share of the sum."""
+        t = self.tuning
+        total: dict[str, float] = {}
+        best: dict[str, float] = {}
+        for qi, docs in enumerate(per_query):
+            w = t.first_query_weight if qi == 0 else t.sub_query_weight
+            for d, s in docs.items():
+                total[d] = total.get(d, 0.0) + w * s
+                best[d] = max(best.get(d, 0.0), w * s)
+        score = {d: best[d] + t.sum_weight * total[d] for d in total}
+        hits: dict[str, Hit] = {}
+        for cid in sorted(info, key=lambda c: -sims.get(c, -1.0)):
+            meta, text = info[cid]
+            d = meta["doc_id"]
+            if d not in score:
+                continue
+            hit = hits.setdefault(d, Hit(d, meta.get("title", ""), score[d], sims.get(cid, 0.0)))
             hit.chunks.append((meta.get("section", ""), text))
-        ranked = sorted(hits.values(), key=lambda h: -h.score)[:k]
-        for h in ranked:
-            if h.similarity == float("-inf"):
-                h.similarity = 0.0
-        return ranked
+        return sorted(hits.values(), key=lambda h: -h.score)[:k]
+
+

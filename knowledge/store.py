@@ -76,18 +76,20 @@ class ChunkStore:
         return got["ids"], got["documents"] or [], got["metadatas"] or []
 
     def dense(self, vector, n: int, where: dict | None = None) -> list[tuple[str, str, dict, float]]:
+        return self.dense_many([vector], n, where)[0]
+
+    def dense_many(self, vectors, n: int, where: dict | None = None) -> list[list[tuple[str, str, dict, float]]]:
+        """Nearest chunks for several query vectors in one Chroma call: (id, text, metadata, cosine)."""
         n = min(n, self.count())
-        if n == 0:
-            return []
+        if n == 0 or len(vectors) == 0:
+            return [[] for _ in vectors]
         res = self.col.query(
-            query_embeddings=[list(map(float, vector))],
+            query_embeddings=[list(map(float, v)) for v in vectors],
             n_results=n,
             where=where,
             include=["documents", "metadatas", "distances"],
         )
         return [
-            (cid, doc, meta, 1.0 - dist)
-            for cid, doc, meta, dist in zip(
-                res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]
-            )
+            [(cid, doc, meta, 1.0 - dist) for cid, doc, meta, dist in zip(*cols)]
+            for cols in zip(res["ids"], res["documents"], res["metadatas"], res["distances"])
         ]

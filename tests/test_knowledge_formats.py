@@ -1,0 +1,133 @@
+"""Ingestion formats, chunk metadata and overlap, filters, thresholds and query shaping on real Chroma."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from knowledge.ingest import CHUNK_CHARS, Document, chunk_document, ingest
+from knowledge.lexical import LexicalIndex, chunk_terms, matches
+from knowledge.query import sub_queries
+from knowledge.readers import read_documents
+from tests.conftest import SAMPLE_KB
+
+
+def test_sample_html_and_pdf_are_read_with_titles_and_sections():
+    docs = {d.doc_id: d for d in read_documents([SAMPLE_KB])}
+    html, pdf = docs["gift-cards.html"], docs["brightwave-care.pdf"]
+    assert html.title == "Gift cards" and "## Redeeming a gift card" in html.text
+    assert "analytics" not in html.text and "Help centre" not in html.text  # script and nav dropped
+    assert pdf.title == "Brightwave Care protection plan" and "29 dollars" in pdf.text
+    sections = {s for s, _ in chunk_document(html)}
+    assert {"Redeeming a gift card", "Checking your balance"} <= sections
+
+
+def test_records_file_and_folder_bad_lines_are_reported(tmp_path):
+    (tmp_path / "a.jsonl").write_text(
+        json.dumps({"id": "r1", "title": "One", "content": "First record."}) + "\n{broken\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.json").write_text(json.dumps([{"id": "r2", "title": "Two", "content": "Second."},
+                                                        {"id": "r3", "content": "Third, no title."}]))
+    (tmp_path / "sub" / "c.md").write_text("# Cee\nText.")
+    (tmp_path / "d.pdf").write_bytes(b"not a pdf")
+    skipped: list[str] = []
+    docs = {d.doc_id: d for d in read_documents([tmp_path], skipped)}
+    assert set(docs) == {"r1", "r2", "r3", "sub/c.md"}  # record ids; relative paths for files
+    assert docs["r3"].title == "r3"
+    assert any("a.jsonl" in s and "line 2" in s for s in skipped)
+    assert any("d.pdf" in s for s in skipped)
+
+
+def test_chunks_respect_headings_and_overlap():
+    sentences = [f"Sentence number {i} talks about topic {i} in some detail." for i in range(60)]
+    text = "# Doc\n## Long\n" + " ".join(sentences) + "\n## Short\nOnly this."
+    chunks = chunk_document(Document("d.md", "Doc", text, "d.md"))
+    long = [c for s, c in chunks if s == "Long"]
+    assert len(long) > 2 and chunks[-1] == ("Short", "Only this.")
+    assert all(len(c) <= CHUNK_CHARS + 60 for c in long)
+    for a, b in zip(long, long[1:]):
+        first = b.split(". ", 1)[0] + "."
+        assert a.endswith(first) or f"{first} " in a, "the next chunk opens with the previous one's tail"
+
+
+def test_chunk_metadata_and_incremental_reingest(services, tmp_path):
+    src = tmp_path / "kb"
+    src.mkdir()
+    (src / "g.html").write_text((SAMPLE_KB / "gift-cards.html").read_text())
+    store = services.store("fmt-meta")
+    assert ingest([src], store, services.embedder).added == 1
+    _, _, metas = store.all_chunks()
+    for m in metas:
+        assert set(m) >= {"doc_id", "title", "section", "source", "content_hash", "ingested_at"}
+        assert m["doc_id"] == "g.html" and m["title"] == "Gift cards" and len(m["content_hash"]) == 64
+    again = ingest([src], store, services.embedder)
+    assert (again.unchanged, again.chunks) == (1, 0)
+
+
+def test_bm25_matrix_matches_rank_bm25(services):
+    ids, texts, metas = services.store().all_chunks()
+    index = LexicalIndex(ids, texts, metas)
+    reference = BM25Okapi([chunk_terms(t, m) for t, m in zip(texts, metas)])
+    for q in ("refund for a damaged parcel", "reset password reset link", "zzz unknownword"):
+        from knowledge.text import tokens
+        assert np.allclose(index.scores(q), reference.get_scores(tokens(q)), atol=1e-4)
+
+
+def test_filters_apply_to_both_sides(services):
+    retriever = services.retriever()
+    where = {"doc_id": {"$in": ["refund-timelines.md", "warranty.md"]}}
+    hits = retriever.search("How do I reset my password?", k=10, where=where)
+    assert hits and {h.doc_id for h in hits} <= {"refund-timelines.md", "warranty.md"}
+    assert matches({"a": 1, "b": "x"}, {"$and": [{"a": {"$gte": 1}}, {"$or": [{"b": "y"}, {"b": {"$ne": "z"}}]}]})
+    assert not matches({"a": 1}, {"a": {"$nin": [1, 2]}})
+
+
+def test_threshold_says_not_in_knowledge_base(services):
+    retriever = services.retriever()
+    assert retriever.search("quantum chromodynamics lattice gauge theory", k=5, min_similarity=0.3) == []
+    assert retriever.search("How long does a refund take?", k=5, min_similarity=0.3)
+
+
+def test_long_message_sub_queries_find_every_need(services):
+    message = ("Hi, hope you're well. I bought headphones from you last month and I've been traveling a lot.\n\n"
+               "The left earbud stopped charging after a week and I'd like to know whether the warranty covers that.\n\n"
+               "Separately, I never got the invoice for that order and my company needs it for my expenses.")
+    queries = sub_queries(message)
+    assert queries[0] == message and len(queries) >= 3
+    got = [h.doc_id for h in services.retriever().search(queries, k=5)]
+    assert "warranty.md" in got and "invoices-and-receipts.md" in got
+
+
+def test_onnx_embedder_keeps_sentence_transformers_vectors():
+    from knowledge.embeddings import Embedder
+
+    texts = ["How do I reset my password?", "hi", "Refunds take 5-10 business days. " * 80,  # > 256 tokens
+             "Mein Paket ist beschädigt angekommen.", "ORDER #55120 never arrived!!! :("]
+    onnx, reference = Embedder(backend="onnx"), Embedder(backend="torch")
+    a, b = onnx.embed(texts), reference.embed(texts)
+    assert onnx.backend == "onnx"  # exported (or found) and checked, not silently fallen back
+    assert ((a * b).sum(1) >= 0.999).all()
+    assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+
+
+def test_llm_rewrites_long_messages_into_fused_sub_queries(services):
+    from agents.research import retrieve
+    from app.fakes import ScriptedChatModel
+    from app.models import ModelRouter
+
+    small, big = ScriptedChatModel(model="small"), ScriptedChatModel(model="big")
+    services.models = ModelRouter(triage=small, research=big)
+    small.script["SearchQueries"] = [{"queries": ["headphone warranty claim", "missing invoice for an order"]}]
+    message = ("Hello. I hope this finds you well. I have been a customer for years. "
+               "My earbuds died after a week. Also my employer wants the invoice I never got.")
+    out = retrieve({"request": message}, services)
+    assert out["research"]["queries"] == [message, "headphone warranty claim", "missing invoice for an order"]
+    assert {"warranty.md", "invoices-and-receipts.md"} <= set(out["research"]["retrieved"])
+    assert out["llm_calls"][0]["error"] is None and [c["tool"] for c in small.calls] == ["SearchQueries"]
+    assert big.calls == []  # the cheap model rewrites
+    small.script["SearchQueries"] = [RuntimeError("provider down")]
+    fallback = retrieve({"request": message}, services)
+    assert fallback["research"]["queries"][0] == message and fallback["llm_calls"][0]["error"]
+    assert retrieve({"request": "How do I reset my password?"}, services).get("llm_calls") is None  # short: no call

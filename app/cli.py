@@ -52,7 +52,7 @@ def main_options(
 
 @app.command()
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Files or folders (.md, .txt, .json, .jsonl)."),
+    paths: list[Path] = typer.Argument(..., help="Files or folders (.md, .txt, .html, .pdf, .json, .jsonl records)."),
     collection: Optional[str] = typer.Option(None, help="Chroma collection (default from settings)."),
     prune: bool = typer.Option(False, help="Delete documents no longer present in PATHS."),
 ) -> None:

@@ -21,7 +21,8 @@ def eval_run(
     scenarios: Optional[Path] = typer.Option(None, "--scenarios", help="JSONL: {id, message, customer?, turns?, expect?}"),
     out: Optional[Path] = typer.Option(None, "--out", help="Results JSONL (summary JSON is written beside it)."),
     review: str = typer.Option("leave", "--review", help="Paused threads: approve | reject | leave (pending)."),
-    reviewer: str = typer.Option("eval-bot", "--reviewer", help="Who approves/rejects (must be in the reviewer registry)."),
+    reviewer: Optional[str] = typer.Option(None, "--reviewer", help="Who approves/rejects (a reviewer id from the "
+                                           "registry); required with --review approve|reject."),
     shadow: Optional[Path] = typer.Option(None, "--shadow", help="Candidate settings overrides (YAML/JSON); "
                                           "default SUPPORT_SHADOW_CONFIG."),
     sandbox: bool = typer.Option(False, "--sandbox", help="Run on a temporary copy of the data dir (no live tickets)."),
@@ -39,6 +40,15 @@ def eval_run(
 
     if review not in REVIEW_MODES:
         fail(f"--review must be one of {', '.join(REVIEW_MODES)}")
+    if review != "leave":  # decide with a real, registered identity or not at all: no anonymous bot approvals
+        from app.reviewers import ReviewerError, registry_for
+
+        if not reviewer:
+            fail(f"--review {review} needs --reviewer ID (a reviewer from the registry)")
+        try:
+            registry_for(settings()).get(reviewer)
+        except ReviewerError as exc:
+            fail(str(exc))
     try:
         suite = load_scenarios(scenarios)
         shadow = shadow or settings().shadow_config

@@ -2,7 +2,7 @@
 
 Each scenario gets its own thread (`eval-<run>-<id>`) and its customer id is namespaced by run,
 so repeated runs against the same data directory don't feed each other's refund counts.
-Paused threads are approved or rejected by the reviewer `eval-bot`, or left pending.
+Paused threads are approved or rejected by a registered reviewer the caller names, or left pending.
 """
 
 from __future__ import annotations

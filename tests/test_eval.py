@@ -173,3 +173,8 @@ def test_cli_eval_writes_results_summary_and_reports_failures(data_dir, tmp_path
     assert "wrong: outcome: expected 'answered', got 'refused'" in p.stdout
     bad = run_cli(data_dir, "eval", "--scenarios", str(_write(tmp_path, ["{oops"])), "--out", str(out))
     assert bad.returncode == 2 and "s.jsonl:1: not valid JSON" in bad.stderr
+    for extra, needle in ((["--review", "approve"], "needs --reviewer"),
+                          (["--review", "reject", "--reviewer", "eval-bot"], "unknown reviewer 'eval-bot'")):
+        refused = run_cli(data_dir, "eval", "--scenarios", str(scen), "--out", str(tmp_path / "x.jsonl"), *extra)
+        assert refused.returncode == 2 and needle in refused.stderr, refused.stderr
+        assert not (tmp_path / "x.jsonl").exists()  # refused before anything ran

@@ -107,18 +107,24 @@ def _failed(w: When, action: dict[str, Any], facts: dict[str, Any]) -> list[str]
     return [name for name, ok in checks.items() if not ok]
 
 
+def read_yaml_mapping(path: Path, error: type[Exception], what: str, keys: str) -> tuple[str, dict]:
+    """(text, mapping) of a YAML config file; every failure is `error` naming the file (shared by config loaders)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise error(f"{path}: cannot read {what} ({exc.strerror or exc})") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise error(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise error(f"{path}: expected a mapping with {keys}")
+    return text, raw
+
+
 def load_policy(path: str | Path) -> Policy:
     path = Path(path)
-    try:
-        raw_text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read policy file ({exc.strerror or exc})") from exc
-    try:
-        raw = yaml.safe_load(raw_text)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise PolicyError(f"{path}: expected a mapping with 'version' and 'rules'")
+    raw_text, raw = read_yaml_mapping(path, PolicyError, "policy file", "'version' and 'rules'")
     try:
         policy = Policy.model_validate(raw)
     except ValidationError as exc:

@@ -13,11 +13,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents.compliance import ReviewPayloadError
+from agents.policy import read_yaml_mapping
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -159,14 +159,7 @@ def authorize(registry: Registry, reviewer_id: str, role: str | None, amount: fl
 
 def load_registry(path: str | Path) -> Registry:
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ReviewerError(f"{path}: cannot read reviewer registry ({exc.strerror or exc})") from exc
-    except yaml.YAMLError as exc:
-        raise ReviewerError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise ReviewerError(f"{path}: expected a mapping with 'queues' and 'reviewers'")
+    _, raw = read_yaml_mapping(path, ReviewerError, "reviewer registry", "'queues' and 'reviewers'")
     try:
         reg = Registry.model_validate(raw)
     except ValidationError as exc:

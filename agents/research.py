@@ -81,10 +81,10 @@ def retrieve(state: dict, svc: Services) -> dict:
     rewritten, call = rewrite_queries(request, svc)
     queries = [request, *rewritten] if rewritten else sub_queries(request)
     hits = svc.retriever().search(queries, k=svc.settings.retrieval_k, min_similarity=svc.settings.min_relevance)
-    passages = [
+    passages = [  # the best document may hold the answer in any of its sections: give it one more chunk
         {"doc_id": h.doc_id, "title": h.title, "section": sec, "text": text, "similarity": round(h.similarity, 4)}
-        for h in hits
-        for sec, text in h.chunks[:2]
+        for rank, h in enumerate(hits)
+        for sec, text in h.chunks[: 3 if rank == 0 else 2]
     ]
     research = {"query": search_query(request), "queries": queries, "retrieved": [h.doc_id for h in hits],
                 "passages": passages, "found": bool(hits)}
@@ -127,7 +127,7 @@ def answer_extractive(state: dict, svc: Services) -> dict:
             break
         if all(float(vecs[i + 1] @ vecs[j + 1]) < 0.9 for j in chosen):
             chosen.append(int(i))
-    chosen.sort(key=lambda i: (rank_of.get(candidates[i][0]["doc_id"], 9), i))
+    chosen.sort(key=lambda i: (rank_of.get(candidates[i][0]["doc_id"], 9), -scores[i]))  # best-supported first
     text = " ".join(candidates[i][1] for i in chosen)
     docs = list(dict.fromkeys(candidates[i][0]["doc_id"] for i in chosen))
     return {"research": {**research, "answer": text, "citations": _citations(passages, docs)}}

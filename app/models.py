@@ -37,6 +37,7 @@ def build_models(settings: Settings) -> ModelRouter | None:
             timeout=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
             temperature=0,
+            stream_usage=True,  # token counts on streamed calls too (off by default for custom base URLs)
         )
 
     return ModelRouter(triage=make(settings.triage_model), research=make(settings.research_model))

@@ -10,12 +10,12 @@ Each degradation (retry or fallback) is reported to `on_degrade`, which writes t
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage
-from langchain_core.outputs import ChatResult
+from langchain_core.messages import AIMessageChunk, BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, ChatResult
 from langchain_core.runnables.config import ensure_config
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict
@@ -80,6 +80,34 @@ class ResilientChatModel(BaseChatModel):
                 self._report(errors, model_name(model))
             return result
         raise RuntimeError("unreachable")  # pragma: no cover
+
+    @property
+    def stream_usage(self) -> bool:
+        """Whether streamed calls still report token counts (the console streams only if they do)."""
+        return bool(getattr(self.primary, "stream_usage", True))
+
+    def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
+                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+        """Stream from the primary model; if it fails before the first chunk, take the retrying, falling-back
+        non-streaming path and deliver its answer as one chunk (a failure mid-stream is raised: the caller's
+        offline path takes over)."""
+        kwargs.pop("ls_structured_output_format", None)
+        started = False
+        try:
+            for chunk in self.primary._stream(messages, stop=stop, run_manager=run_manager, **kwargs):
+                started = True
+                yield chunk
+            return
+        except Exception as exc:
+            if started:
+                self._report([f"{self.model_name}: stream broke: {type(exc).__name__}: {exc}"[:300]], None)
+                raise
+        msg = self._generate(messages, stop=stop, run_manager=run_manager, **kwargs).generations[0].message
+        calls = [{"name": c["name"], "args": json.dumps(c["args"]), "id": c["id"], "index": i}
+                 for i, c in enumerate(getattr(msg, "tool_calls", None) or [])]
+        yield ChatGenerationChunk(message=AIMessageChunk(
+            content=msg.content, tool_call_chunks=calls, usage_metadata=getattr(msg, "usage_metadata", None),
+            response_metadata=msg.response_metadata, id=msg.id))
 
     def _ask(self, model: BaseChatModel, messages, stop, errors: list[str], **kwargs: Any) -> ChatResult:
         retrying = Retrying(retry=retry_if_exception_type(_garbled_types()), stop=stop_after_attempt(self.output_attempts),

@@ -194,3 +194,55 @@ def test_tokens_stream_only_when_usage_is_reported(desk):
     counted = ChatOpenAI(model="m", api_key="k", base_url="http://127.0.0.1:9/v1", stream_usage=True)
     desk.services.models = ModelRouter(triage=counted, research=counted)
     assert streams_tokens(desk)
+
+
+def _stream_turn_with(data_dir, research_model, thread_id: str):
+    from app.api import SupportDesk
+    from app.fakes import ScriptedChatModel
+    from app.models import ModelRouter
+    from app.services import Services
+    from app.ui.progress import stream_turn
+
+    small = ScriptedChatModel(model="small")
+    small.script["TriageResult"] = [{"intent": "password_reset", "confidence": 0.95}]
+    svc = Services(settings=make_settings(data_dir, offline=False, triage_confidence=0.999),
+                   models=ModelRouter(triage=small, research=research_model))
+    desk = SupportDesk(services=svc)
+    try:
+        events = list(stream_turn(desk, "I can't get into my account, what do I do?", thread_id))
+        return events, desk.get(thread_id)
+    finally:
+        desk.close()
+
+
+def test_tokens_stream_through_the_resilient_wrapper(data_dir):
+    """The provider wrapper used in LLM mode passes the primary model's token stream through."""
+    from app.resilient import ResilientChatModel
+
+    big = _streaming_model()
+    answer = "Use Forgot password on the sign-in page. The link lasts 30 minutes."
+    big.script["GroundedAnswer"] = [{"answer": answer, "citations": ["password-reset.md"]}]
+    big.script["GroundingVerdict"] = [{"grounded": True, "unsupported_claims": []}]
+    events, result = _stream_turn_with(data_dir, ResilientChatModel(primary=big), "t-wrapped")
+    drafts = [e.text for e in events if e.kind == "token"]
+    assert len(drafts) > 3 and drafts[-1] == answer
+    assert result.answer.startswith(answer) and result.completion_tokens > 0
+
+
+def test_broken_stream_falls_back_to_the_resilient_path(data_dir):
+    """A primary whose stream fails at once still answers: the wrapper retries without streaming."""
+    from app.fakes import ScriptedChatModel
+    from app.resilient import ResilientChatModel
+
+    class NoStream(ScriptedChatModel):
+        def _stream(self, messages, stop=None, run_manager=None, **kwargs):
+            raise ConnectionError("server does not speak SSE")
+            yield  # pragma: no cover
+
+    big = NoStream(model="big")
+    answer = "Use Forgot password on the sign-in page."
+    big.script["GroundedAnswer"] = [{"answer": answer, "citations": ["password-reset.md"]}]
+    big.script["GroundingVerdict"] = [{"grounded": True, "unsupported_claims": []}]
+    events, result = _stream_turn_with(data_dir, ResilientChatModel(primary=big), "t-nostream")
+    assert [e.text for e in events if e.kind == "token"][-1] == answer  # delivered whole, not lost
+    assert result.answer.startswith(answer) and result.grounded and result.llm_calls == 3

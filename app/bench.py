@@ -7,16 +7,10 @@ import statistics
 import time
 from pathlib import Path
 
+from app.metrics import percentile
 from app.services import Services
 from knowledge.query import sub_queries
 from knowledge.retrieve import Retriever
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
 def load_queries(path: Path, split: str | None = None) -> list[dict]:
@@ -51,8 +45,8 @@ def score(retriever: Retriever, rows: list[dict], k: int) -> dict:
         "n": len(rows),
         f"recall@{k}": round(statistics.fmean(recalls), 4) if rows else 0.0,
         "mrr": round(statistics.fmean(rrs), 4) if rows else 0.0,
-        "latency_ms_p50": round(_pct(lat, 0.5), 2),
-        "latency_ms_p95": round(_pct(lat, 0.95), 2),
+        "latency_ms_p50": round(percentile(lat, 0.5), 2),
+        "latency_ms_p95": round(percentile(lat, 0.95), 2),
     }
 
 
@@ -131,6 +125,6 @@ def retrieval_scale(svc: Services, source: str, chunks: int, queries: Path, k: i
         search.append((time.perf_counter() - t) * 1000)
         n_sub.append(len(qs))
     svc.chroma.delete_collection(name)
-    ms = lambda xs: {"p50": round(_pct(xs, 0.5), 2), "p95": round(_pct(xs, 0.95), 2)}  # noqa: E731
+    ms = lambda xs: {"p50": round(percentile(xs, 0.5), 2), "p95": round(percentile(xs, 0.95), 2)}  # noqa: E731
     return {"chunks": size, "n": len(total), "sub_queries_mean": round(statistics.fmean(n_sub), 2),
             "build_s": round(build_s, 1), "latency_ms": ms(total), "embed_ms": ms(embed), "search_ms": ms(search)}

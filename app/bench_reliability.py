@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.metrics import percentile
+
 ORDER_BASE = 50000
 
 
@@ -97,11 +99,6 @@ def single_threaded_torch() -> None:
     torch.set_num_threads(1)
 
 
-def _pct(values: list[float], q: float) -> float:
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))] if s else 0.0
-
-
 def run(n: int = 200, latency_ms: float = 200, data_dir: Path | None = None, database_url: str | None = None) -> dict:
     single_threaded_torch()
     tmp = None
@@ -129,8 +126,8 @@ def run(n: int = 200, latency_ms: float = 200, data_dir: Path | None = None, dat
         "n": n, "latency_ms": latency_ms, "llm_calls_per_conversation": round(calls, 2),
         "wall_s": round(wall, 2), "throughput_per_s": round(achieved, 2), "ideal_per_s": round(ideal, 2),
         "throughput_vs_ideal": round(achieved / ideal, 3) if ideal == ideal else None,
-        "p50_ms": round(_pct(lat, 0.5), 1), "p99_ms": round(_pct(lat, 0.99), 1),
-        "p99_over_p50": round(_pct(lat, 0.99) / _pct(lat, 0.5), 2) if lat else None,
+        "p50_ms": round(percentile(lat, 0.5), 1), "p99_ms": round(percentile(lat, 0.99), 1),
+        "p99_over_p50": round(percentile(lat, 0.99) / percentile(lat, 0.5), 2) if lat else None,
         "errors": len(errors), "error_samples": errors[:3], "leaked_threads": len(leaks(desk, results)),
         "outcomes": {o: sum(1 for r in ok if r.outcome == o) for o in {r.outcome for r in ok}},
         "backend": "postgres" if database_url else "sqlite",

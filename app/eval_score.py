@@ -14,6 +14,7 @@ import statistics
 from typing import Any
 
 from app.eval_data import LIST_EXACT, LIST_SUBSET, NUMERIC, PRESENCE, Scenario
+from app.metrics import percentile
 
 
 def matches(field: str, expected: Any, actual: Any) -> bool:
@@ -92,17 +93,11 @@ def summarize(results: list[dict], scenarios: list[Scenario]) -> dict:
         "outcomes": dict(sorted(outcomes.items())),
         "by_tag": {t: {**v, "pass_rate": _ratio(v["passed"], v["n"])} for t, v in sorted(by_tag.items())},
         "errors": sum(1 for r in results if r.get("error")),
-        "latency_ms": {"p50": _pct(lat, 0.5), "p95": _pct(lat, 0.95)},
+        "latency_ms": {"p50": percentile(lat, 0.5), "p95": percentile(lat, 0.95)} if lat else {"p50": None, "p95": None},
         "llm_calls": sum(r.get("llm_calls", 0) for r in results),
         "tokens": sum(r.get("prompt_tokens", 0) + r.get("completion_tokens", 0) for r in results),
         "failures": failures,
     }
-
-
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def render(summary: dict, console=None, max_failures: int = 40) -> None:

@@ -93,7 +93,7 @@ class Metrics:
         agents = {}
         for node, rows in sorted(per_node.items()):
             ms = sorted(r[0] for r in rows)
-            agents[node] = {"runs": len(rows), "p50_ms": round(_pct(ms, 0.5), 2), "p95_ms": round(_pct(ms, 0.95), 2),
+            agents[node] = {"runs": len(rows), "p50_ms": round(percentile(ms, 0.5), 2), "p95_ms": round(percentile(ms, 0.95), 2),
                             "failure_rate": round(sum(1 for r in rows if r[1]) / len(rows), 4)}
         by_agent: dict[str, list] = {}
         for node, rows in per_node.items():
@@ -111,7 +111,7 @@ class Metrics:
             "outcomes": outcomes,
             "llm_calls_per_turn": round(statistics.fmean(t[1] for t in turns), 3) if n else 0.0,
             "prompt_tokens_per_turn": round(statistics.fmean(t[2] for t in turns), 1) if n else 0.0,
-            "turn_latency_ms_p50": round(_pct(sorted(t[4] or 0 for t in turns), 0.5), 1),
+            "turn_latency_ms_p50": round(percentile(sorted(t[4] or 0 for t in turns), 0.5), 1),
             "agents": agents,
             "by_agent": {a: {"node_runs": len(rows), "total_ms": round(sum(r[0] for r in rows), 1),
                              "errors": sum(1 for r in rows if r[1])} for a, rows in sorted(by_agent.items())},
@@ -120,7 +120,7 @@ class Metrics:
         }
 
 
-def _pct(sorted_values: list[float], q: float) -> float:
-    if not sorted_values:
-        return 0.0
-    return sorted_values[min(len(sorted_values) - 1, int(round(q * (len(sorted_values) - 1))))]
+def percentile(values, q: float) -> float:
+    """Nearest-rank percentile (0.0 for no values): the one definition stats, evals and benches report."""
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(q * (len(s) - 1))))] if s else 0.0

@@ -84,6 +84,13 @@ def desk(services):
     d.close()
 
 
+def free_port() -> int:
+    """A localhost port nothing listens on right now, for the servers tests start."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def run_cli(data_dir: Path, *args: str, env: dict | None = None, timeout: float = 180):
     """Run `python -m app` in a new process, as a user would."""
     import subprocess

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
-from tests.test_langgraph_dev import free_port, server
+from tests.conftest import free_port
+from tests.test_langgraph_dev import server
 
 pytestmark = pytest.mark.slow
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -14,7 +14,6 @@ from typing import Any, Callable, Iterable
 
 from app.eval_data import Scenario
 
-REVIEWER = "eval-bot"
 REVIEW_MODES = ("approve", "reject", "leave")
 
 
@@ -60,10 +59,12 @@ def _decide(desk, thread_id: str, mode: str, reviewer: str):
 
 
 def run_scenario(desk, sc: Scenario, review: str = "leave", run_id: str = "run", prefix: str = "eval",
-                 reviewer: str = REVIEWER) -> dict:
+                 reviewer: str | None = None) -> dict:
     """One result line; exceptions become `outcome: error` so the rest of the suite still runs."""
     if review not in REVIEW_MODES:
         raise ValueError(f"review must be one of {REVIEW_MODES}, got {review!r}")
+    if review != "leave" and not reviewer:
+        raise ValueError(f"review {review!r} needs a reviewer id from the registry")
     from app.api import MessageError, ReviewPayloadError
 
     tid = thread_for(prefix, run_id, sc.id)
@@ -128,7 +129,7 @@ def _result(sc: Scenario, tid: str, trace: list[dict], reviewed: bool, error: st
 
 
 def run_suite(desk, scenarios: list[Scenario], review: str = "leave", run_id: str | None = None,
-              prefix: str = "eval", progress: bool = True, reviewer: str = REVIEWER,
+              prefix: str = "eval", progress: bool = True, reviewer: str | None = None,
               on_result: Callable[[dict], None] | None = None) -> list[dict]:
     run_id = run_id or new_run_id()
     results = []

@@ -127,7 +127,7 @@ def differences(live: list[dict], candidate: list[dict]) -> list[dict]:
 
 
 def run_shadow(live_desk, scenarios, review: str, run_id: str, overrides: dict[str, Any],
-               live_results: list[dict], progress: bool = True, reviewer: str = "eval-bot") -> dict:
+               live_results: list[dict], progress: bool = True, reviewer: str | None = None) -> dict:
     """Replay the scenarios on the candidate and compare with the live results."""
     from app.api import SupportDesk
     from app.eval import run_suite

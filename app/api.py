@@ -29,6 +29,12 @@ from graphs.context import SupportContext
 from graphs.supervisor import build_graph
 
 
+# Every step's checkpoint is written before the next step starts ("async", LangGraph's default, writes it
+# while the next step runs): a process killed mid-run must never leave a thread that looks finished but
+# skipped a step. Found by `bench crash`.
+DURABILITY = "sync"
+
+
 class UnknownThreadError(LookupError):
     pass
 
@@ -133,11 +139,11 @@ class SupportDesk:
         snapshot = self.graph.get_state(config)
         if message_id and _holds(snapshot, message_id):
             if snapshot.next and not snapshot.interrupts:
-                self.graph.invoke(None, config, context=self._context)
+                self.graph.invoke(None, config, context=self._context, durability=DURABILITY)
             return self._result(config)
         if snapshot.interrupts:
             raise MessageError(f"thread {config['configurable']['thread_id']} is waiting for a review decision")
-        self.graph.invoke(payload, config, context=self._context)
+        self.graph.invoke(payload, config, context=self._context, durability=DURABILITY)
         return self._result(config)
 
     def resume(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:
@@ -223,11 +229,11 @@ class SupportDesk:
         snapshot = await graph.aget_state(config)
         if message_id and _holds(snapshot, message_id):
             if snapshot.next and not snapshot.interrupts:
-                await graph.ainvoke(None, config, context=self._context)
+                await graph.ainvoke(None, config, context=self._context, durability=DURABILITY)
             return summarize(config["configurable"]["thread_id"], await graph.aget_state(config))
         if snapshot.interrupts:
             raise MessageError(f"thread {config['configurable']['thread_id']} is waiting for a review decision")
-        await graph.ainvoke(payload, config, context=self._context)
+        await graph.ainvoke(payload, config, context=self._context, durability=DURABILITY)
         return summarize(config["configurable"]["thread_id"], await graph.aget_state(config))
 
     async def aresume(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from langgraph.types import Command
 
 from agents.compliance import check_reviewer, parse_resume
-from app.api import NoPendingReviewError, summarize
+from app.api import DURABILITY, NoPendingReviewError, summarize
 from app.review_claims import ClaimTakenError, ReviewClaims
 from app.reviewers import Registry, ReviewerError, registry_for
 
@@ -147,7 +147,7 @@ def decide(desk: SupportDesk, thread_id: str, decision: dict[str, Any]) -> TurnR
     desk._check_resume(config, decision, snapshot)
     interrupt, choice = _authorize(desk, thread_id, snapshot, decision)
     with _claimed(desk, thread_id, interrupt, choice):
-        desk.graph.invoke(Command(resume={interrupt.id: decision}), config, context=desk._context)
+        desk.graph.invoke(Command(resume={interrupt.id: decision}), config, context=desk._context, durability=DURABILITY)
     return desk._result(config)
 
 
@@ -158,5 +158,5 @@ async def adecide(desk: SupportDesk, thread_id: str, decision: dict[str, Any]) -
     desk._check_resume(config, decision, snapshot)
     interrupt, choice = _authorize(desk, thread_id, snapshot, decision)
     with _claimed(desk, thread_id, interrupt, choice):
-        await graph.ainvoke(Command(resume={interrupt.id: decision}), config, context=desk._context)
+        await graph.ainvoke(Command(resume={interrupt.id: decision}), config, context=desk._context, durability=DURABILITY)
     return summarize(thread_id, await graph.aget_state(config))

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from langchain_core.utils.json import parse_partial_json
 
-from app.api import MessageError, SupportDesk
+from app.api import DURABILITY, MessageError, SupportDesk
 
 AGENTS = {"intake": "Intake", "triage": "Triage", "supervisor": "Supervisor", "research": "Research",
           "compliance": "Compliance", "ticketing": "Ticketing", "respond": "Reply"}
@@ -101,7 +101,7 @@ def stream_turn(desk: SupportDesk, message: str, thread_id: str, customer: dict 
         raise MessageError(f"thread {thread_id} is waiting for a review decision")
     draft = _Draft()
     modes = ["updates", "messages"] if streams_tokens(desk) else ["updates"]
-    for namespace, mode, chunk in desk.graph.stream(payload, config, context=desk._context,
+    for namespace, mode, chunk in desk.graph.stream(payload, config, context=desk._context, durability=DURABILITY,
                                                     stream_mode=modes, subgraphs=True):
         if mode == "messages":
             msg, meta = chunk

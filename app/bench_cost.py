@@ -34,6 +34,7 @@ from app.fakes import ScriptedChatModel, approx_tokens, echo_responder
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "fixtures" / "cost_scenarios.jsonl"
 WORKERS = ("research", "compliance", "ticketing")
+PARAPHRASE_RATE = 0.25  # share of fake answers reworded enough that the lexical check defers to the LLM judge
 
 
 class CountingChatModel(ScriptedChatModel):
@@ -143,7 +144,22 @@ def _by_kind(rows: list[dict], key: str) -> dict:
     return {k: round(statistics.fmean(r[key] for r in rows if r["kind"] == k), 2) for k in kinds}
 
 
-def run_project(scenarios: list[dict], data_dir: Path, budget: dict | None = None) -> tuple[list[dict], dict[str, str]]:
+def source_answer(system: str, paraphrase: bool) -> dict:
+    """What a model following the answer prompt writes: the first source's opening sentences in its own
+    wording, or (`paraphrase`) reworded, so that only the LLM judge can tell whether it is supported."""
+    from knowledge.text import split_sentences
+
+    block = system.split("Sources:", 1)[-1].strip().split("\n\n", 1)[0]
+    header, _, text = block.partition("\n")
+    doc_id = header[1:].split("]", 1)[0] if header.startswith("[") else ""
+    answer = " ".join(split_sentences(text)[:2]) or "The sources do not say."
+    if paraphrase:
+        answer = " ".join(f"synonym{i}" if i % 3 == 1 else w for i, w in enumerate(answer.split()))
+    return {"answer": answer, "citations": [doc_id] if doc_id else []}
+
+
+def run_project(scenarios: list[dict], data_dir: Path, budget: dict | None = None,
+                paraphrase_rate: float = PARAPHRASE_RATE) -> tuple[list[dict], dict[str, str]]:
     """Each scenario on its own thread of the real supervisor graph; returns per-scenario costs and the
     passages research retrieved (handed to the baseline's research worker)."""
     from agents.research import _sources
@@ -154,10 +170,16 @@ def run_project(scenarios: list[dict], data_dir: Path, budget: dict | None = Non
     from knowledge.ingest import ingest
 
     expected = {"intent": None}
+    answers = {"n": 0, "paraphrased": 0}
 
     def respond(tool, messages):
         if tool == "TriageResult":
             return {"intent": expected["intent"], "confidence": 0.9}
+        if tool == "GroundedAnswer":
+            answers["n"] += 1
+            paraphrase = int(answers["n"] * paraphrase_rate) > int((answers["n"] - 1) * paraphrase_rate)
+            answers["paraphrased"] += paraphrase
+            return source_answer(str(messages[0].content), paraphrase)
         return echo_responder(tool, messages)
 
     small, big = CountingChatModel(model="small", responder=respond), CountingChatModel(model="big", responder=respond)
@@ -183,7 +205,7 @@ def run_project(scenarios: list[dict], data_dir: Path, budget: dict | None = Non
                          "intent_ok": state["triage"]["intent"] == sc["intent"], "llm_calls": len(small.calls) + len(big.calls) - sum(before),
                          "prompt_tokens": small.prompt_tokens(before[0]) + big.prompt_tokens(before[1]),
                          "route": svc.taxonomy.describe(sc["intent"])["route"], "paused": paused,
-                         "outcome": r.outcome})
+                         "outcome": r.outcome, "judged": sum(c["tool"] == "GroundingVerdict" for c in big.calls[before[1]:])})
     finally:
         desk.close()
     return rows, sources
@@ -213,7 +235,8 @@ def run_baseline(scenarios: list[dict], project_rows: list[dict], sources: dict[
     return rows
 
 
-def run(scenarios_path: Path = SCENARIOS, data_dir: Path | None = None, max_calls_per_turn: int | None = None) -> dict:
+def run(scenarios_path: Path = SCENARIOS, data_dir: Path | None = None, max_calls_per_turn: int | None = None,
+        paraphrase_rate: float = PARAPHRASE_RATE) -> dict:
     from app.settings import Settings
 
     scenarios = load_scenarios(scenarios_path)
@@ -223,7 +246,7 @@ def run(scenarios_path: Path = SCENARIOS, data_dir: Path | None = None, max_call
         data_dir = tmp
     try:
         budget = {"llm_max_calls_per_turn": max_calls_per_turn} if max_calls_per_turn is not None else None
-        mine, sources = run_project(scenarios, data_dir, budget)
+        mine, sources = run_project(scenarios, data_dir, budget, paraphrase_rate)
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -239,6 +262,7 @@ def run(scenarios_path: Path = SCENARIOS, data_dir: Path | None = None, max_call
         "project": {**project, "llm_calls_per_created_ticket": round(statistics.fmean(
                         r["llm_calls"] for r in mine if r["outcome"] in ("ticket_created", "escalated_pending_review")), 3),
                     "triage_accuracy": round(statistics.fmean(r["intent_ok"] for r in mine), 3),
+                    "paraphrase_rate": paraphrase_rate, "grounding_judge_calls": sum(r["judged"] for r in mine),
                     "llm_calls_by_kind": _by_kind(mine, "llm_calls"), "prompt_tokens_by_kind": _by_kind(mine, "prompt_tokens")},
         "baseline": {**baseline, "llm_calls_by_kind": _by_kind(base, "llm_calls"),
                      "prompt_tokens_by_kind": _by_kind(base, "prompt_tokens")},
@@ -255,10 +279,13 @@ def command(
     scenarios: Path = typer.Option(SCENARIOS, help="JSONL lines {id, intent, messages: [...]}."),
     max_calls_per_turn: Optional[int] = typer.Option(None, help="Per-turn LLM call budget for the project's graph "
                                                          "(default: SUPPORT_LLM_MAX_CALLS_PER_TURN)."),
+    paraphrase_rate: float = typer.Option(PARAPHRASE_RATE, min=0.0, max=1.0,
+                                          help="Share of the fake model's answers that are reworded (these need the "
+                                               "LLM grounding judge; the rest keep to the sources' wording)."),
 ) -> None:
     """Mean LLM calls and prompt tokens per ticket: this project's graph vs an LLM-routed supervisor baseline."""
     try:
-        report = run(scenarios, max_calls_per_turn=max_calls_per_turn)
+        report = run(scenarios, max_calls_per_turn=max_calls_per_turn, paraphrase_rate=paraphrase_rate)
     except (OSError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)

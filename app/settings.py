@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     )
     triage_model: str = Field("gpt-4o-mini", description="Cheap model for triage.")
     research_model: str = Field("gpt-4o", description="Stronger model for answers and grounding.")
+    grounding_judge: Literal["auto", "always"] = Field(
+        "auto", description="auto: the LLM judge checks an LLM answer unless every sentence is clearly supported "
+        "word for word (numbers and negations included); always: the judge checks every LLM answer.")
     llm_timeout: float = Field(30.0, description="Seconds per LLM request.")
     llm_max_retries: int = Field(2, description="Provider retries before falling back to the offline path.")
     llm_calls_per_second: float | None = Field(None, description="Rate limit on LLM calls; over it, agents use the offline path.")

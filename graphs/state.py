@@ -58,6 +58,8 @@ class Research(TypedDict, total=False):
     found: bool
     grounded: bool
     unsupported: list[str]
+    answered_by: Literal["llm", "extractive"]
+    grounding_by: str  # which check gave the verdict: lexical, llm judge, ...
 
 
 class Decision(TypedDict, total=False):

@@ -17,12 +17,6 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import FeatureUnion
-from sklearn.svm import LinearSVC
-
 from knowledge.embeddings import Embedder
 
 FORMAT = "ensemble-v2"  # part of the cache key: a new model format retrains cached models
@@ -59,7 +53,12 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _tfidf() -> FeatureUnion:
+def _tfidf():
+    # scikit-learn is imported where it is used: it costs ~2 s of start-up that CLI commands such as
+    # `ingest` never need (a loaded model unpickles it on demand).
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
     return FeatureUnion([
         ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
@@ -67,6 +66,9 @@ def _tfidf() -> FeatureUnion:
 
 
 def _fit_parts(texts: list[str], emb: np.ndarray, labels: np.ndarray, c: float) -> dict:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.svm import LinearSVC
+
     if len(set(labels)) < 2:
         raise ValueError("need at least two different labels to train")
     lr = LogisticRegression(C=c, max_iter=3000).fit(emb, labels)
@@ -126,6 +128,8 @@ class IntentClassifier:
     def train(cls, texts: list[str], labels: list[str], embedder: Embedder, c: float = 16.0,
               calibrate: bool = True, seed: int = 0) -> "IntentClassifier":
         """Fit on a 90% fold, fit the temperature on the other 10%, then refit every view on all the data."""
+        from sklearn.model_selection import train_test_split
+
         y = np.asarray(labels)
         emb = embedder.embed(texts)
         temperature = 1.0

@@ -24,9 +24,6 @@ from typing import Any, Optional
 
 import typer
 from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
-from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.graph import END, START, MessagesState, StateGraph
-from langgraph.types import Command
 from pydantic import BaseModel, Field
 
 from app.fakes import ScriptedChatModel, approx_tokens, echo_responder
@@ -103,8 +100,11 @@ def load_scenarios(path: Path) -> list[dict]:
 
 def build_baseline(model: CountingChatModel, sources: dict[str, str]):
     """The classic tool-calling supervisor: an LLM hop before every worker, full history to everyone."""
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.graph import END, START, MessagesState, StateGraph
+    from langgraph.types import Command
 
-    def supervisor(state: MessagesState) -> Command:
+    def supervisor(state: MessagesState):
         reply = model.bind_tools([Route], tool_choice="Route").invoke([SystemMessage(SUPERVISOR_PROMPT), *state["messages"]])
         goto = reply.tool_calls[0]["args"]["next"] if reply.tool_calls else "FINISH"
         return Command(goto=END if goto == "FINISH" else goto)

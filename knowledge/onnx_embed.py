@@ -1,9 +1,10 @@
-"""MiniLM through ONNX Runtime: the packaged weights exported once to ONNX, same vectors, ~2.5x less CPU.
+"""MiniLM through ONNX Runtime: the packaged weights exported once to ONNX, same vectors, ~2.5x less CPU,
+then (default) quantized to int8 per channel: another ~1.45x on bulk ingestion, vectors within cosine ~0.99.
 
 `knowledge.embeddings.Embedder` exports at first use from the pip-packaged model (nothing is
 downloaded) into the models directory, checks the export against sentence-transformers (cosine
->= 0.999 on probe sentences) and only then renames it into place, so concurrent processes never
-load a half-written or unchecked file.
+>= 0.999 for fp32, >= 0.98 for int8, on probe sentences) and only then renames it into place, so
+concurrent processes never load a half-written or unchecked file.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 import os
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
@@ -21,6 +23,7 @@ log = logging.getLogger("supportflow.embeddings")
 
 MAX_TOKENS = 256  # the model's max_seq_length
 BATCH = 32
+CPUS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 PROBES = [
     "How do I reset my password?",
     "My debit card was stolen last night and I need a new one before my trip on Friday.",
@@ -66,6 +69,25 @@ def export(model_dir: str, target_dir: Path) -> Path:
     return Path(tmp)
 
 
+def quantize(fp32: Path) -> Path:
+    """Dynamic int8 quantization (weights per output channel) of an exported model, next to it."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    fd, tmp = tempfile.mkstemp(dir=fp32.parent, suffix=".int8.onnx.tmp")
+    os.close(fd)
+    previous = logging.root.manager.disable
+    logging.disable(logging.WARNING)  # the quantizer's advice to pre-process applies to vision models
+    try:
+        quantize_dynamic(str(fp32), tmp, weight_type=QuantType.QInt8, per_channel=True)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    finally:
+        logging.disable(previous)
+    os.chmod(tmp, 0o644)
+    return Path(tmp)
+
+
 class OnnxMiniLM:
     """Mean-pooled, unit-normalised embeddings; batches sorted by length and padded to their longest."""
 
@@ -73,38 +95,60 @@ class OnnxMiniLM:
         self.model_dir, self.path = model_dir, Path(onnx_path)
         self._session = None
         self._tok = None
+        self._bulk = None
         self._lock = threading.Lock()
+
+    def _session_for(self, threads: int):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.log_severity_level = 3
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # shared CPUs: sleep, don't spin
+        return ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
 
     def _load(self):
         with self._lock:
             if self._session is None:
-                import onnxruntime as ort
                 from tokenizers import Tokenizer
 
                 tok = Tokenizer.from_file(str(Path(self.model_dir) / "tokenizer.json"))
                 tok.enable_truncation(MAX_TOKENS)
                 tok.enable_padding()
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = min(4, os.cpu_count() or 1)
-                opts.log_severity_level = 3
-                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # shared CPUs: sleep, don't spin
-                self._session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
+                self._session = self._session_for(min(4, CPUS))
                 self._tok = tok
         return self._session, self._tok
+
+    def _bulk_session(self):
+        """Single-threaded, run from CPUS threads at once: on small matrices one batch per core beats
+        splitting every batch across cores (measured ~15% on ingestion)."""
+        with self._lock:
+            if self._bulk is None:
+                self._bulk = self._session_for(1)
+        return self._bulk
+
+    def _batch(self, session, tok, texts: list[str]) -> np.ndarray:
+        enc = tok.encode_batch(texts)
+        ids = np.array([e.ids for e in enc], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        hidden = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
+        pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         session, tok = self._load()
         out = np.zeros((len(texts), 384), dtype=np.float32)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for b in range(0, len(order), BATCH):
-            part = order[b : b + BATCH]
-            enc = tok.encode_batch([texts[i] for i in part])
-            ids = np.array([e.ids for e in enc], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-            hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                        "token_type_ids": np.zeros_like(ids)})[0]
-            pooled = (hidden * mask[..., None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1)
-            out[part] = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+        parts = [order[b : b + BATCH] for b in range(0, len(order), BATCH)]
+        if len(parts) >= 2 * CPUS > 2:
+            bulk = self._bulk_session()
+            with ThreadPoolExecutor(CPUS) as pool:  # onnxruntime releases the GIL while it runs
+                vecs = pool.map(lambda part: self._batch(bulk, tok, [texts[i] for i in part]), parts)
+                for part, v in zip(parts, vecs):
+                    out[part] = v
+            return out
+        for part in parts:
+            out[part] = self._batch(session, tok, [texts[i] for i in part])
         return out
 
 

@@ -72,25 +72,23 @@ def _judge(research: dict, svc: Services, sources: str) -> tuple[GroundingVerdic
     return ask_structured(svc.models.for_role("grounding"), GroundingVerdict, messages, "grounding", svc.llm_limiter)
 
 
-def check(research: dict, svc: Services, llm_answer: bool, sources: str) -> tuple[dict, list[dict]]:
+def check(research: dict, svc: Services, sources: str) -> tuple[dict, list[dict]]:
     """(research with grounded / unsupported / grounding_by, LLM calls made)."""
     research = dict(research)
     if not research["found"] or not research.get("citations"):
         research.update(grounded=False, unsupported=[], grounding_by="no sources")
         return research, []
-    if llm_answer and svc.models is not None:
-        always = svc.settings.grounding_judge == "always"
-        if always or unsupported_sentences(research["answer"], research["passages"], CLEAR_OVERLAP, strict=True):
-            verdict, call = _judge(research, svc, sources)
-            if verdict is not None:
-                research.update(grounded=verdict.grounded, unsupported=verdict.unsupported_claims,
-                                grounding_by="llm judge")
-                return research, [call]
-            missing = unsupported_sentences(research["answer"], research["passages"])
-            research.update(grounded=not missing, unsupported=missing, grounding_by="lexical (judge failed)")
-            return research, [call]
-        research.update(grounded=True, unsupported=[], grounding_by="lexical (clear support)")
-        return research, []
+    calls, by = [], "lexical"
+    if research.get("answered_by") == "llm":  # extractive answers are source sentences: lexical settles them
+        if svc.settings.grounding_judge != "always" and not unsupported_sentences(
+                research["answer"], research["passages"], CLEAR_OVERLAP, strict=True):
+            research.update(grounded=True, unsupported=[], grounding_by="lexical (clear support)")
+            return research, []
+        verdict, call = _judge(research, svc, sources)
+        calls, by = [call], "lexical (judge failed)"
+        if verdict is not None:
+            research.update(grounded=verdict.grounded, unsupported=verdict.unsupported_claims, grounding_by="llm judge")
+            return research, calls
     missing = unsupported_sentences(research["answer"], research["passages"])
-    research.update(grounded=not missing, unsupported=missing, grounding_by="lexical")
-    return research, []
+    research.update(grounded=not missing, unsupported=missing, grounding_by=by)
+    return research, calls

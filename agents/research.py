@@ -149,6 +149,5 @@ def answer(state: dict, svc: Services) -> dict:
 
 def check_grounding(state: dict, svc: Services) -> dict:
     """Every answer is checked against the retrieved text before it can reach the customer."""
-    llm_answer = state["research"].get("answered_by") == "llm"
-    research, calls = grounding.check(state["research"], svc, llm_answer, _sources(state["research"]["passages"]))
+    research, calls = grounding.check(state["research"], svc, _sources(state["research"]["passages"]))
     return {"research": research, **({"llm_calls": calls} if calls else {})}

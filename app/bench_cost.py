@@ -170,7 +170,7 @@ def run_project(scenarios: list[dict], data_dir: Path, budget: dict | None = Non
     from knowledge.ingest import ingest
 
     expected = {"intent": None}
-    answers = {"n": 0, "paraphrased": 0}
+    answers = {"n": 0}
 
     def respond(tool, messages):
         if tool == "TriageResult":
@@ -178,7 +178,6 @@ def run_project(scenarios: list[dict], data_dir: Path, budget: dict | None = Non
         if tool == "GroundedAnswer":
             answers["n"] += 1
             paraphrase = int(answers["n"] * paraphrase_rate) > int((answers["n"] - 1) * paraphrase_rate)
-            answers["paraphrased"] += paraphrase
             return source_answer(str(messages[0].content), paraphrase)
         return echo_responder(tool, messages)
 

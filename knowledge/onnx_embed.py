@@ -115,7 +115,7 @@ class OnnxMiniLM:
                 tok = Tokenizer.from_file(str(Path(self.model_dir) / "tokenizer.json"))
                 tok.enable_truncation(MAX_TOKENS)
                 tok.enable_padding()
-                self._session = self._session_for(min(4, CPUS))
+                self._session = self._session_for(CPUS)
                 self._tok = tok
         return self._session, self._tok
 
@@ -143,12 +143,11 @@ class OnnxMiniLM:
         if len(parts) >= 2 * CPUS > 2:
             bulk = self._bulk_session()
             with ThreadPoolExecutor(CPUS) as pool:  # onnxruntime releases the GIL while it runs
-                vecs = pool.map(lambda part: self._batch(bulk, tok, [texts[i] for i in part]), parts)
-                for part, v in zip(parts, vecs):
-                    out[part] = v
-            return out
-        for part in parts:
-            out[part] = self._batch(session, tok, [texts[i] for i in part])
+                vecs = list(pool.map(lambda part: self._batch(bulk, tok, [texts[i] for i in part]), parts))
+        else:
+            vecs = [self._batch(session, tok, [texts[i] for i in part]) for part in parts]
+        for part, v in zip(parts, vecs):
+            out[part] = v
         return out
 
 

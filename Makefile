@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: setup run ingest test studio bench-retrieval clean
+.PHONY: setup run ingest lint test studio bench-retrieval clean
 
 setup: $(VENV)/.installed
 
@@ -21,7 +21,11 @@ ingest: setup
 run: ingest
 	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
 
-test: setup
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+test: lint
 	$(PY) -m pytest -q
 
 studio: setup

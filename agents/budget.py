@@ -13,6 +13,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from langchain_core.messages.utils import count_tokens_approximately
+from langgraph.config import get_config
+
 MAX_THREADS = 10_000  # budgets of idle threads are forgotten, oldest first
 
 
@@ -36,8 +39,6 @@ _lock = threading.Lock()
 
 
 def _thread_id() -> str | None:
-    from langgraph.config import get_config
-
     try:
         configurable = get_config().get("configurable") or {}
     except RuntimeError:  # not inside a graph run
@@ -64,8 +65,8 @@ def _current() -> TurnBudget | None:
 
 
 def estimate_tokens(messages: list[Any]) -> int:
-    """~4 characters per token (no tokenizer tables offline); only used to refuse a call before it is made."""
-    return sum(len(str(getattr(m, "content", m))) for m in messages) // 4
+    """langchain-core's approximation (no tokenizer tables offline); only used to refuse a call before it is made."""
+    return count_tokens_approximately(messages)
 
 
 def refusal(messages: list[Any]) -> str | None:

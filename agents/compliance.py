@@ -6,80 +6,15 @@ with `{"decisions": [{"type": "approve"|"edit"|"reject", "reviewer": ..., ...}]}
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from agents.hitl import Approve, Edit, Reject, ReviewPayloadError, parse_resume
+from agents.reviewers import authorize, registry_for
+from agents.services import Services
 
-if TYPE_CHECKING:
-    from app.services import Services
-
+__all__ = ["READS", "ReviewPayloadError", "parse_resume", "check_reviewer", "evaluate", "apply_decision"]
 
 READS = ("triage", "customer", "compliance")  # data contract: decides on facts, never on free text
-
-
-class ReviewPayloadError(ValueError):
-    """A resume value that is not a valid review decision; the thread stays paused."""
-
-
-class _Decision(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reviewer: str = Field(min_length=1, max_length=200)
-    note: str | None = Field(None, max_length=4000)
-    batch: str | None = Field(None, max_length=100, description="Group id when decided with a whole group.")
-
-
-class Approve(_Decision):
-    type: Literal["approve"]
-
-
-class Reject(_Decision):
-    type: Literal["reject"]
-    message: str | None = Field(None, max_length=4000, description="What the customer is told.")
-
-
-class EditedAction(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str
-    args: dict[str, Any]
-
-
-class Edit(_Decision):
-    type: Literal["edit"]
-    edited_action: EditedAction
-
-
-DecisionT = Annotated[Union[Approve, Reject, Edit], Field(discriminator="type")]
-
-
-class ResumePayload(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    decisions: list[DecisionT] = Field(min_length=1, max_length=1)
-
-
-_resume = TypeAdapter(ResumePayload)
-
-
-def parse_resume(value: Any, action_name: str | None = None) -> Approve | Reject | Edit:
-    """Validate a resume value; raise ReviewPayloadError naming what is wrong."""
-    try:
-        decision = _resume.validate_python(value).decisions[0]
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in exc.errors()[:5]
-        )
-        raise ReviewPayloadError(
-            'invalid review decision (expected {"decisions": [{"type": "approve"|"edit"|"reject", '
-            f'"reviewer": "..."}}]}}): {problems}'
-        ) from None
-    if isinstance(decision, Edit):
-        if action_name and decision.edited_action.name != action_name:
-            raise ReviewPayloadError(
-                f"edit must keep the action {action_name!r}, got {decision.edited_action.name!r}"
-            )
-        amount = decision.edited_action.args.get("amount")
-        if amount is not None and (not isinstance(amount, (int, float)) or isinstance(amount, bool) or amount < 0):
-            raise ReviewPayloadError("edited amount must be a non-negative number")
-    return decision
 
 
 def decided_amount(decision: dict[str, Any], choice: Approve | Reject | Edit) -> float | None:
@@ -92,8 +27,6 @@ def decided_amount(decision: dict[str, Any], choice: Approve | Reject | Edit) ->
 def check_reviewer(decision: dict[str, Any], choice: Approve | Reject | Edit, svc: Services | None = None) -> None:
     """Raise ReviewPayloadError (a ReviewerError) unless the registry qualifies this reviewer for the rule's
     role and the amount; the thread stays paused."""
-    from app.reviewers import authorize, registry_for
-
     registry = registry_for(svc.settings if svc is not None else None)
     authorize(registry, choice.reviewer, decision.get("reviewer_role"), decided_amount(decision, choice))
 

@@ -7,7 +7,7 @@ import time
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langgraph.types import Overwrite
 
-from agents.pii import find_pii, redact
+from knowledge.pii import find_pii, redact
 
 MAX_MESSAGE_CHARS = 20_000
 

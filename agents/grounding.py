@@ -10,16 +10,13 @@ answer to the judge. The verdict and who gave it are kept in state and audited.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from agents.llm import ask_structured
+from agents.services import Services
 from knowledge.text import split_sentences, tokens
-
-if TYPE_CHECKING:
-    from app.services import Services
 
 JUDGE_PROMPT = """You check whether an answer is fully supported by the sources.
 List every claim in the answer that the sources do not state. grounded=true only if there is none.

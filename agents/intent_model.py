@@ -17,6 +17,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+
 from knowledge.embeddings import Embedder
 
 FORMAT = "ensemble-v2"  # part of the cache key: a new model format retrains cached models
@@ -36,7 +37,7 @@ def read_examples(path: str | Path, text_col: str = "text", label_col: str = "in
         rows = [(r[text_col].strip(), r[label_col].strip()) for r in reader if r[text_col] and r[label_col]]
     if not rows:
         raise ValueError(f"{path}: no labelled rows")
-    texts, labels = zip(*rows)
+    texts, labels = zip(*rows, strict=True)
     return list(texts), list(labels)
 
 
@@ -126,7 +127,7 @@ class IntentClassifier:
 
     @classmethod
     def train(cls, texts: list[str], labels: list[str], embedder: Embedder, c: float = 16.0,
-              calibrate: bool = True, seed: int = 0) -> "IntentClassifier":
+              calibrate: bool = True, seed: int = 0) -> IntentClassifier:
         """Fit on a 90% fold, fit the temperature on the other 10%, then refit every view on all the data."""
         from sklearn.model_selection import train_test_split
 
@@ -173,7 +174,7 @@ class IntentClassifier:
         tmp.replace(path)  # a reader never sees a half-written model
 
     @classmethod
-    def load(cls, path: Path, embedder: Embedder) -> "IntentClassifier":
+    def load(cls, path: Path, embedder: Embedder) -> IntentClassifier:
         parts = joblib.load(path)
         if not isinstance(parts, dict) or parts.get("format") != FORMAT:
             raise ValueError(f"{path}: not a {FORMAT} intent model; retrain it")

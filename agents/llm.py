@@ -15,9 +15,13 @@ from langchain_core.messages import BaseMessage
 from pydantic import BaseModel
 
 from agents.budget import charge, refusal
-from app.models import model_name
 
 T = TypeVar("T", bound=BaseModel)
+
+
+def model_name(model: BaseChatModel) -> str:
+    """The name recorded for a call: providers expose it under different attributes."""
+    return str(getattr(model, "model_name", None) or getattr(model, "model", None) or type(model).__name__)
 
 
 def ask_structured(

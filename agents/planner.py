@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from app.services import Services
-
+from agents.services import Services
 
 
 def plan_for(triage: dict, svc: Services) -> list[str]:
@@ -26,9 +22,7 @@ def gated_plan(triage: dict, route: list[str], svc: Services, turn: int | None =
     A question goes to compliance and ticketing (a person follows up) instead of an automatic answer;
     actions and escalations already pass compliance. The reason is written to the audit trail.
     """
-    from app.reliability_store import gate_case
-
-    if "compliance" in route or gate_case(triage, route, svc, turn) is None:
+    if "compliance" in route or svc.reliability_gate(triage, route, turn) is None:
         return route
     return ["compliance", "ticketing"]
 

@@ -10,8 +10,9 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from agents.config import load_model
 
 
 class PolicyError(ValueError):
@@ -47,7 +48,7 @@ class Rule(BaseModel):
     priority: Literal["low", "normal", "high", "urgent"] | None = None
 
     @model_validator(mode="after")
-    def _effect_fields(self) -> "Rule":
+    def _effect_fields(self) -> Rule:
         if self.effect == "review" and not self.reviewer_role:
             raise ValueError("a 'review' rule needs reviewer_role")
         if self.effect == "deny" and not self.message:
@@ -107,45 +108,12 @@ def _failed(w: When, action: dict[str, Any], facts: dict[str, Any]) -> list[str]
     return [name for name, ok in checks.items() if not ok]
 
 
-def read_yaml_mapping(path: Path, error: type[Exception], what: str, keys: str) -> tuple[str, dict]:
-    """(text, mapping) of a YAML config file; every failure is `error` naming the file (shared by config loaders)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise error(f"{path}: cannot read {what} ({exc.strerror or exc})") from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise error(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise error(f"{path}: expected a mapping with {keys}")
-    return text, raw
-
-
 def load_policy(path: str | Path) -> Policy:
     path = Path(path)
-    raw_text, raw = read_yaml_mapping(path, PolicyError, "policy file", "'version' and 'rules'")
-    try:
-        policy = Policy.model_validate(raw)
-    except ValidationError as exc:
-        raise PolicyError(_explain(path, raw, exc)) from exc
+    raw_text, policy = load_model(path, Policy, PolicyError, "policy", "'version' and 'rules'", {"rules": "rule"})
     ids = [r.id for r in policy.rules]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise PolicyError(f"{path}: duplicate rule id(s): {', '.join(dupes)}")
     policy.content_hash = hashlib.sha256(raw_text.encode()).hexdigest()
     return policy
-
-
-def _explain(path: Path, raw: dict, exc: ValidationError) -> str:
-    lines = [f"{path}: invalid policy"]
-    for err in exc.errors():
-        loc = list(err["loc"])
-        where = ".".join(str(p) for p in loc)
-        if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
-            rules = raw.get("rules") or []
-            rid = rules[loc[1]].get("id", f"#{loc[1]}") if isinstance(rules[loc[1]], dict) else f"#{loc[1]}"
-            field = ".".join(str(p) for p in loc[2:]) or "(rule)"
-            where = f"rule {rid!r}, field {field}"
-        lines.append(f"  {where}: {err['msg']}")
-    return "\n".join(lines)

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from agents import grounding
 from agents.llm import ask_structured
+from agents.services import Services
 from knowledge.openai_embed import EmbeddingUnavailable
 from knowledge.query import key_sentences, sub_queries
 from knowledge.text import split_sentences, tokens
-
-if TYPE_CHECKING:
-    from app.services import Services
 
 ANSWER_PROMPT = """You answer Brightwave Electronics customers using ONLY the sources below.
 Cite the ids of the sources you used. Keep to the sources' own wording, numbers and conditions, so each
@@ -47,8 +43,6 @@ class SearchQueries(BaseModel):
     """Search queries for the help-centre knowledge base, one per distinct need of the customer."""
 
     queries: list[str] = Field(description="1 to 3 short search queries.", min_length=1, max_length=3)
-
-
 
 
 def search_query(text: str, svc: Services | None = None) -> str:
@@ -87,7 +81,7 @@ def retrieve(state: dict, svc: Services) -> dict:
     return {"research": research, **({"llm_calls": [call]} if call else {})}
 
 
-def _sources(passages: list[dict]) -> str:
+def format_sources(passages: list[dict]) -> str:
     return "\n\n".join(f"[{p['doc_id']}] {p['title']} — {p['section']}\n{p['text']}" for p in passages)
 
 
@@ -113,7 +107,7 @@ def answer_extractive(state: dict, svc: Services) -> dict:
     q = set(tokens(research["query"]))
     scores = [
         float(sim) + 0.15 * len(q & set(tokens(s))) / max(len(q), 1) - 0.03 * rank_of.get(p["doc_id"], 9)
-        for (p, s), sim in zip(candidates, sims)
+        for (p, s), sim in zip(candidates, sims, strict=True)
     ]
     order = np.argsort(scores)[::-1]
     best = scores[order[0]]
@@ -126,13 +120,14 @@ def answer_extractive(state: dict, svc: Services) -> dict:
     chosen.sort(key=lambda i: (rank_of.get(candidates[i][0]["doc_id"], 9), -scores[i]))  # best-supported first
     text = " ".join(candidates[i][1] for i in chosen)
     docs = list(dict.fromkeys(candidates[i][0]["doc_id"] for i in chosen))
-    return {"research": {**research, "answer": text, "citations": _citations(passages, docs), "answered_by": "extractive"}}
+    citations = _citations(passages, docs)
+    return {"research": {**research, "answer": text, "citations": citations, "answered_by": "extractive"}}
 
 
 def answer_llm(state: dict, svc: Services) -> dict:
     research = dict(state["research"])
     messages = [
-        SystemMessage(ANSWER_PROMPT.format(sources=_sources(research["passages"]))),
+        SystemMessage(ANSWER_PROMPT.format(sources=format_sources(research["passages"]))),
         HumanMessage(state["request"]),
     ]
     model = svc.models.for_role("research")
@@ -155,5 +150,5 @@ def answer(state: dict, svc: Services) -> dict:
 
 def check_grounding(state: dict, svc: Services) -> dict:
     """Every answer is checked against the retrieved text before it can reach the customer."""
-    research, calls = grounding.check(state["research"], svc, _sources(state["research"]["passages"]))
+    research, calls = grounding.check(state["research"], svc, format_sources(state["research"]["passages"]))
     return {"research": research, **({"llm_calls": calls} if calls else {})}

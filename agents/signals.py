@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from agents.pii import CARD, IBAN, PHONE, luhn_ok
+from knowledge.pii import CARD, IBAN, PHONE, luhn_ok
 
 _CUR = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD",
         "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
@@ -16,19 +16,27 @@ _CUR = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD
 # Thousands separators must group by three ("1,250.50"); a bare number may carry cents.
 _NUM = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?![\d,]*\d|\.\d)"
 AMOUNT_BEFORE = re.compile(r"(?<![\w$€£])(us\$|\$|usd|€|eur|£|gbp)\s?" + _NUM, re.I)
-AMOUNT_AFTER = re.compile(r"(?<![\w.,#-])" + _NUM + r"\s?(dollars?|usd|bucks|euros?|eur|€|pounds?|quid|gbp)(?!\w)", re.I)
+AMOUNT_AFTER = re.compile(
+    r"(?<![\w.,#-])" + _NUM + r"\s?(dollars?|usd|bucks|euros?|eur|€|pounds?|quid|gbp)(?!\w)", re.I
+)
 ORDER_ID = re.compile(
     r"(?:#\s?([A-Z]{0,3}-?\d{4,}))|(?:\border\s*(?:number|no\.?|id)?\s*[:#]?\s*([A-Z]{0,3}-?\d{4,}))|\b(BW-\d{3,})\b",
     re.I,
 )
-ACCOUNT = re.compile(r"\b(?:account|acct|a/c)\.?\s*(?:number|no\.?|num|#)?\s*(?:is\s+)?[:#]?\s*(\d(?:[ -]?\d){5,16})\b", re.I)
+ACCOUNT = re.compile(
+    r"\b(?:account|acct|a/c)\.?\s*(?:number|no\.?|num|#)?\s*(?:is\s+)?[:#]?\s*(\d(?:[ -]?\d){5,16})\b", re.I
+)
 EMAIL_LIKE = re.compile(r"[^\s<>(),;:\"']+@[^\s<>(),;:\"']+")
 _EMAIL_OK = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
 )
-LEGAL = re.compile(r"\b(lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|small claims|legal team)\b", re.I)
-FRAUD = re.compile(r"\b(fraud\w*|unauthori[sz]ed|stolen|hacked|scam\w*|didn'?t make (?:this|that) (?:purchase|charge))\b", re.I)
+LEGAL = re.compile(
+    r"\b(lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|small claims|legal team)\b", re.I
+)
+FRAUD = re.compile(
+    r"\b(fraud\w*|unauthori[sz]ed|stolen|hacked|scam\w*|didn'?t make (?:this|that) (?:purchase|charge))\b", re.I
+)
 URGENT = re.compile(r"\b(urgent\w*|asap|immediately|right now|emergency|today|as soon as possible)\b", re.I)
 NEGATIVE = re.compile(
     r"\b(angry|furious|terrible|awful|horrible|worst|unacceptable|ridiculous|disgusting|useless|scam|"
@@ -137,7 +145,8 @@ def extract_entities(text: str) -> dict:
 
 def sentiment(text: str) -> float:
     """-1 (very negative) .. 1 (positive) from a small lexicon; shouting counts as negative."""
-    neg = len(NEGATIVE.findall(text)) + text.count("!!") + (1 if re.search(r"\b[A-Z]{4,}\b.*\b[A-Z]{4,}\b", text) else 0)
+    shouting = 1 if re.search(r"\b[A-Z]{4,}\b.*\b[A-Z]{4,}\b", text) else 0
+    neg = len(NEGATIVE.findall(text)) + text.count("!!") + shouting
     pos = len(POSITIVE.findall(text))
     if neg + pos == 0:
         return 0.0

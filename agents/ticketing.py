@@ -6,14 +6,10 @@ it already created instead of creating another.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from typing import Any
 
-from agents.pii import redact
-
-if TYPE_CHECKING:
-    from app.services import Services
+from agents.services import Services
+from knowledge.pii import redact
 
 SUMMARY_CHARS = 280
 READS = ("request", "triage", "research", "compliance", "customer", "ticket", "turn", "llm_calls")
@@ -38,7 +34,8 @@ def ticket_fields(state: dict, thread_id: str) -> dict[str, Any]:
         action = decision["action"]
         status = "approved" if action["name"] != "escalate" else "open"
     else:  # a question research could not answer from the knowledge base
-        action = {"name": "follow_up", "args": {"intent": triage.get("intent"), "retrieved": research.get("retrieved", [])}}
+        args = {"intent": triage.get("intent"), "retrieved": research.get("retrieved", [])}
+        action = {"name": "follow_up", "args": args}
         status = "open"
     calls = state.get("llm_calls") or []
     return {

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from agents.budget import open_turn
 from agents.llm import ask_structured
+from agents.services import Services
 from agents.signals import extract_entities, risk_signals, sentiment, urgency
-
-if TYPE_CHECKING:
-    from app.services import Services
 
 ESCALATING_RISKS = {"legal_threat", "fraud"}
 READS = ("request", "messages", "triage")  # data contract: redacted text only
@@ -59,7 +55,7 @@ def needs_llm(state: dict, svc: Services) -> bool:
 
 def classify_llm(state: dict, svc: Services) -> dict:
     """Ask the cheap model; keep the classifier's answer if the LLM fails or answers off-list."""
-    intents = "\n".join(f"- {name}: {spec['kind']} ({spec['category']})" for name, spec in svc.taxonomy.intents.items())
+    intents = "\n".join(f"- {name}: {spec.kind} ({spec.category})" for name, spec in svc.taxonomy.intents.items())
     context = "\n".join(f"Earlier: {p}" for p in _previous_requests(state))
     messages = [
         SystemMessage(TRIAGE_PROMPT.format(intents=intents)),

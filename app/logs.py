@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from agents.pii import redact
+from knowledge.pii import redact
 
 LOGGER = "supportflow"
 

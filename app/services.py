@@ -3,49 +3,30 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import yaml
+from langchain_core.rate_limiters import InMemoryRateLimiter
 
 from agents.intent_model import IntentClassifier, load_or_train
 from agents.policy import Policy, load_policy
-from app.audit import AuditLog
-from app.controls import Controls
-from app.metrics import Metrics
-from app.embed_cache import cached
-from app.models import ModelRouter
-from app.resilient import resilient_models
+from agents.taxonomy import Taxonomy, TaxonomyError
+from app.llm.embed_cache import cached
+from app.llm.models import ModelRouter
+from app.llm.resilient import resilient_models
+from app.reliability.book import gate_case
 from app.settings import Settings, get_settings
-from app.tickets import TicketStore
-from app.vault import ContactVault
+from app.store.audit import AuditLog
+from app.store.controls import Controls
+from app.store.metrics import Metrics
+from app.store.tickets import TicketStore
+from app.store.vault import ContactVault
 from knowledge.embeddings import Embedder, default_embedder
+from knowledge.openai_embed import OpenAIEmbedder
 from knowledge.retrieve import Retriever
 from knowledge.store import ChunkStore, make_client
-
-
-class TaxonomyError(ValueError):
-    pass
-
-
-@dataclass
-class Taxonomy:
-    intents: dict[str, dict]
-    routes: dict[str, list[str]]
-
-    @classmethod
-    def load(cls, path: Path) -> "Taxonomy":
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        intents, routes = raw.get("intents") or {}, raw.get("routes") or {}
-        for name, spec in intents.items():
-            if spec.get("kind") not in routes:
-                raise TaxonomyError(f"{path}: intent {name!r} has kind {spec.get('kind')!r} with no route")
-        return cls(intents, routes)
-
-    def describe(self, intent: str) -> dict:
-        spec = self.intents.get(intent) or {"category": "general", "kind": "question"}
-        return {**spec, "route": list(self.routes[spec["kind"]])}
 
 
 @dataclass
@@ -85,8 +66,6 @@ class Services:
         rate = self.settings.llm_calls_per_second
         if not rate:
             return None
-        from langchain_core.rate_limiters import InMemoryRateLimiter
-
         return InMemoryRateLimiter(requests_per_second=rate, check_every_n_seconds=0.01, max_bucket_size=max(1, rate))
 
     @cached_property
@@ -119,8 +98,6 @@ class Services:
             return self.embedder
         if not (s.openai_api_key or s.openai_base_url):
             raise ValueError("SUPPORT_EMBEDDING_MODEL needs OPENAI_API_KEY or SUPPORT_OPENAI_BASE_URL")
-        from knowledge.openai_embed import OpenAIEmbedder
-
         return cached(OpenAIEmbedder(s.embedding_model, s.openai_api_key, s.openai_base_url, s.llm_timeout,
                                      s.llm_max_retries))
 
@@ -135,7 +112,7 @@ class Services:
             return self._retrievers[name]
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, models: ModelRouter | None = None) -> "Services":
+    def from_settings(cls, settings: Settings | None = None, models: ModelRouter | None = None) -> Services:
         settings = settings or get_settings()
         if models is not None:
             return cls(settings=settings, models=models)
@@ -143,10 +120,12 @@ class Services:
         svc.models = resilient_models(settings, svc.record_degradation)
         return svc
 
+    def reliability_gate(self, triage: dict, route: list[str], turn: int | None) -> dict | None:
+        """The planner's reliability hook (agents.services.Services): the book says no, and why."""
+        return gate_case(triage, route, self, turn)
+
     def record_degradation(self, info: dict) -> None:
         """A provider fault the resilient model absorbed (retry, fallback) or could not (offline path)."""
-        import uuid
-
         reason = (f"answered by fallback {info['answered_by']}" if info["answered_by"] not in (None, info["primary"])
                   else "answered after retry" if info["answered_by"] else "all models failed: offline path")
         self.audit.record(f"{info['thread_id']}:llm_degraded:{uuid.uuid4().hex}", info["thread_id"], "llm",

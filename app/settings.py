@@ -26,7 +26,9 @@ class Settings(BaseSettings):
     triage_confidence: float = Field(0.55, description="Below this, triage asks the LLM (when configured).")
     retrieval_k: int = Field(5, description="Documents research retrieves per question.")
     min_relevance: float = Field(0.30, description="Best dense similarity below this means 'not in the KB'.")
-    chroma_host: str | None = Field(None, description="Chroma server host; unset = embedded PersistentClient in data_dir.")
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; unset = embedded PersistentClient in data_dir."
+    )
     chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
 
     openai_api_key: str | None = Field(
@@ -45,25 +47,45 @@ class Settings(BaseSettings):
         "word for word (numbers and negations included); always: the judge checks every LLM answer.")
     llm_timeout: float = Field(30.0, description="Seconds per LLM request.")
     llm_max_retries: int = Field(2, description="Provider retries before falling back to the offline path.")
-    llm_calls_per_second: float | None = Field(None, description="Rate limit on LLM calls; over it, agents use the offline path.")
-    llm_max_calls_per_turn: int | None = Field(4, description="LLM calls one turn may make; over it, agents use the offline path.")
-    llm_max_tokens_per_turn: int | None = Field(20000, description="Tokens one turn may spend; over it, agents use the offline path.")
+    llm_calls_per_second: float | None = Field(
+        None, description="Rate limit on LLM calls; over it, agents use the offline path."
+    )
+    llm_max_calls_per_turn: int | None = Field(
+        4, description="LLM calls one turn may make; over it, agents use the offline path."
+    )
+    llm_max_tokens_per_turn: int | None = Field(
+        20000, description="Tokens one turn may spend; over it, agents use the offline path."
+    )
     offline: bool = Field(False, description="Force the offline path even when an API key is set.")
     database_url: str | None = Field(
         None, description="postgresql://… URL: checkpoints, tickets, audit, metrics, vault and controls live there "
         "instead of SQLite files under the data directory.")
-    async_workers: int = Field(64, description="Threads the async API runs graph nodes on (sync agents, blocking LLM calls).")
-    fallback_model: str | None = Field(None, description="Model asked when the role's model keeps failing, before the offline path.")
+    async_workers: int = Field(
+        64, description="Threads the async API runs graph nodes on (sync agents, blocking LLM calls)."
+    )
+    fallback_model: str | None = Field(
+        None, description="Model asked when the role's model keeps failing, before the offline path."
+    )
     log_level: str = Field("WARNING", description="Log level of the supportflow loggers (records are redacted).")
-    shadow_config: Path | None = Field(None, description="Candidate settings overrides (YAML/JSON) that `eval` shadows.")
-    reliability_threshold: float = Field(0.5, description="Agent×intent reliability below this: no automatic answer (0 = off).")
+    shadow_config: Path | None = Field(
+        None, description="Candidate settings overrides (YAML/JSON) that `eval` shadows."
+    )
+    reliability_threshold: float = Field(
+        0.5, description="Agent×intent reliability below this: no automatic answer (0 = off)."
+    )
     reliability_prior_mean: float = Field(0.9, description="Reliability assumed before any evidence.")
     reliability_prior_strength: float = Field(10.0, description="How many observations the prior is worth.")
     reliability_half_life_hours: float = Field(168.0, description="Older outcomes weigh less: half weight after this.")
     reliability_window_hours: float = Field(720.0, description="Outcomes older than this are ignored.")
-    reliability_recontact_hours: float = Field(72.0, description="Same customer/thread back on the same intent within this = re-contact.")
-    reliability_refresh_seconds: float = Field(300.0, description="Scores are recomputed from the audit trail at most this often.")
-    reliability_exclude_prefix: str = Field("eval-", description="Threads with this prefix (evaluation runs) don't count.")
+    reliability_recontact_hours: float = Field(
+        72.0, description="Same customer/thread back on the same intent within this = re-contact."
+    )
+    reliability_refresh_seconds: float = Field(
+        300.0, description="Scores are recomputed from the audit trail at most this often."
+    )
+    reliability_exclude_prefix: str = Field(
+        "eval-", description="Threads with this prefix (evaluation runs) don't count."
+    )
 
     @property
     def llm_enabled(self) -> bool:
@@ -86,12 +108,12 @@ class Settings(BaseSettings):
         return self.data_dir / "vault.sqlite"
 
     @property
-    def store_target(self) -> "str | Path":
+    def store_target(self) -> str | Path:
         """Where tickets, audit, metrics and controls live: the database URL, else a SQLite file."""
         return self.database_url or self.app_db
 
     @property
-    def vault_target(self) -> "str | Path":
+    def vault_target(self) -> str | Path:
         return self.database_url or self.vault_db
 
     @property

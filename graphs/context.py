@@ -1,35 +1,47 @@
 """Run-time context and the adapter that turns agent functions into graph nodes.
 
 Services travel in the run's `context` (never in state). Graphs run without context
-(LangGraph Studio, `langgraph dev`) fall back to services built from the environment.
+(LangGraph Studio, `langgraph dev`) fall back to a factory the application registers
+(`use_default_services`, done by app/studio.py), since building services is the application's job.
 The adapter also enforces each agent's data contract (it sees only the state keys it
 declares) and writes the audit trail from what the agent returned.
 """
 
+import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 
-from app.logs import get_logger
+from graphs.audit_events import audit_update
 
-_log = get_logger("graph")
+_log = logging.getLogger("supportflow.graph")  # app/logs.py redacts every record of this family
+_default_services: Callable[[], Any] | None = None
 
 
 @dataclass
 class SupportContext:
-    services: Any = None  # app.services.Services; None → built from settings on first use
+    services: Any = None  # app.services.Services; None → the registered default (Studio)
+
+
+def use_default_services(factory: Callable[[], Any]) -> None:
+    """Register how runs without a context get their services."""
+    global _default_services
+    _default_services = factory
 
 
 def services_of(runtime: Runtime) -> Any:
     ctx = runtime.context
     if ctx is not None and getattr(ctx, "services", None) is not None:
         return ctx.services
-    from app.services import default_services
-
-    return default_services()
+    if _default_services is None:
+        raise RuntimeError("no services in the run context: pass context=SupportContext(services=...) "
+                           "or import app.studio, which registers the default")
+    return _default_services()
 
 
 def thread_of(config: RunnableConfig) -> str:
@@ -43,9 +55,7 @@ def bind(fn: Callable[..., Any], reads: tuple[str, ...] | None = None, with_thre
     """
 
     def node(state: dict, config: RunnableConfig, runtime: Runtime[SupportContext]):
-        from langgraph.errors import GraphBubbleUp
 
-        from app.audit_events import audit_update
 
         svc = services_of(runtime)
         view = state if reads is None else {k: state[k] for k in reads if k in state}
@@ -57,7 +67,8 @@ def bind(fn: Callable[..., Any], reads: tuple[str, ...] | None = None, with_thre
             raise
         except Exception as exc:
             _log.warning("thread=%s node=%s failed: %s", thread_id, fn.__name__, exc)
-            svc.metrics.node(thread_id, state.get("turn", 0), fn.__name__, _ms(start), f"{type(exc).__name__}: {exc}"[:300])
+            error = f"{type(exc).__name__}: {exc}"[:300]
+            svc.metrics.node(thread_id, state.get("turn", 0), fn.__name__, _ms(start), error)
             raise
         svc.metrics.node(thread_id, state.get("turn", 0), fn.__name__, _ms(start))
         _log.debug("thread=%s node=%s done in %.1f ms", thread_id, fn.__name__, _ms(start))

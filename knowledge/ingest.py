@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
 from tqdm import tqdm
 
-from agents.pii import redact
 from knowledge.embeddings import Embedder
-from knowledge.readers import Document, read_documents  # noqa: F401 - re-exported for callers
+from knowledge.pii import redact
+from knowledge.readers import Document, read_documents
 from knowledge.store import ChunkStore
 from knowledge.text import split_sentences
 
@@ -155,7 +155,7 @@ def ingest(
         with tqdm(total=len(ids), desc="embedding", unit="chunk", disable=not progress) as bar:
             for b in range(0, len(order), EMBED_BATCH):
                 part = order[b : b + EMBED_BATCH]
-                for i, vec in zip(part, embedder.embed([embed_texts[i] for i in part])):
+                for i, vec in zip(part, embedder.embed([embed_texts[i] for i in part]), strict=True):
                     vectors[i] = vec
                 bar.update(len(part))
         store.add(ids, vectors, texts, metas)

@@ -26,14 +26,14 @@ class LexicalIndex:
     def __init__(self, ids: list[str], texts: list[str], metas: list[dict]):
         self.ids, self.texts, self.metas = ids, texts, metas
         self.index = {cid: i for i, cid in enumerate(ids)}
-        corpus = [chunk_terms(t, m) for t, m in zip(texts, metas)]
+        corpus = [chunk_terms(t, m) for t, m in zip(texts, metas, strict=True)]
         self.vocab: dict[str, int] = {}
         self.matrix = None
         if not corpus or not any(corpus):
             return
         bm = BM25Okapi(corpus)
         rows, cols, vals = [], [], []
-        for i, (freqs, dl) in enumerate(zip(bm.doc_freqs, bm.doc_len)):
+        for i, (freqs, dl) in enumerate(zip(bm.doc_freqs, bm.doc_len, strict=True)):
             norm = bm.k1 * (1 - bm.b + bm.b * dl / bm.avgdl)
             for term, tf in freqs.items():
                 rows.append(i)

@@ -13,11 +13,13 @@ import logging
 import os
 import tempfile
 import threading
+import warnings
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
+from tokenizers import Tokenizer
 
 log = logging.getLogger("supportflow.embeddings")
 
@@ -34,8 +36,7 @@ _INPUTS = ["input_ids", "attention_mask", "token_type_ids"]
 
 def export(model_dir: str, target_dir: Path) -> Path:
     """Export the packaged model to a temporary .onnx file in `target_dir`; the caller checks and renames it."""
-    import warnings
-
+    # torch and transformers take seconds to import: only here, for the one-time export
     import torch
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
@@ -71,7 +72,7 @@ def export(model_dir: str, target_dir: Path) -> Path:
 
 def quantize(fp32: Path) -> Path:
     """Dynamic int8 quantization (weights per output channel) of an exported model, next to it."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.quantization import QuantType, quantize_dynamic  # one-time, after an export
 
     fd, tmp = tempfile.mkstemp(dir=fp32.parent, suffix=".int8.onnx.tmp")
     os.close(fd)
@@ -99,7 +100,7 @@ class OnnxMiniLM:
         self._lock = threading.Lock()
 
     def _session_for(self, threads: int):
-        import onnxruntime as ort
+        import onnxruntime as ort  # on the first session: importing knowledge loads no runtime
 
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads
@@ -110,8 +111,6 @@ class OnnxMiniLM:
     def _load(self):
         with self._lock:
             if self._session is None:
-                from tokenizers import Tokenizer
-
                 tok = Tokenizer.from_file(str(Path(self.model_dir) / "tokenizer.json"))
                 tok.enable_truncation(MAX_TOKENS)
                 tok.enable_padding()
@@ -146,7 +145,7 @@ class OnnxMiniLM:
                 vecs = list(pool.map(lambda part: self._batch(bulk, tok, [texts[i] for i in part]), parts))
         else:
             vecs = [self._batch(session, tok, [texts[i] for i in part]) for part in parts]
-        for part, v in zip(parts, vecs):
+        for part, v in zip(parts, vecs, strict=True):
             out[part] = v
         return out
 

@@ -7,7 +7,7 @@ its tables at first use, and chunks (~900 characters) are far below any embeddin
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -36,7 +36,7 @@ class OpenAIEmbedder:
             return np.zeros((0, 0), dtype=np.float32)
         try:
             vecs = np.asarray(self._client.embed_documents(texts), dtype=np.float32)
-        except Exception as exc:  # noqa: BLE001 - any provider or transport failure means the same here
+        except Exception as exc:  # any provider or transport failure means the same here
             raise EmbeddingUnavailable(f"{self.name}: {type(exc).__name__}: {exc}") from exc
         if vecs.ndim != 2 or len(vecs) != len(texts):
             raise EmbeddingUnavailable(f"{self.name}: {len(texts)} texts sent, got vectors of shape {vecs.shape}")

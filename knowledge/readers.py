@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+
+from bs4 import BeautifulSoup
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
 
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -54,8 +58,6 @@ def _records(path: Path) -> Iterator[dict]:
 
 def html_to_text(html: str) -> tuple[str, str]:
     """(title, markdown-ish text): headings become `#` lines, blocks become lines; scripts dropped."""
-    from bs4 import BeautifulSoup
-
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(["script", "style", "noscript", "nav", "footer", "header", "form"]):
         tag.decompose()
@@ -78,8 +80,6 @@ def html_to_text(html: str) -> tuple[str, str]:
 
 def pdf_to_text(path: Path) -> tuple[str, str]:
     """(title, text) of a PDF's text layer; scanned PDFs without one come back empty."""
-    from pypdf import PdfReader
-
     reader = PdfReader(str(path))
     meta_title = (reader.metadata.title if reader.metadata else None) or ""
     pages = [(page.extract_text() or "").strip() for page in reader.pages]
@@ -113,8 +113,6 @@ def _read_file(f: Path, rel: str) -> Iterator[Document]:
 
 def read_documents(paths: Iterable[str | Path], skipped: list[str] | None = None) -> Iterator[Document]:
     """Documents under `paths`; unreadable or unsupported files are reported in `skipped`, not fatal."""
-    from pypdf.errors import PdfReadError
-
     skipped = skipped if skipped is not None else []
     for root in map(Path, paths):
         if not root.exists():

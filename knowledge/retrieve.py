@@ -6,8 +6,8 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 from knowledge.embeddings import Embedder
 from knowledge.lexical import LexicalIndex
@@ -102,7 +102,7 @@ class Retriever:
             dense_hits = self.store.dense(self.query_vectors(queries), min(t.pool, len(lex.ids)), where)
         else:
             dense_hits, min_similarity = [[] for _ in queries], None
-        for q, nearest in zip(queries, dense_hits):
+        for q, nearest in zip(queries, dense_hits, strict=True):
             fused: dict[str, float] = {}
             for rank, (cid, sim) in enumerate(nearest):
                 i = lex.index.get(cid)

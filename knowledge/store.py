@@ -113,5 +113,5 @@ class ChunkStore:
             return [[] for _ in vectors]
         res = self.col.query(query_embeddings=[list(map(float, v)) for v in vectors], n_results=n, where=where,
                              include=["distances"])
-        return [[(cid, 1.0 - dist) for cid, dist in zip(ids, dists)]
-                for ids, dists in zip(res["ids"], res["distances"])]
+        return [[(cid, 1.0 - dist) for cid, dist in zip(ids, dists, strict=True)]
+                for ids, dists in zip(res["ids"], res["distances"], strict=True)]

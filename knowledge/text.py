@@ -17,7 +17,8 @@ STOPWORDS = frozenset(
 def split_sentences(text: str) -> list[str]:
     out: list[str] = []
     for line in text.splitlines():
-        line = line.strip().lstrip("-*0123456789.) ").strip() if re.match(r"^\s*([-*]|\d+[.)])\s", line) else line.strip()
+        item = re.match(r"^\s*([-*]|\d+[.)])\s", line)  # a list item: its bullet or number goes
+        line = line.strip().lstrip("-*0123456789.) ").strip() if item else line.strip()
         if not line or line.startswith("#"):
             continue
         out.extend(s.strip() for s in _SENT_RE.split(line) if s.strip())

@@ -1,50 +1,23 @@
-"""Shared fixtures: a pre-ingested data directory copied per test, and no network but loopback."""
+"""Shared fixtures: a pre-ingested data directory copied per test, PostgreSQL and Streamlit apps.
+
+No network but loopback: pytest-socket blocks every other `connect` (`--allow-hosts` in pyproject.toml's
+addopts). Plain helpers (paths, settings, subprocesses) are in tests/helpers.py.
+"""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
-import socket
-import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-SAMPLE_KB = ROOT / "knowledge" / "sample"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+from tests.helpers import PG_ADMIN, SAMPLE_KB, STREAMLIT_APP, make_settings, postgres_up
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUPPORT_OPENAI_API_KEY", "SUPPORT_OPENAI_BASE_URL"):
     os.environ.pop(var, None)
-
-_real_connect = socket.socket.connect
-
-
-def _guarded_connect(self, address):
-    host = address[0] if isinstance(address, tuple) else None
-    if host is not None:
-        try:
-            ok = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            ok = host == "localhost"
-        if not ok:
-            raise OSError(f"network disabled in tests: refused connection to {host}")
-    return _real_connect(self, address)
-
-
-@pytest.fixture(autouse=True, scope="session")
-def no_network():
-    socket.socket.connect = _guarded_connect
-    yield
-    socket.socket.connect = _real_connect
-
-
-def make_settings(data_dir: Path, **overrides):
-    from app.settings import Settings
-
-    return Settings(data_dir=data_dir, **{"offline": True, **overrides})
 
 
 @pytest.fixture(scope="session")
@@ -57,7 +30,7 @@ def template_dir(tmp_path_factory) -> Path:
     svc = Services.from_settings(make_settings(data))
     report = ingest([SAMPLE_KB], svc.store(), svc.embedder)
     assert report.chunks > 0
-    svc.classifier  # trains and caches
+    _ = svc.classifier  # trains and caches
     return data
 
 
@@ -77,26 +50,42 @@ def services(data_dir):
 
 @pytest.fixture
 def desk(services):
-    from app.api import SupportDesk
+    from app.desk import SupportDesk
 
     d = SupportDesk(services=services)
     yield d
     d.close()
 
 
-def free_port() -> int:
-    """A localhost port nothing listens on right now, for the servers tests start."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture
+def pg_url():
+    """A fresh database on 127.0.0.1:5432, dropped afterwards; skips when PostgreSQL is unreachable."""
+    if not postgres_up():
+        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
+    import psycopg
+
+    from app.store.db import release
+
+    name = f"sf_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+        c.execute(f"CREATE DATABASE {name}")
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    yield url
+    release(url)
+    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def run_cli(data_dir: Path, *args: str, env: dict | None = None, timeout: float = 180):
-    """Run `python -m app` in a new process, as a user would."""
-    import subprocess
+@pytest.fixture(name="app")
+def streamlit_app(data_dir, monkeypatch):
+    """The Streamlit console (streamlit_app.py) under AppTest, reading this test's data directory."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
 
-    full_env = {**os.environ, "SUPPORT_OFFLINE": "true", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
-        cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout,
-    )
+    monkeypatch.setenv("SUPPORT_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("SUPPORT_OFFLINE", "true")
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(STREAMLIT_APP), default_timeout=180)
+    at.run()
+    assert not at.exception
+    return at

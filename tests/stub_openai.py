@@ -8,8 +8,9 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 Reply = Callable[[dict], tuple[int, dict | bytes, dict]]  # request body -> (status, json body or raw bytes, headers)
 
@@ -28,7 +29,8 @@ def completion(req: dict, message: dict, prompt_tokens: int, completion_tokens: 
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex[:12]}", "object": "chat.completion", "created": int(time.time()),
         "model": req.get("model", "stub"),
-        "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
+        "choices": [{"index": 0, "message": message,
+                     "finish_reason": "tool_calls" if message.get("tool_calls") else "stop"}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                   "total_tokens": prompt_tokens + completion_tokens},
     }
@@ -53,7 +55,8 @@ def embedding_reply(dim: int = 64) -> Reply:
             emb = base64.b64encode(v.tobytes()).decode() if req.get("encoding_format") == "base64" else v.tolist()
             data.append({"object": "embedding", "index": i, "embedding": emb})
         n = sum(len(str(t).split()) for t in inputs)
-        body = {"object": "list", "data": data, "model": req.get("model"), "usage": {"prompt_tokens": n, "total_tokens": n}}
+        body = {"object": "list", "data": data, "model": req.get("model"),
+                "usage": {"prompt_tokens": n, "total_tokens": n}}
         return 200, body, {}
 
     return reply
@@ -114,7 +117,7 @@ class OpenAIStub:
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server API
+            def do_POST(self):  # http.server API
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 stub.requests.append({"path": self.path, "body": body})
                 status, payload, headers = stub.router(body)(body)
@@ -137,7 +140,7 @@ class OpenAIStub:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "OpenAIStub":
+    def __enter__(self) -> OpenAIStub:
         self._thread.start()
         return self
 

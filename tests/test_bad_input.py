@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from agents.compliance import ReviewPayloadError
 from agents.conversation import MessageError, validate_message
-from app.api import NoPendingReviewError, UnknownThreadError
+from app.desk import NoPendingReviewError, UnknownThreadError
 
 INJECTIONS = [
     "'; DROP TABLE tickets; --", "\" OR 1=1 --", "{{7*7}} ${jndi:ldap://x}", "<script>alert(1)</script>",
@@ -27,7 +27,7 @@ CLEAR = (MessageError, ReviewPayloadError, NoPendingReviewError, UnknownThreadEr
 
 
 def _clear(exc: BaseException) -> bool:
-    from app.reviewers import ReviewerError
+    from agents.reviewers import ReviewerError
 
     return isinstance(exc, (*CLEAR, ReviewerError)) and len(str(exc)) > 5
 
@@ -55,7 +55,7 @@ def test_bad_messages_through_the_desk(desk, services):
         before = desk.history("bad-1")
         try:
             r = desk.send(value, thread_id="bad-1")
-        except Exception as exc:  # noqa: BLE001 - the point: only clear, typed errors
+        except Exception as exc:  # the point: only clear, typed errors
             assert _clear(exc), repr(exc)[:300]
             assert desk.history("bad-1") == before  # refused input left no trace
             seen["refused"] += 1
@@ -78,9 +78,10 @@ json_values = st.recursive(
 )
 near_valid = st.fixed_dictionaries({"decisions": st.lists(st.fixed_dictionaries({
     "type": st.sampled_from(["approve", "reject", "edit", "APPROVE", ""]),
-    "reviewer": st.one_of(weird_text, surrogates).filter(lambda s: s.strip() not in ("ana", "bo", "sam", "lee", "fay", "max")),
-    "edited_action": st.one_of(json_values, st.fixed_dictionaries({"name": st.just("refund"),
-                                                                   "args": st.dictionaries(st.text(max_size=8), json_values)})),
+    "reviewer": st.one_of(weird_text, surrogates).filter(
+        lambda s: s.strip() not in ("ana", "bo", "sam", "lee", "fay", "max")),
+    "edited_action": st.one_of(json_values, st.fixed_dictionaries({
+        "name": st.just("refund"), "args": st.dictionaries(st.text(max_size=8), json_values)})),
 }), max_size=2)})
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import SAMPLE_KB, run_cli
+from tests.helpers import SAMPLE_KB, run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.bench_reliability import converse, leaks, make_desk
+from app.bench.concurrency import converse, leaks, make_desk
 
 pytestmark = pytest.mark.slow
 
@@ -43,8 +43,8 @@ def test_leak_check_can_fail(data_dir):
 
 
 def test_throughput_bench_times_a_bare_graph_with_the_desks_durability(data_dir):
-    from app.api import DURABILITY
-    from app.bench_throughput import run
+    from app.bench.throughput import run
+    from app.desk import DURABILITY
 
     report = run(n=4, data_dir=data_dir)
     assert report["tickets"] == 4 and report["nodes_per_turn"] >= 10

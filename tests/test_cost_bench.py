@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.bench_cost import load_scenarios, run
+from app.bench.cost import load_scenarios, run
 
 SCENARIOS = [
     {"id": "q", "intent": "password_reset", "messages": ["I can't remember my password, how do I get a new one?"]},

@@ -6,17 +6,18 @@ from __future__ import annotations
 import pytest
 
 from agents.budget import TurnBudget
-from app.api import SupportDesk
-from app.fakes import ScriptedChatModel, echo_responder
-from app.models import ModelRouter
+from app.desk import SupportDesk
+from app.llm.models import ModelRouter
+from app.llm.scripted import ScriptedChatModel, echo_responder
 from app.services import Services
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 def _desk(data_dir, **settings):
     small = ScriptedChatModel(model="small", responder=echo_responder)
     big = ScriptedChatModel(model="big", responder=echo_responder)
-    svc = Services(settings=make_settings(data_dir, offline=False, **settings), models=ModelRouter(triage=small, research=big))
+    svc = Services(settings=make_settings(data_dir, offline=False, **settings),
+                   models=ModelRouter(triage=small, research=big))
     return SupportDesk(services=svc), svc, small, big
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.bench_crash import check, plan, run
+from app.bench.crash import check, plan, run
 
 pytestmark = pytest.mark.slow
 
@@ -34,21 +34,21 @@ def _check_both_turns_ran(values, result, services):
 
 def test_a_run_cut_short_is_finished_before_the_next_message(desk, services):
     """A crash between steps leaves the first turn's steps pending; the next message must not replace them."""
-    from app.api import DURABILITY
+    from app.desk import DURABILITY
 
-    payload, config = desk._prepare_send(REFUND, "t-cut", None, "m1")
-    desk.graph.invoke(payload, config, context=desk._context, durability=DURABILITY, interrupt_before=["triage"])
+    payload, config = desk.runner.prepare(REFUND, "t-cut", None, "m1")
+    desk.graph.invoke(payload, config, context=desk.runner.context, durability=DURABILITY, interrupt_before=["triage"])
     assert desk.graph.get_state(config).next == ("triage",)  # as a kill -9 after intake would leave it
     result = desk.send(QUESTION, "t-cut", message_id="m2")
     _check_both_turns_ran(desk.graph.get_state(config).values, result, services)
 
 
 def test_the_chat_ui_stream_also_finishes_a_run_cut_short(desk, services):
-    from app.api import DURABILITY
+    from app.desk import DURABILITY
     from app.ui.progress import stream_turn
 
-    payload, config = desk._prepare_send(REFUND, "t-ucut", None, "m1")
-    desk.graph.invoke(payload, config, context=desk._context, durability=DURABILITY, interrupt_before=["triage"])
+    payload, config = desk.runner.prepare(REFUND, "t-ucut", None, "m1")
+    desk.graph.invoke(payload, config, context=desk.runner.context, durability=DURABILITY, interrupt_before=["triage"])
     events = list(stream_turn(desk, QUESTION, "t-ucut"))
     assert events and len(services.tickets.list()) == 1
     _check_both_turns_ran(desk.graph.get_state(config).values, desk.get("t-ucut"), services)
@@ -57,12 +57,13 @@ def test_the_chat_ui_stream_also_finishes_a_run_cut_short(desk, services):
 def test_async_send_also_finishes_a_run_cut_short(desk, services):
     import asyncio
 
-    from app.api import DURABILITY
+    from app.desk import DURABILITY
 
     async def main():
-        graph = await desk._async_graph()
-        payload, config = desk._prepare_send(REFUND, "t-acut", None, "m1")
-        await graph.ainvoke(payload, config, context=desk._context, durability=DURABILITY, interrupt_before=["triage"])
+        graph = await desk.runner.async_graph()
+        payload, config = desk.runner.prepare(REFUND, "t-acut", None, "m1")
+        await graph.ainvoke(payload, config, context=desk.runner.context, durability=DURABILITY,
+                            interrupt_before=["triage"])
         assert (await graph.aget_state(config)).next == ("triage",)
         result = await desk.asend(QUESTION, "t-acut", message_id="m2")
         values = (await graph.aget_state(config)).values
@@ -75,10 +76,10 @@ def test_async_send_also_finishes_a_run_cut_short(desk, services):
 def test_a_message_saved_just_before_a_kill_is_answered_when_sent_again(data_dir):
     """The input checkpoint and its writes are saved, the next checkpoint is not: the thread shows no next
     step and already holds the message. Sending it again must run its turn, not report it handled."""
-    from app.api import SupportDesk
-    from app.persistence import sqlite_checkpointer
+    from app.desk import SupportDesk
     from app.services import Services
-    from tests.conftest import make_settings
+    from app.store.checkpoints import sqlite_checkpointer
+    from tests.helpers import make_settings
 
     class Killed(Exception):
         pass

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from app.eval_data import OUTCOMES, RESULT_FIELDS, ScenarioFileError, load_scenarios
-from app.eval_score import matches, summarize
-from tests.conftest import ROOT, SHARED_DATA, run_cli
+from app.eval.data import OUTCOMES, RESULT_FIELDS, ScenarioFileError, load_scenarios
+from app.eval.score import matches, summarize
+from tests.helpers import ROOT, SHARED_DATA, run_cli
 
 SUITE = ROOT / "tests" / "fixtures" / "scenarios.jsonl"
 
@@ -35,10 +35,12 @@ def test_bad_scenario_files_name_the_line(tmp_path, lines, needle):
 
 def test_comparison_rules():
     assert matches("outcome", ["answered", "refused"], "refused") and not matches("outcome", "answered", "refused")
-    assert matches("route", ["research"], ["research"]) and not matches("route", ["research"], ["research", "ticketing"])
+    assert matches("route", ["research"], ["research"]) and \
+        not matches("route", ["research"], ["research", "ticketing"])
     assert matches("route", [["a"], ["b", "c"]], ["b", "c"])
     assert matches("retrieved", ["a.md"], ["b.md", "a.md"]) and not matches("citations", ["a.md", "c.md"], ["a.md"])
-    assert matches("ticket_id", True, "T-1") and matches("ticket_id", False, None) and not matches("ticket_id", True, None)
+    assert matches("ticket_id", True, "T-1") and matches("ticket_id", False, None) and \
+        not matches("ticket_id", True, None)
     assert matches("error", "empty", "message is empty") and not matches("error", False, "boom")
     assert matches("confidence", {"min": 0.5}, 0.7) and not matches("confidence", {"min": 0.5, "max": 0.6}, 0.7)
 
@@ -79,7 +81,7 @@ def test_shipped_suite_covers_every_outcome_and_multi_turn():
 
 
 def test_tau2_conversion(tmp_path):
-    from app.eval_tau2 import convert, expected_outcome
+    from app.eval.tau2 import convert, expected_outcome
 
     def task(i, actions):
         return {"id": str(i), "user_scenario": {"instructions": {"reason_for_call": f"Reason {i}.",
@@ -92,15 +94,16 @@ def test_tau2_conversion(tmp_path):
                                 task(2, ["cancel_pending_order"])]))
     rows = convert(path)
     assert rows[0]["message"] == "Reason 0. You are Ann in 10001." and rows[0]["id"] == "tau2-retail-0"
-    assert [r["expect"]["outcome"] for r in rows] == [["answered", "refused"], expected_outcome(["transfer_to_human_agents"]),
-                                                      ["escalated_pending_review", "ticket_created", "refused"]]
+    assert [r["expect"]["outcome"] for r in rows] == [
+        ["answered", "refused"], expected_outcome(["transfer_to_human_agents"]),
+        ["escalated_pending_review", "ticket_created", "refused"]]
     assert "escalated_pending_review" in rows[1]["expect"]["outcome"]
 
 
 @pytest.mark.skipif(not (SHARED_DATA / "tau2").is_dir(), reason="shared tau2 data not present")
 def test_tau2_real_files_convert_and_load(tmp_path):
-    from app.eval_data import write_jsonl
-    from app.eval_tau2 import convert
+    from app.eval.data import write_jsonl
+    from app.eval.tau2 import convert
 
     for domain, n in (("retail", 74), ("airline", 30)):
         out = tmp_path / f"{domain}.jsonl"
@@ -114,7 +117,7 @@ def _pick(*ids):
 
 
 def test_suite_scenarios_run_through_the_graph(desk, services):
-    from app.eval import run_suite
+    from app.eval.run import run_suite
 
     scs = _pick("q-password-forgot", "refund-450", "refund-900", "acct-email-unverified", "human-request",
                 "bad-empty", "mt-question-then-refund")
@@ -136,7 +139,7 @@ def test_suite_scenarios_run_through_the_graph(desk, services):
 @pytest.mark.parametrize("mode, final, decision", [("approve", "ticket_created", "approve"),
                                                    ("reject", "refused", "reject")])
 def test_review_modes_decide_as_eval_bot(desk, services, mode, final, decision):
-    from app.eval import run_suite
+    from app.eval.run import run_suite
 
     (r,) = run_suite(desk, _pick("refund-900"), review=mode, run_id=mode, progress=False, reviewer="ana")
     assert r["outcome"] == "escalated_pending_review" and r["final_outcome"] == final and r["review"], r["error"]
@@ -146,7 +149,7 @@ def test_review_modes_decide_as_eval_bot(desk, services, mode, final, decision):
 
 
 def test_unregistered_reviewer_is_reported_and_the_thread_stays_pending(desk):
-    from app.eval import run_suite
+    from app.eval.run import run_suite
 
     (r,) = run_suite(desk, _pick("refund-900"), review="approve", run_id="nobody", progress=False,
                      reviewer="not-a-reviewer")
@@ -158,7 +161,8 @@ def test_unregistered_reviewer_is_reported_and_the_thread_stays_pending(desk):
 @pytest.mark.slow
 def test_cli_eval_writes_results_summary_and_reports_failures(data_dir, tmp_path):
     scen = _write(tmp_path, [
-        {"id": "ok", "message": "How do I reset my password?", "expect": {"intent": "password_reset", "outcome": "answered"}},
+        {"id": "ok", "message": "How do I reset my password?",
+         "expect": {"intent": "password_reset", "outcome": "answered"}},
         {"id": "wrong", "message": "Close my account.", "customer": {"verified": False},
          "expect": {"outcome": "answered"}},
         {"id": "bin", "message": "\u0000\u0001abc", "expect": {"outcome": "error"}},

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.helpers import run_cli
 
 
 class _Collector(BaseHTTPRequestHandler):
@@ -24,10 +24,10 @@ class _Collector(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self):  # noqa: N802 - /info and friends
+    def do_GET(self):  # /info and friends
         self._reply(b"{}")  # no server info: the client uses its defaults
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.headers.get("Content-Encoding") == "gzip":
             data = gzip.decompress(data)

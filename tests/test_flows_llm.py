@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.api import SupportDesk
-from app.fakes import ScriptedChatModel
-from app.models import ModelRouter
+from app.desk import SupportDesk
+from app.llm.models import ModelRouter
+from app.llm.scripted import ScriptedChatModel
 from app.services import Services
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 def _triage(intent: str, **extra) -> dict:
@@ -87,7 +87,8 @@ def test_grounding_judge_always_checks_every_llm_answer(data_dir):
 def test_ungrounded_answer_is_withheld_and_flagged(llm):
     desk, svc, small, big = llm
     small.script["TriageResult"] = [_triage("shipping_info")]
-    big.script["GroundedAnswer"] = [{"answer": "Express shipping is free on Tuesdays.", "citations": ["shipping-options.md"]}]
+    big.script["GroundedAnswer"] = [{"answer": "Express shipping is free on Tuesdays.",
+                                     "citations": ["shipping-options.md"]}]
     big.script["GroundingVerdict"] = [{"grounded": False, "unsupported_claims": ["free on Tuesdays"]}]
     r = desk.send("Is express shipping free on some days?")
     assert r.grounded is False and r.outcome == "ticket_created"
@@ -109,7 +110,8 @@ def test_small_refund_in_llm_mode(llm):
 @pytest.mark.parametrize("decision,tickets,outcome", [
     ({"type": "approve", "reviewer": "ana"}, 1, "ticket_created"),
     ({"type": "reject", "reviewer": "ana", "message": "Not eligible."}, 0, "refused"),
-    ({"type": "edit", "reviewer": "ana", "edited_action": {"name": "refund", "args": {"amount": 300, "order_id": "55120"}}},
+    ({"type": "edit", "reviewer": "ana",
+      "edited_action": {"name": "refund", "args": {"amount": 300, "order_id": "55120"}}},
      1, "ticket_created"),
 ])
 def test_big_refund_review_in_llm_mode(llm, data_dir, decision, tickets, outcome):
@@ -143,7 +145,8 @@ def test_llm_failure_falls_back_and_is_recorded(llm):
 def test_unparseable_judge_verdict_falls_back_to_the_lexical_check(llm):
     desk, svc, small, big = llm
     small.script["TriageResult"] = [_triage("shipping_info")]
-    big.script["GroundedAnswer"] = [{"answer": "Express shipping is free on Tuesdays.", "citations": ["shipping-options.md"]}]
+    big.script["GroundedAnswer"] = [{"answer": "Express shipping is free on Tuesdays.",
+                                     "citations": ["shipping-options.md"]}]
     big.script["GroundingVerdict"] = [{"not": "a verdict"}]
     r = desk.send("Is express shipping free on some days?")
     assert r.grounded is False and "Tuesdays" not in r.answer

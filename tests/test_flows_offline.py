@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.api import NoPendingReviewError, SupportDesk, UnknownThreadError
-from app.services import Services
 from agents.compliance import ReviewPayloadError
-from tests.conftest import make_settings
+from app.desk import NoPendingReviewError, SupportDesk, UnknownThreadError
+from app.services import Services
+from tests.helpers import make_settings
 
 
 def test_password_reset_answered_with_citation(desk):
@@ -99,6 +99,7 @@ def test_malformed_resume_rejected_and_thread_stays_resumable(desk, services):
 def test_malformed_resume_sent_straight_to_graph_re_asks(desk, services):
     """Clients that bypass the facade (Studio, SDK) get the interrupt again, with the error."""
     from langgraph.types import Command
+
     from graphs.context import SupportContext
 
     tid = _pause_big_refund(desk)
@@ -136,7 +137,8 @@ def test_account_change_needs_verified_identity(desk, services):
     assert r.intent == "change_account_details"
     assert r.outcome == "refused" and "verif" in r.answer.lower()
     assert services.tickets.list() == []
-    ok = desk.send("Please change the email on my account to new.me@example.com", customer={"id": "c1", "verified": True})
+    ok = desk.send("Please change the email on my account to new.me@example.com",
+                   customer={"id": "c1", "verified": True})
     assert ok.outcome == "ticket_created"
     (ticket,) = services.tickets.list()
     assert "new.me@example.com" not in ticket["summary"]  # personal data stays out of summaries
@@ -161,7 +163,7 @@ def test_question_mentioning_a_lawyer_gets_a_legal_ticket(desk, services):
 
 
 def test_unknown_thread_and_bad_messages(desk):
-    from app.api import MessageError
+    from app.desk import MessageError
 
     with pytest.raises(UnknownThreadError):
         desk.get("no-such-thread")
@@ -173,7 +175,7 @@ def test_unknown_thread_and_bad_messages(desk):
 
 
 def test_message_while_paused_is_refused(desk):
-    from app.api import MessageError
+    from app.desk import MessageError
 
     tid = _pause_big_refund(desk)
     with pytest.raises(MessageError, match="waiting for a review"):

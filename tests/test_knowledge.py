@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from knowledge.ingest import chunk_document, Document, ingest
-from tests.conftest import ROOT, SAMPLE_KB
+from knowledge.ingest import Document, chunk_document, ingest
+from tests.helpers import ROOT, SAMPLE_KB
 
 
 def test_sample_kb_is_complete():
@@ -42,7 +42,8 @@ def test_incremental_ingest_and_prune(services, tmp_path):
 
 
 def test_retrieval_on_fixture_queries(services):
-    rows = [json.loads(l) for l in (ROOT / "tests" / "fixtures" / "retrieval_queries.jsonl").read_text().splitlines() if l]
+    lines = (ROOT / "tests" / "fixtures" / "retrieval_queries.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines if line]
     retriever = services.retriever()
     hit = sum(bool(set(r["relevant"]) & {h.doc_id for h in retriever.search(r["query"], k=5)}) for r in rows)
     assert hit / len(rows) >= 0.8

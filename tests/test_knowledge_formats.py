@@ -12,7 +12,7 @@ from knowledge.ingest import CHUNK_CHARS, Document, chunk_document, ingest
 from knowledge.lexical import LexicalIndex, chunk_terms, matches
 from knowledge.query import sub_queries
 from knowledge.readers import read_documents
-from tests.conftest import SAMPLE_KB
+from tests.helpers import SAMPLE_KB
 
 
 def test_sample_html_and_pdf_are_read_with_titles_and_sections():
@@ -48,7 +48,7 @@ def test_chunks_respect_headings_and_overlap():
     long = [c for s, c in chunks if s == "Long"]
     assert len(long) > 2 and chunks[-1] == ("Short", "Only this.")
     assert all(len(c) <= CHUNK_CHARS + 60 for c in long)
-    for a, b in zip(long, long[1:]):
+    for a, b in zip(long, long[1:], strict=False):
         first = b.split(". ", 1)[0] + "."
         assert a.endswith(first) or f"{first} " in a, "the next chunk opens with the previous one's tail"
 
@@ -70,7 +70,7 @@ def test_chunk_metadata_and_incremental_reingest(services, tmp_path):
 def test_bm25_matrix_matches_rank_bm25(services):
     ids, texts, metas = services.store().all_chunks()
     index = LexicalIndex(ids, texts, metas)
-    reference = BM25Okapi([chunk_terms(t, m) for t, m in zip(texts, metas)])
+    reference = BM25Okapi([chunk_terms(t, m) for t, m in zip(texts, metas, strict=False)])
     for q in ("refund for a damaged parcel", "reset password reset link", "zzz unknownword"):
         from knowledge.text import tokens
         assert np.allclose(index.scores(q), reference.get_scores(tokens(q)), atol=1e-4)
@@ -93,7 +93,8 @@ def test_threshold_says_not_in_knowledge_base(services):
 
 def test_long_message_sub_queries_find_every_need(services):
     message = ("Hi, hope you're well. I bought headphones from you last month and I've been traveling a lot.\n\n"
-               "The left earbud stopped charging after a week and I'd like to know whether the warranty covers that.\n\n"
+               "The left earbud stopped charging after a week and I'd like to know whether the warranty "
+               "covers that.\n\n"
                "Separately, I never got the invoice for that order and my company needs it for my expenses.")
     queries = sub_queries(message)
     assert queries[0] == message and len(queries) >= 3
@@ -123,8 +124,8 @@ def test_unknown_embedder_backend_is_refused():
 
 def test_llm_rewrites_long_messages_into_fused_sub_queries(services):
     from agents.research import retrieve
-    from app.fakes import ScriptedChatModel
-    from app.models import ModelRouter
+    from app.llm.models import ModelRouter
+    from app.llm.scripted import ScriptedChatModel
 
     small, big = ScriptedChatModel(model="small"), ScriptedChatModel(model="big")
     services.models = ModelRouter(triage=small, research=big)

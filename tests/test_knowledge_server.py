@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLE_KB, free_port, make_settings, run_cli
+from tests.helpers import SAMPLE_KB, free_port, make_settings, run_cli
 
 pytestmark = pytest.mark.slow
 

@@ -10,44 +10,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import time
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
-from tests.conftest import ROOT, free_port, make_settings
+from tests.helpers import ROOT, free_port, make_settings, server
 
 pytestmark = pytest.mark.slow
 LANGGRAPH = Path(os.environ.get("VIRTUAL_ENV", Path(__import__("sys").executable).parent.parent)) / "bin" / "langgraph"
-
-
-@contextmanager
-def server(cmd: list[str], cwd: Path, env: dict, log_path: Path, ready: Callable[[], object], name: str):
-    """Start a server process, wait until `ready()` stops raising (or fail with its log), stop it after."""
-    log = open(log_path, "w")
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 120
-    try:
-        while True:
-            try:
-                ready()
-                break
-            except Exception:
-                if proc.poll() is not None or time.time() > deadline:
-                    log.flush()
-                    pytest.fail(f"{name} did not start:\n" + log_path.read_text()[-3000:])
-                time.sleep(0.5)
-        yield
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _project(tmp_path: Path, data_dir: Path) -> Path:
@@ -80,7 +50,7 @@ def dev_server(data_dir, tmp_path):
 
 
 def test_dev_server_interrupt_and_resume(dev_server, data_dir):
-    from app.tickets import TicketStore
+    from app.store.tickets import TicketStore
 
     graphs = {a["graph_id"] for a in dev_server.assistants.search()}
     assert {"supervisor", "triage", "research", "compliance", "ticketing"} <= graphs
@@ -90,7 +60,8 @@ def test_dev_server_interrupt_and_resume(dev_server, data_dir):
                          input={"messages": [{"role": "user", "content": "Refund $900 for order #55120 please"}]})
     state = dev_server.threads.get_state(tid)
     assert state["next"] == ["compliance"]
-    interrupt = state["interrupts"][0]["value"] if state.get("interrupts") else state["tasks"][0]["interrupts"][0]["value"]
+    interrupt = (state["interrupts"][0]["value"] if state.get("interrupts")
+                 else state["tasks"][0]["interrupts"][0]["value"])
     request = interrupt["action_requests"][0]
     assert request["name"] == "refund" and request["args"]["amount"] == 900.0 and request["args"]["order_id"] == "55120"
     assert interrupt["metadata"]["rule_id"] == "refund-over-limit" and interrupt["metadata"]["reviewer_role"]

@@ -8,7 +8,7 @@ import pytest
 from app.services import Services
 from knowledge.ingest import ingest
 from knowledge.store import EmbedderMismatch
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 from tests.stub_openai import OpenAIStub, embedding_reply, error_reply
 
 DOCS = {

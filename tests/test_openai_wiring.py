@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from app.api import SupportDesk
+from app.desk import SupportDesk
 from app.services import Services
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 from tests.stub_openai import OpenAIStub, error_reply, tool_reply
 
 
@@ -31,7 +31,8 @@ def test_chat_openai_against_stub(data_dir):
     assert r.intent == "password_reset" and r.outcome == "answered"
     assert r.citations[0]["doc_id"] == "password-reset.md"
     models = [(q["body"]["model"], q["body"]["tools"][0]["function"]["name"]) for q in stub.requests]
-    assert models == [("small-model", "TriageResult"), ("big-model", "GroundedAnswer"), ("big-model", "GroundingVerdict")]
+    assert models == [("small-model", "TriageResult"), ("big-model", "GroundedAnswer"),
+                      ("big-model", "GroundingVerdict")]
     assert all(q["path"] == "/v1/chat/completions" for q in stub.requests)
     assert (r.llm_calls, r.prompt_tokens, r.completion_tokens) == (3, 800, 55)  # from the server's usage
 

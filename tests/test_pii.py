@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import random
-import sqlite3
 
-import pytest
-
-from agents.pii import find_pii, luhn_ok, redact
-from app.api import SupportDesk
-from app.fakes import ScriptedChatModel, echo_responder
+from app.desk import SupportDesk
+from app.llm.models import ModelRouter
+from app.llm.scripted import ScriptedChatModel, echo_responder
 from app.logs import configure
-from app.models import ModelRouter
 from app.services import Services
 from knowledge.ingest import ingest
-from tests.conftest import make_settings
+from knowledge.pii import find_pii, luhn_ok, redact
+from tests.helpers import make_settings
 
 TEMPLATES = [
     "Please refund ${amt} for order #{order}. You can reach me at {pii}.",
@@ -72,7 +69,8 @@ def test_no_leaks_anywhere(data_dir, caplog, tmp_path):
     assert len(cases) >= 200
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "leaky.md").write_text("# Escalations\n## Contacts\nWrite to " + cases[0][1] + " or call " + cases[1][1] + ".")
+    (docs / "leaky.md").write_text(
+        "# Escalations\n## Contacts\nWrite to " + cases[0][1] + " or call " + cases[1][1] + ".")
     ingest([docs], svc.store(), svc.embedder)
 
     for i, (msg, _) in enumerate(cases):

@@ -6,43 +6,12 @@ PostgreSQL cases use a throwaway database on 127.0.0.1:5432 and are skipped when
 from __future__ import annotations
 
 import json
-import socket
-import uuid
 
 import pytest
 
-from app.api import NoPendingReviewError, SupportDesk
+from app.desk import NoPendingReviewError, SupportDesk
 from app.services import Services
-from tests.conftest import make_settings, run_cli
-
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def postgres_up() -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
-        return True
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def pg_url():
-    """A fresh database, dropped afterwards."""
-    if not postgres_up():
-        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
-    import psycopg
-
-    from app.db import release
-
-    name = f"sf_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-        c.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    yield url
-    release(url)
-    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+from tests.helpers import make_settings, run_cli
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -147,7 +116,7 @@ def test_audit_chain_verifies_and_refuses_edits(data_dir, backend):
 
 def test_audit_tampering_is_named(data_dir, backend):
     """Someone with table-owner rights drops the guard and edits a row: verify() names the entry."""
-    from app.audit import AuditLog
+    from app.store.audit import AuditLog
 
     audit = AuditLog(backend.get("database_url") or make_settings(data_dir).app_db)
     for i in range(3):
@@ -174,7 +143,7 @@ def test_kill_switch_and_vault(data_dir, backend):
 
 
 def test_review_claims_once(data_dir, backend):
-    from app.review_claims import ClaimTakenError, ReviewClaims
+    from app.review.claims import ClaimTakenError, ReviewClaims
 
     claims = ReviewClaims(backend.get("database_url") or make_settings(data_dir).app_db)
     claims.claim("t1", "i1", "ana", "approve")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.api import SupportDesk
-from app.fakes import ScriptedChatModel, echo_responder
-from app.models import ModelRouter
+from app.desk import SupportDesk
+from app.llm.models import ModelRouter
+from app.llm.scripted import ScriptedChatModel, echo_responder
 from app.services import Services
-from tests.conftest import make_settings
+from tests.helpers import make_settings
 
 
 def test_rate_limited_calls_fall_back_and_are_audited(data_dir):

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from app.reliability import Observation, TurnRecord, collect, observations, recontacts, scores
+from app.reliability.scores import Observation, TurnRecord, collect, observations, recontacts, scores
 
 DAY = 86400.0
 NOW = 1_800_000_000.0
@@ -56,7 +56,8 @@ def test_recontact_within_window_blames_the_automatic_answer():
     answered = _turn("a", 1, NOW, "order_status", ["triage", "research"], outcome="answered", customer="c1")
     back_soon = _turn("b", 1, NOW + 3600, "order_status", ["triage", "research"], outcome="answered", customer="c1")
     other_intent = _turn("c", 1, NOW + 7200, "privacy", ["triage", "research"], outcome="answered", customer="c1")
-    assert [(t.thread_id, a) for t, a in recontacts([answered, back_soon, other_intent], 72 * 3600)] == [("a", "research")]
+    assert [(t.thread_id, a) for t, a in recontacts([answered, back_soon, other_intent], 72 * 3600)] == \
+        [("a", "research")]
     much_later = _turn("b", 1, NOW + 5 * DAY, "order_status", ["triage", "research"], outcome="answered", customer="c1")
     assert recontacts([answered, much_later], 72 * 3600) == []
     same_thread = _turn("a", 2, NOW + 60, "order_status", ["triage", "research"], outcome="answered")
@@ -92,7 +93,7 @@ def test_collect_rebuilds_turns_from_audit_and_metrics(services):
 
 
 def test_unreliable_intent_goes_to_a_person_with_an_audit_reason(desk, services):
-    from app.reliability_store import reliability_report
+    from app.reliability.book import reliability_report
 
     seed_history(services, "password_reset", 15, grounded=False)
     seed_history(services, "shipping_info", 15, grounded=True)
@@ -112,9 +113,9 @@ def test_unreliable_intent_goes_to_a_person_with_an_audit_reason(desk, services)
 
 
 def test_threshold_zero_turns_the_gate_off(data_dir):
-    from app.api import SupportDesk
+    from app.desk import SupportDesk
     from app.services import Services
-    from tests.conftest import make_settings
+    from tests.helpers import make_settings
 
     svc = Services.from_settings(make_settings(data_dir, reliability_threshold=0.0))
     seed_history(svc, "password_reset", 15, grounded=False)
@@ -129,7 +130,8 @@ def test_threshold_zero_turns_the_gate_off(data_dir):
 def test_metrics_record_llm_usage_per_agent_once_and_failed_turns(services):
     m = services.metrics
     calls = [{"id": "c1", "agent": "triage", "model": "m", "input_tokens": 10, "output_tokens": 2, "error": None},
-             {"id": "c2", "agent": "research", "model": "m", "input_tokens": 30, "output_tokens": 9, "error": "Timeout"}]
+             {"id": "c2", "agent": "research", "model": "m", "input_tokens": 30, "output_tokens": 9,
+              "error": "Timeout"}]
     m.turn("t1", 1, "privacy", "answered", calls, 12.0)
     m.turn("t1", 1, "privacy", "answered", calls, 12.0)  # a resumed turn reports the same calls again
     m.node("t2", 1, "evaluate", 1.0, "ValueError: bad")
@@ -144,7 +146,7 @@ def test_metrics_record_llm_usage_per_agent_once_and_failed_turns(services):
 def test_stats_shows_reliability(data_dir, services):
     import json
 
-    from tests.conftest import run_cli
+    from tests.helpers import run_cli
 
     seed_history(services, "privacy", 12, grounded=False)
     out = run_cli(data_dir, "stats")

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from app.bench import load_queries, retrieval, retrieval_scale
-from tests.conftest import ROOT
+from app.bench.retrieval import load_queries, retrieval, retrieval_scale
+from tests.helpers import ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "retrieval_queries.jsonl"
 

@@ -7,12 +7,10 @@ import time
 
 import pytest
 
-from app import reviews
-from app.api import NoPendingReviewError, SupportDesk, TurnResult
-from app.review_claims import ClaimTakenError, ReviewClaims
-from app.review_sla import sweep
-from app.reviewers import ReviewerError
-from tests.test_postgres import pg_url  # noqa: F401 - fixture: a throwaway PostgreSQL database
+from agents.reviewers import ReviewerError
+from app.desk import NoPendingReviewError, SupportDesk, TurnResult
+from app.review import door
+from app.review.claims import ClaimTakenError, ReviewClaims
 
 HOUR = 3600
 
@@ -103,20 +101,20 @@ def test_graph_checks_the_reviewer_for_clients_that_bypass_the_api(desk, service
 def test_two_reviewers_racing_on_one_item_exactly_one_wins(desk, services, monkeypatch):
     tid = desk.send("I want a refund of $900 for order #55120").thread_id
     other = SupportDesk(services=services)
-    barrier, real = threading.Barrier(2), reviews._authorize
+    barrier, real = threading.Barrier(2), door.authorize
 
     def both_checked(*args, **kwargs):  # both reviewers pass every check before either claims
         out = real(*args, **kwargs)
         barrier.wait(timeout=120)
         return out
 
-    monkeypatch.setattr(reviews, "_authorize", both_checked)
+    monkeypatch.setattr(door, "authorize", both_checked)
     results: dict[str, object] = {}
 
     def decide(name, d, call):
         try:
             results[name] = call(d)
-        except Exception as exc:  # noqa: BLE001 - the loser's error is the point
+        except Exception as exc:  # the loser's error is the point
             results[name] = exc
 
     threads = [threading.Thread(target=decide, args=("ana", desk, lambda d: d.approve(tid, reviewer="ana"))),
@@ -128,7 +126,7 @@ def test_two_reviewers_racing_on_one_item_exactly_one_wins(desk, services, monke
     wins = [v for v in results.values() if isinstance(v, TurnResult)]
     losses = [v for v in results.values() if isinstance(v, Exception)]
     assert len(wins) == 1 and len(losses) == 1, results
-    assert isinstance(losses[0], reviews.ReviewClaimedError) and isinstance(losses[0], NoPendingReviewError)
+    assert isinstance(losses[0], door.ReviewClaimedError) and isinstance(losses[0], NoPendingReviewError)
     assert "being decided right now by" in str(losses[0]) or "already decided by" in str(losses[0])
     assert len(_decisions(services, tid)) == 1  # resumed exactly once
     assert len(services.tickets.list()) == (1 if wins[0].outcome == "ticket_created" else 0)
@@ -164,7 +162,7 @@ def test_a_claim_whose_holder_process_died_is_taken_over_at_once(tmp_path, backe
     import subprocess
     import sys
 
-    from app.db import connect
+    from app.store.db import connect
 
     target = tmp_path / "c.sqlite" if backend == "sqlite" else request.getfixturevalue("pg_url")
     claims = ReviewClaims(target)  # stale only after 10 minutes
@@ -205,20 +203,20 @@ def test_sla_sweep_escalates_overdue_items_once(desk, services):
     legal = desk.send("Refund $300 for order #23456 or my lawyer will take legal action").thread_id
     later = time.time() + 5 * HOUR  # billing SLA is 4 h, legal 8 h
 
-    first = sweep(desk, now=later)
+    first = desk.sla_sweep(now=later)
     assert [(e["thread_id"], e["priority"], e["escalated_to"]) for e in first] == [(billing, "high", "supervisor")]
-    assert sweep(desk, now=later) == []  # idempotent
-    items = {i["thread_id"]: i for i in reviews.inbox(desk, now=later)}
+    assert desk.sla_sweep(now=later) == []  # idempotent
+    items = {i["thread_id"]: i for i in desk.reviews.inbox(now=later)}
     assert items[billing]["overdue"] and items[billing]["priority"] == "high"
     assert items[billing]["escalated_to"] == "supervisor" and not items[legal]["overdue"]
-    assert billing in {i["thread_id"] for i in reviews.inbox(desk, reviewer="max", now=later)}  # the notified role
+    assert billing in {i["thread_id"] for i in desk.reviews.inbox(reviewer="max", now=later)}  # the notified role
     (entry,) = [e for e in services.audit.entries(billing) if e["event"] == "sla_escalation"]
     assert entry["actor"] == "system:sla" and entry["evidence"]["escalated_to"] == "supervisor"
     assert entry["evidence"]["priority_from"] == "normal" and entry["evidence"]["priority_to"] == "high"
     assert "max" in entry["evidence"]["notified"] and "overdue by" in entry["reason"]
 
     much_later = time.time() + 9 * HOUR
-    assert [e["thread_id"] for e in sweep(desk, now=much_later)] == [legal]
+    assert [e["thread_id"] for e in desk.sla_sweep(now=much_later)] == [legal]
     assert len([e for e in services.audit.entries() if e["event"] == "sla_escalation"]) == 2
     assert services.audit.verify().ok
     assert desk.approve(billing, reviewer="bo").outcome == "ticket_created"  # escalation does not block a decision
@@ -226,15 +224,15 @@ def test_sla_sweep_escalates_overdue_items_once(desk, services):
 
 def test_inbox_and_claims_on_postgres(data_dir, pg_url):
     from app.services import Services
-    from tests.conftest import make_settings
+    from tests.helpers import make_settings
 
     desk = SupportDesk(services=Services.from_settings(make_settings(data_dir, database_url=pg_url)))
     tid = desk.send("I want a refund of $900 for order #55120").thread_id
     (item,) = desk.inbox(reviewer="bo")
     assert item["thread_id"] == tid
     assert desk.approve(tid, reviewer="bo").outcome == "ticket_created"
-    claim = reviews.claims_of(desk).get(tid, item["interrupt_id"])  # the claim lives in PostgreSQL
-    assert reviews.claims_of(desk).db.postgres and (claim["reviewer"], claim["status"]) == ("bo", "done")
+    claim = desk.reviews.claims.get(tid, item["interrupt_id"])  # the claim lives in PostgreSQL
+    assert desk.reviews.claims.db.postgres and (claim["reviewer"], claim["status"]) == ("bo", "done")
     with pytest.raises(NoPendingReviewError):
         desk.approve(tid, reviewer="bo")
     assert desk.inbox() == []

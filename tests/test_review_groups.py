@@ -6,17 +6,16 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
 
 from agents import compliance, triage
-from app.review_bench import EXPECTED_RULE, KINDS, escalation
-from app.review_groups import GroupNotFoundError, group_items
-from app.reviewers import ReviewerError, registry_for
-from app.reviews import to_item
-
+from agents.reviewers import ReviewerError, registry_for
+from app.bench.review_groups import EXPECTED_RULE, KINDS, escalation
+from app.review.groups import GroupNotFoundError, group_items
+from app.review.inbox import to_item
 
 
 def generated_inbox(svc, n: int = 100, seed: int = 3) -> tuple[list[dict], dict[str, str]]:
@@ -26,13 +25,13 @@ def generated_inbox(svc, n: int = 100, seed: int = 3) -> tuple[list[dict], dict[
     texts = [escalation(kind, rng) for kind in kinds]
     predictions = svc.classifier.predict_many(texts)  # one batch: what triage.classify does per message
     items, kind_of = [], {}
-    for i, (kind, text, pred) in enumerate(zip(kinds, texts, predictions)):
+    for i, (kind, text, pred) in enumerate(zip(kinds, texts, predictions, strict=False)):
         state = {"request": text, "messages": [],
                  "triage": {"intent": pred.intent, "confidence": pred.confidence, "source": "classifier"}}
         state["triage"] = triage.enrich(state, svc)["triage"]
         decision = compliance.evaluate(state, svc)["compliance"]
         assert decision["status"] == "pending" and decision["rule_id"] == EXPECTED_RULE[kind], state["request"]
-        paused = datetime.fromtimestamp(now - rng.randint(60, 20_000), timezone.utc).isoformat()
+        paused = datetime.fromtimestamp(now - rng.randint(60, 20_000), UTC).isoformat()
         interrupt = SimpleNamespace(id=f"int-{i}", value=compliance.review_request(decision))
         item = to_item(f"thread-{i}", interrupt, paused, {**state, "compliance": decision}, registry, now=now)
         items.append(item)
@@ -115,7 +114,8 @@ def test_100_real_paused_threads_through_the_graph_form_5_pure_groups(desk):
     for i in range(100):
         kind = list(KINDS)[i % len(KINDS)]
         r = desk.send(escalation(kind, rng), customer={"id": f"cust-{i}", "tier": rng.choice(["standard", "plus"])})
-        assert r.outcome == "escalated_pending_review" and r.pending_review["metadata"]["rule_id"] == EXPECTED_RULE[kind]
+        assert r.outcome == "escalated_pending_review" and \
+            r.pending_review["metadata"]["rule_id"] == EXPECTED_RULE[kind]
         kind_of[r.thread_id] = kind
     items = desk.inbox()
     assert {i["thread_id"] for i in items} == set(kind_of)  # the inbox is the checkpointer's paused threads

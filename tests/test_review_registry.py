@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from agents.policy import load_policy
-from app.reviewers import CONFIG_DIR, ReviewerError, authorize, hash_token, load_registry
+from agents.reviewers import CONFIG_DIR, ReviewerError, authorize, hash_token, load_registry
 
 DEFAULT = CONFIG_DIR / "reviewers.yaml"
 

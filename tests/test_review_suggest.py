@@ -9,9 +9,9 @@ import time
 
 import pytest
 
-from app.audit_events import audit_update
-from app.policy_suggest import review_history, suggest
-from tests.conftest import run_cli
+from app.review.suggest import review_history, suggest
+from graphs.audit_events import audit_update
+from tests.helpers import run_cli
 
 HOUR = 3600
 

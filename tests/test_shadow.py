@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from app.eval_data import load_scenarios
-from app.shadow import ShadowConfigError, differences, load_overrides
-from tests.conftest import ROOT, run_cli
+from app.eval.data import load_scenarios
+from app.eval.shadow import ShadowConfigError, differences, load_overrides
+from tests.helpers import ROOT, run_cli
 
 SUITE = ROOT / "tests" / "fixtures" / "scenarios.jsonl"
 
@@ -49,8 +49,8 @@ def test_differences_are_per_scenario_turn_and_decision():
 
 
 def test_candidate_400_limit_flags_the_450_refund_and_touches_nothing_live(desk, services, candidate):
-    from app.eval import run_suite
-    from app.shadow import run_shadow
+    from app.eval.run import run_suite
+    from app.eval.shadow import run_shadow
 
     scs = [s for s in load_scenarios(SUITE) if s.id in ("refund-450", "refund-120", "q-return-window")]
     live = run_suite(desk, scs, run_id="r1", progress=False)
@@ -87,28 +87,3 @@ def test_cli_shadow_report(data_dir, tmp_path, candidate):
     assert "1 of 1 scenarios differ" in p.stdout
     tickets = json.loads(run_cli(data_dir, "tickets", "list", "--json").stdout)
     assert len(tickets) == 1 and tickets[0]["thread_id"].startswith("eval-")
-
-
-def test_runtime_setting_shadows_live_traffic_without_side_effects(data_dir, candidate):
-    from app.api import SupportDesk
-    from app.services import Services
-    from app.shadow_live import ShadowDesk, maybe_shadow
-    from tests.conftest import make_settings
-
-    plain = SupportDesk(services=Services.from_settings(make_settings(data_dir)))
-    assert maybe_shadow(plain) is plain
-    plain.close()
-    svc = Services.from_settings(make_settings(data_dir, shadow_config=candidate))
-    desk = maybe_shadow(SupportDesk(services=svc))
-    assert isinstance(desk, ShadowDesk)
-    try:
-        r = desk.send("Please refund $450 for order #BW-10450, the monitor arrived broken.", customer={"id": "c9"})
-        assert r.outcome == "ticket_created"  # live answer unchanged by the candidate
-        diffs = {d["field"]: d for d in desk.differences()}
-        assert diffs["policy_rule"]["live"] == "refund-auto-approve"
-        assert diffs["policy_rule"]["candidate"] == "refund-over-limit"
-        assert diffs["outcome"]["candidate"] == "escalated_pending_review"
-        assert [t["id"] for t in svc.tickets.list()] == [r.ticket_id]
-        assert desk.pending_reviews() == []
-    finally:
-        desk.close()

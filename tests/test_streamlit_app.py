@@ -7,45 +7,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from langchain_core.messages import AIMessageChunk
 from langchain_core.outputs import ChatGenerationChunk
-from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, make_settings
-
-APP = str(ROOT / "streamlit_app.py")
-REFUND = "I want a refund of $900 for order #48213"
-
-
-@pytest.fixture
-def app(data_dir, monkeypatch):
-    import streamlit as st
-
-    monkeypatch.setenv("SUPPORT_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("SUPPORT_OFFLINE", "true")
-    st.cache_resource.clear()
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    assert not at.exception
-    return at
-
-
-def sign_in(at, reviewer="ana", token="demo-ana"):
-    """Reviewers come from app/config/reviewers.yaml; the demo tokens are "demo-<id>"."""
-    at.sidebar.text_input(key="reviewer").set_value(reviewer)
-    at.sidebar.text_input(key="reviewer_token").set_value(token)
-    return next(b for b in at.sidebar.button if b.key == "sign-in").click().run()
-
-
-def button(at, key_prefix):
-    return next(b for b in at.button if b.key and b.key.startswith(key_prefix))
-
-
-def tickets(data_dir):
-    from app.tickets import TicketStore
-
-    return TicketStore(make_settings(data_dir).app_db).list()
+from tests.helpers import REFUND, button, make_settings, sign_in, tickets
 
 
 def texts(at) -> str:
@@ -121,7 +86,7 @@ def test_conversations_can_be_reopened(app):
 
 
 def test_kill_switch_toggle_is_audited(app, data_dir):
-    from app.audit import AuditLog
+    from app.store.audit import AuditLog
 
     next(b for b in app.sidebar.button if b.key == "kill-switch").click().run()
     assert any("Sign in" in e.value for e in app.error)  # anonymous operators are refused
@@ -134,7 +99,7 @@ def test_kill_switch_toggle_is_audited(app, data_dir):
 
 # ---- token streaming in LLM mode (the provider is scripted; everything else is real) ------------
 def _streaming_model():
-    from app.fakes import ScriptedChatModel
+    from app.llm.scripted import ScriptedChatModel
 
     class StreamingScripted(ScriptedChatModel):
         """Streams its tool call's JSON arguments in small pieces, as an OpenAI-compatible server does."""
@@ -154,9 +119,9 @@ def _streaming_model():
 
 
 def test_llm_answer_streams_as_tokens_with_agent_progress(data_dir):
-    from app.api import SupportDesk
-    from app.fakes import ScriptedChatModel
-    from app.models import ModelRouter
+    from app.desk import SupportDesk
+    from app.llm.models import ModelRouter
+    from app.llm.scripted import ScriptedChatModel
     from app.services import Services
     from app.ui.progress import stream_turn
 
@@ -184,7 +149,7 @@ def test_llm_answer_streams_as_tokens_with_agent_progress(data_dir):
 def test_tokens_stream_only_when_usage_is_reported(desk):
     from langchain_openai import ChatOpenAI
 
-    from app.models import ModelRouter
+    from app.llm.models import ModelRouter
     from app.ui.progress import streams_tokens
 
     assert not streams_tokens(desk)  # offline: nothing to stream
@@ -197,9 +162,9 @@ def test_tokens_stream_only_when_usage_is_reported(desk):
 
 
 def _stream_turn_with(data_dir, research_model, thread_id: str):
-    from app.api import SupportDesk
-    from app.fakes import ScriptedChatModel
-    from app.models import ModelRouter
+    from app.desk import SupportDesk
+    from app.llm.models import ModelRouter
+    from app.llm.scripted import ScriptedChatModel
     from app.services import Services
     from app.ui.progress import stream_turn
 
@@ -217,7 +182,7 @@ def _stream_turn_with(data_dir, research_model, thread_id: str):
 
 def test_tokens_stream_through_the_resilient_wrapper(data_dir):
     """The provider wrapper used in LLM mode passes the primary model's token stream through."""
-    from app.resilient import ResilientChatModel
+    from app.llm.resilient import ResilientChatModel
 
     big = _streaming_model()
     answer = "Use Forgot password on the sign-in page. The link lasts 30 minutes."
@@ -231,8 +196,8 @@ def test_tokens_stream_through_the_resilient_wrapper(data_dir):
 
 def test_broken_stream_falls_back_to_the_resilient_path(data_dir):
     """A primary whose stream fails at once still answers: the wrapper retries without streaming."""
-    from app.fakes import ScriptedChatModel
-    from app.resilient import ResilientChatModel
+    from app.llm.resilient import ResilientChatModel
+    from app.llm.scripted import ScriptedChatModel
 
     class NoStream(ScriptedChatModel):
         def _stream(self, messages, stop=None, run_manager=None, **kwargs):

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_streamlit_app import REFUND, app, button, sign_in, tickets  # noqa: F401 - `app` is a fixture
+from tests.helpers import REFUND, button, make_settings, sign_in, tickets
 
 
 @pytest.fixture
 def second_desk(data_dir):
-    from app.api import SupportDesk
+    from app.desk import SupportDesk
 
     d = SupportDesk(data_dir=data_dir)
     yield d
@@ -86,11 +86,10 @@ def _metric(at, label):
 
 def _llm_desk(data_dir):
     """A desk whose provider is the scripted fake (everything else real), as a second process would run."""
-    from app.api import SupportDesk
-    from app.fakes import ScriptedChatModel, echo_responder
-    from app.models import ModelRouter
+    from app.desk import SupportDesk
+    from app.llm.models import ModelRouter
+    from app.llm.scripted import ScriptedChatModel, echo_responder
     from app.services import Services
-    from tests.conftest import make_settings
 
     small = ScriptedChatModel(model="small", responder=echo_responder)
     small.script["TriageResult"] = [{"intent": "refund_request", "confidence": 0.95}]

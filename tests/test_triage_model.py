@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from agents.intent_model import IntentClassifier, Prediction, fit_temperature, load_or_train
-from app.cli_triage import expected_calibration_error
-from tests.conftest import ROOT, SHARED_DATA, run_cli
+from app.cli.triage import expected_calibration_error
+from tests.helpers import ROOT, SHARED_DATA, run_cli
 
 
 def test_default_model_predicts_with_alternatives(services):

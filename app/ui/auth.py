@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from agents.reviewers import ReviewerError, registry_for
+
 
 class SignInError(ValueError):
     pass
@@ -27,10 +29,6 @@ def sign_in(settings, reviewer_id: str, token: str) -> Identity:
     reviewer_id = (reviewer_id or "").strip()
     if not reviewer_id or not token:
         raise SignInError("Enter your reviewer id and secret token.")
-    try:
-        from app.reviewers import ReviewerError, registry_for
-    except ImportError as exc:  # fail closed: no registry, no sign-in
-        raise SignInError(f"no reviewer registry is available ({exc})") from None
     try:
         r = registry_for(settings).authenticate(reviewer_id, token)
     except ReviewerError as exc:

@@ -6,8 +6,7 @@ import uuid
 
 import streamlit as st
 
-from app.api import SupportDesk, TurnResult, UnknownThreadError
-from app.persistence import thread_ids
+from app.desk import SupportDesk, TurnResult, UnknownThreadError
 from app.ui import common
 from app.ui.progress import AGENTS, stream_turn
 
@@ -17,7 +16,7 @@ def conversation_sidebar(desk: SupportDesk) -> dict:
     if st.sidebar.button("New conversation", width="stretch"):
         st.session_state.thread_id = uuid.uuid4().hex
     tid = st.session_state.thread_id
-    options = [tid] + [t for t in thread_ids(desk.checkpointer) if t != tid]
+    options = [tid] + [t for t in desk.runner.thread_ids() if t != tid]
     chosen = st.sidebar.selectbox("Reopen a conversation", options, index=0, format_func=lambda t: t[:12])
     if chosen != tid:
         st.session_state.thread_id = chosen

@@ -8,7 +8,7 @@ import json
 import streamlit as st
 
 from agents.compliance import ReviewPayloadError
-from app.api import MessageError, SupportDesk
+from app.desk import MessageError, SupportDesk
 from app.settings import Settings
 from app.ui.auth import Identity, SignInError, sign_in
 

@@ -4,8 +4,8 @@ and list what each collection holds (documents and their chunk counts)."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import streamlit as st

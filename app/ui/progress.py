@@ -8,12 +8,13 @@ desk's own, so a streamed turn records exactly what `SupportDesk.send` would.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from langchain_core.utils.json import parse_partial_json
 
-from app.api import DURABILITY, MessageError, SupportDesk
+from app.desk import DURABILITY, MessageError, SupportDesk
 
 AGENTS = {"intake": "Intake", "triage": "Triage", "supervisor": "Supervisor", "research": "Research",
           "compliance": "Compliance", "ticketing": "Ticketing", "respond": "Reply"}
@@ -96,12 +97,12 @@ def streams_tokens(desk: SupportDesk) -> bool:
 
 def stream_turn(desk: SupportDesk, message: str, thread_id: str, customer: dict | None = None) -> Iterator[Event]:
     """Like `desk.send`, but yields progress events; read the result with `desk.get(thread_id)`."""
-    payload, config = desk._prepare_send(message, thread_id, customer)
+    payload, config = desk.runner.prepare(message, thread_id, customer)
     if desk.carry_on(config).interrupts:
         raise MessageError(f"thread {thread_id} is waiting for a review decision")
     draft = _Draft()
     modes = ["updates", "messages"] if streams_tokens(desk) else ["updates"]
-    for namespace, mode, chunk in desk.graph.stream(payload, config, context=desk._context, durability=DURABILITY,
+    for namespace, mode, chunk in desk.graph.stream(payload, config, context=desk.runner.context, durability=DURABILITY,
                                                     stream_mode=modes, subgraphs=True):
         if mode == "messages":
             msg, meta = chunk

@@ -8,13 +8,13 @@ only select, bucket and aggregate those rows.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
-from app.metrics import AGENT_OF_NODE
-from app.persistence import thread_ids
+from app.store.checkpoints import thread_ids
+from app.store.metrics import AGENT_OF_NODE
 
 DONE = ("answered", "ticket_created")
 
@@ -95,7 +95,8 @@ def agent_latency(nodes: pd.DataFrame) -> pd.DataFrame:
     """Per agent: its time per turn (sum of its nodes' durations), p50/p95, and the share of turns it failed."""
     if nodes.empty:
         return pd.DataFrame(columns=["agent", "runs", "p50_ms", "p95_ms", "failure_rate"])
-    per_turn = nodes.groupby(["agent", "thread_id", "turn"]).agg(ms=("ms", "sum"), failed=("error", lambda e: e.notna().any()))
+    per_turn = nodes.groupby(["agent", "thread_id", "turn"]).agg(
+        ms=("ms", "sum"), failed=("error", lambda e: e.notna().any()))
     g = per_turn.groupby("agent")
     out = pd.DataFrame({
         "runs": g.size(),
@@ -120,8 +121,8 @@ def workflows(desk, limit: int = 500) -> pd.DataFrame:
     """State of the newest `limit` threads from the checkpointer: paused (waiting for a review),
     running (a run is between nodes, or stopped mid-way) or idle, with their last checkpoint time."""
     out = []
-    for tid in thread_ids(desk.checkpointer)[:limit]:
-        snap = desk.graph.get_state(desk._config(tid))
+    for tid in thread_ids(desk.checkpointer, limit=limit):
+        snap = desk.runner.snapshot(tid)
         state = "paused" if snap.interrupts else "running" if snap.next else "idle"
         out.append({"thread_id": tid, "state": state, "outcome": (snap.values or {}).get("outcome"),
                     "updated": _parse_time(snap.created_at)})
@@ -134,7 +135,7 @@ def _parse_time(iso: str | None) -> datetime | None:
     if not iso:
         return None
     dt = datetime.fromisoformat(iso)
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def age_buckets(items: list[dict]) -> pd.Series:

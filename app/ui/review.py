@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.api import SupportDesk
-from app.reviews import age_text
+from app.desk import SupportDesk
+from app.review.inbox import age_text
 from app.ui import common
 
 

@@ -1,0 +1,32 @@
+"""What agents may ask of the services they are handed at run time.
+
+Agents are plain functions of (state, services). The concrete `Services` is assembled by the application
+(app/services.py), above this layer; agents only know this shape, so they never import upward.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from agents.policy import Policy
+from agents.taxonomy import Taxonomy
+
+
+class Services(Protocol):
+    settings: Any  # app.settings.Settings: thresholds, model names, paths
+    models: Any  # per-role chat models (`for_role`), or None in the offline default
+    embedder: Any  # knowledge.embeddings.Embedder
+    policy: Policy
+    taxonomy: Taxonomy
+    classifier: Any  # agents.intent_model.IntentClassifier
+    llm_limiter: Any  # a langchain rate limiter, or None
+    tickets: Any  # ticket store: get/create/count_recent
+    audit: Any  # audit trail: record
+    vault: Any  # contact vault: the only place raw contact details go
+    controls: Any  # operator controls: `paused` (kill switch)
+    metrics: Any  # run metrics
+
+    def retriever(self, collection: str | None = None) -> Any: ...
+
+    def reliability_gate(self, triage: dict, route: list[str], turn: int | None) -> dict | None:
+        """Why an intent must not be answered automatically right now (None = it may)."""

@@ -1,0 +1,110 @@
+"""`python -m app bench ...`: every benchmark, each calling the run() of its module in app/bench/ (all print JSON).
+
+The app/bench modules load the graph, Chroma and the models when imported, so each command imports its module only
+when it runs (`python -m app --help` would otherwise take seconds longer).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from app.bench import COST_PARAPHRASE_RATE, COST_SCENARIOS
+from app.cli.common import fail, print_json, services, settings
+
+bench_app = typer.Typer(help="Benchmarks (print JSON).", no_args_is_help=True)
+
+
+def bench_cost(
+    scenarios: Path = typer.Option(COST_SCENARIOS, help="JSONL lines {id, intent, messages: [...]}."),
+    max_calls_per_turn: int | None = typer.Option(None, help="Per-turn LLM call budget for the project's graph "
+                                                         "(default: SUPPORT_LLM_MAX_CALLS_PER_TURN)."),
+    paraphrase_rate: float = typer.Option(COST_PARAPHRASE_RATE, min=0.0, max=1.0,
+                                          help="Share of the fake model's answers that are reworded (these need the "
+                                               "LLM grounding judge; the rest keep to the sources' wording)."),
+) -> None:
+    """Mean LLM calls and prompt tokens per ticket: this project's graph vs an LLM-routed supervisor baseline."""
+    from app.bench import cost  # deferred: see the module docstring
+
+    try:
+        report = cost.run(scenarios, max_calls_per_turn=max_calls_per_turn, paraphrase_rate=paraphrase_rate)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    print_json(report)
+
+
+def bench_retrieval(
+    queries: Path = typer.Option(..., help='JSONL: one {"query", "relevant" (doc ids), optional "split"} '
+                                           'object per line.'),
+    collection: str | None = typer.Option(None),
+    k: int = typer.Option(10),
+    split: str | None = typer.Option(None, help="Only rows whose \"split\" is this (e.g. dev, validation)."),
+) -> None:
+    """recall@k, MRR and latency of hybrid retrieval on labelled queries."""
+    from app.bench import retrieval  # deferred: see the module docstring
+
+    try:
+        print_json(retrieval.retrieval(services(), collection, queries, k, split))
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+
+
+def bench_retrieval_scale(
+    queries: Path = typer.Option(..., help="JSONL queries to time (only \"query\" is used)."),
+    source: str | None = typer.Option(None, help="Collection whose chunks are replicated (default from settings)."),
+    chunks: int = typer.Option(10000, help="Size of the synthetic collection."),
+    k: int = typer.Option(10),
+) -> None:
+    """Query latency on a synthetic collection of CHUNKS chunks built from SOURCE (then deleted)."""
+    from app.bench import retrieval  # deferred: see the module docstring
+
+    svc = services()
+    try:
+        print_json(retrieval.retrieval_scale(svc, source or svc.settings.collection, chunks, queries, k))
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+
+
+def bench_crash(kills: int = 50, conversations: int = 0, seed: int = 7, max_delay: float = 1.5,
+                database_url: str = "") -> None:
+    """kill -9 a worker running conversations at random points; report lost conversations and duplicates."""
+    from app.bench import crash  # deferred: see the module docstring
+
+    report = crash.run(kills, conversations or None, seed=seed, max_delay=max_delay,
+                       database_url=database_url or None)
+    print_json(report)
+    if report["lost_conversations"] or report["duplicate_tickets"] or report["duplicate_turns"]:
+        raise typer.Exit(1)
+
+
+def bench_concurrency(n: int = 200, latency_ms: float = 200, database_url: str = "") -> None:
+    """n concurrent conversations (asyncio.gather over SupportDesk.asend) against a fake model with latency."""
+    from app.bench import concurrency  # deferred: see the module docstring
+
+    print_json(concurrency.run(n, latency_ms, database_url=database_url or None))
+
+
+def bench_throughput(n: int = 200) -> None:
+    """tickets/s through the full graph vs a bare LangGraph chain with the same number of nodes."""
+    from app.bench import throughput  # deferred: see the module docstring
+
+    print_json(throughput.run(n))
+
+
+def bench_review_groups(
+    threads: int = typer.Option(100, help="Escalations to generate (5 kinds, round robin)."),
+) -> None:
+    """Time the review inbox and batching on generated escalations (prints JSON)."""
+    from app.bench import review_groups  # deferred: see the module docstring
+
+    print_json(review_groups.run(settings().data_dir, threads))
+
+
+bench_app.command("cost")(bench_cost)
+bench_app.command("retrieval")(bench_retrieval)
+bench_app.command("retrieval-scale")(bench_retrieval_scale)
+bench_app.command("crash")(bench_crash)
+bench_app.command("concurrency")(bench_concurrency)
+bench_app.command("throughput")(bench_throughput)
+bench_app.command("review-groups")(bench_review_groups)

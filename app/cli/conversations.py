@@ -1,0 +1,71 @@
+"""`ingest`, `ask` and `tickets list`: documents in, customer messages through the graph, the tickets it created."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from app.cli.common import desk, fail, print_json, services
+
+tickets_app = typer.Typer(help="Tickets created by the ticketing specialist.", no_args_is_help=True)
+
+
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Files or folders (.md, .txt, .html, .pdf, .json, .jsonl records)."),
+    collection: str | None = typer.Option(None, help="Chroma collection (default from settings)."),
+    prune: bool = typer.Option(False, help="Delete documents no longer present in PATHS."),
+) -> None:
+    """Chunk, embed and store documents; unchanged documents are skipped."""
+    from knowledge.ingest import ingest as run_ingest  # deferred: Chroma and the document readers (~0.8 s)
+
+    svc = services()
+    try:
+        report = run_ingest(paths, svc.store(collection), svc.search_embedder, prune=prune,
+                            progress=sys.stderr.isatty())
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    for s in report.skipped:
+        typer.echo(f"skipped {s}", err=True)
+    typer.echo(f"ingested into {collection or svc.settings.collection}: {report.summary()}")
+
+
+def ask(
+    message: str = typer.Argument(..., help="The customer's message."),
+    thread: str | None = typer.Option(None, "--thread", help="Continue (or name) a conversation."),
+    as_json: bool = typer.Option(False, "--json", help="Print the turn's state summary as JSON."),
+    customer_id: str | None = typer.Option(None, help="Customer id."),
+    verified: bool | None = typer.Option(None, "--verified/--unverified", help="Identity verified?"),
+    tier: str | None = typer.Option(None, help="Customer tier, e.g. standard or plus."),
+) -> None:
+    """Send one customer message through the supervisor graph."""
+    from agents.conversation import MessageError  # deferred: LangChain and LangGraph (~0.4 s); keeps `--help` fast
+
+    customer = {k: v for k, v in {"id": customer_id, "verified": verified, "tier": tier}.items() if v is not None}
+    try:
+        result = desk().send(message, thread_id=thread, customer=customer or None)
+    except MessageError as exc:
+        fail(str(exc))
+    if as_json:
+        print_json(result.model_dump())
+        return
+    typer.echo(result.answer or "")
+    meta = f"[thread {result.thread_id} · {result.intent} · {result.outcome} · route {' → '.join(result.route)}]"
+    typer.echo(meta, err=True)
+    if result.pending_review:
+        req = result.pending_review["action_requests"][0]
+        typer.echo(f"paused for review: {req['description']}; decide with `python -m app review approve "
+                   f"{result.thread_id} --reviewer NAME`", err=True)
+
+
+@tickets_app.command("list")
+def tickets_list(as_json: bool = typer.Option(False, "--json"), thread: str | None = typer.Option(None)) -> None:
+    rows = services().tickets.list(thread_id=thread)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        typer.echo("no tickets")
+    for t in rows:
+        typer.echo(f"{t['id']}  {t['status']:<8} {t['priority']:<6} {t['queue'] or '-':<14} {t['summary']}")

@@ -1,0 +1,128 @@
+"""Governance: `policy explain|suggest|check`, `audit verify|show` and the `killswitch`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from agents import compliance
+from agents.policy import PolicyError, load_policy
+from app.cli.common import fail, print_json, services
+from app.review.suggest import suggest
+from knowledge.pii import redact
+
+policy_app = typer.Typer(help="Policy-as-code.", no_args_is_help=True)
+audit_app = typer.Typer(help="Tamper-evident audit trail.", no_args_is_help=True)
+killswitch_app = typer.Typer(help="Global pause of automatic side effects.", no_args_is_help=True)
+
+
+@policy_app.command("explain")
+def policy_explain(
+    message: str = typer.Argument(..., help="A customer message."),
+    verified: bool = typer.Option(False, "--verified/--unverified"),
+    tier: str = typer.Option("standard"),
+    account_age_days: int | None = typer.Option(None),
+    policy_file: Path | None = typer.Option(None, "--policy", help="Policy file (default from settings)."),
+) -> None:
+    """Show how triage reads MESSAGE and which rule fires, and why the earlier rules did not."""
+    # deferred: LangChain, LangGraph and the LLM clients (~0.8 s); keeps `--help` fast
+    from agents import triage
+    from agents.conversation import MessageError, validate_message
+
+    svc = services()
+    try:
+        text = redact(validate_message(message))
+        policy = load_policy(policy_file) if policy_file else svc.policy
+    except (MessageError, PolicyError) as exc:
+        fail(str(exc))
+    state = {"request": text, "messages": [], "customer": {"verified": verified, "tier": tier,
+                                                           "account_age_days": account_age_days}}
+    state.update(triage.classify(state, svc))
+    state.update(triage.enrich(state, svc))
+    action, facts = compliance.propose_action(state), compliance.facts(state, svc)
+    t = state["triage"]
+    typer.echo(f"intent {t['intent']} ({t['confidence']:.2f}), kind {t['kind']}, urgency {t['urgency']}, "
+               f"risk {t['risk']}")
+    typer.echo(f"action {json.dumps(action)}")
+    typer.echo(f"policy {policy.version_id}")
+    for rule_id, failed in policy.explain(action, facts):
+        if not failed:
+            decision = policy.evaluate(action, facts)
+            typer.echo(f"  ✔ {rule_id}: FIRES → {decision['effect']} ({decision['reason']})")
+            break
+        typer.echo(f"  ✘ {rule_id}: not matched ({', '.join(failed)})")
+
+
+@policy_app.command("suggest")
+def policy_suggest(as_json: bool = typer.Option(False, "--json"),
+                   min_reviews: int = typer.Option(30, help="Fewest reviews a suggestion may rest on."),
+                   approve_rate: float = typer.Option(0.95,
+                                                      help="Approval rate that makes a review redundant.")) -> None:
+    """Propose policy changes from the review history in the audit trail. Never edits the policy."""
+    svc = services()
+    found = suggest(svc.audit.entries(), svc.policy, min_reviews=min_reviews, approve_rate=approve_rate)
+    if as_json:
+        print_json({"policy_version": svc.policy.version_id, "suggestions": found})
+        return
+    if not found:
+        typer.echo(f"no suggestions (policy {svc.policy.version_id}): not enough one-sided review history")
+    for s in found:
+        typer.echo(f"- {s['text']}\n  change: {json.dumps(s['change'])}")
+    if found:
+        typer.echo(f"(suggestions only: {svc.settings.policy_file} was not changed)")
+
+
+@policy_app.command("check")
+def policy_check(file: Path) -> None:
+    """Validate a policy file; errors name the file, rule and field."""
+    try:
+        policy = load_policy(file)
+    except PolicyError as exc:
+        fail(str(exc))
+    typer.echo(f"{file}: valid, {len(policy.rules)} rules, version {policy.version_id}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 and name the entry if anything was edited, deleted or reordered."""
+    report = services().audit.verify()
+    if report.ok:
+        typer.echo(f"audit trail intact: {report.entries} entries")
+        return
+    typer.echo(f"audit trail BROKEN at seq {report.seq}: {report.problem}", err=True)
+    raise typer.Exit(1)
+
+
+@audit_app.command("show")
+def audit_show(thread_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """The story of one conversation, in order."""
+    entries = services().audit.entries(thread_id)
+    if not entries:
+        fail(f"no audit entries for thread {thread_id!r}")
+    if as_json:
+        print_json(entries)
+        return
+    for e in entries:
+        ts = datetime.fromtimestamp(e["ts"], UTC).strftime("%Y-%m-%d %H:%M:%S")
+        extra = f" [{e['model']}, {e['tokens']} tokens]" if e["model"] else ""
+        typer.echo(f"{ts}  #{e['seq']:<5} {e['actor']:<22} {e['event']:<16} {e['reason']}{extra}")
+
+
+@killswitch_app.command("on")
+def killswitch_on(actor: str = typer.Option(..., help="Who pauses."), reason: str = typer.Option(...)) -> None:
+    services().controls.set_kill_switch(True, actor, reason)
+    typer.echo("kill switch ON: every action now needs human review")
+
+
+@killswitch_app.command("off")
+def killswitch_off(actor: str = typer.Option(...), reason: str = typer.Option("")) -> None:
+    services().controls.set_kill_switch(False, actor, reason)
+    typer.echo("kill switch OFF: policy applies as written")
+
+
+@killswitch_app.command("status")
+def killswitch_status() -> None:
+    print_json(services().controls.kill_switch())

@@ -1,0 +1,49 @@
+"""Command line: `python -m app [--data-dir DIR] COMMAND ...`.
+
+The root Typer app. Every command and sub-app is registered here, in the order `--help` lists them; each group's
+commands live in their own module beside this one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from app.cli.bench import bench_app
+from app.cli.common import CliState, settings
+from app.cli.conversations import ask, ingest, tickets_app
+from app.cli.eval import eval_app
+from app.cli.governance import audit_app, killswitch_app, policy_app
+from app.cli.review import review_app
+from app.cli.stats import stats
+from app.cli.triage import triage_app
+from app.logs import configure
+
+app = typer.Typer(help="SupportFlow: multi-agent customer support on LangGraph.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+app.command("ingest")(ingest)
+app.command("ask")(ask)
+app.command("stats")(stats)
+app.add_typer(review_app, name="review")
+app.add_typer(tickets_app, name="tickets")
+app.add_typer(policy_app, name="policy")
+app.add_typer(bench_app, name="bench")
+app.add_typer(audit_app, name="audit")
+app.add_typer(killswitch_app, name="killswitch")
+app.add_typer(eval_app, name="eval")
+app.add_typer(triage_app, name="triage")
+
+
+@app.callback()
+def main_options(
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", envvar="SUPPORT_DATA_DIR", help="Directory for all state (Chroma, checkpoints, tickets)."
+    ),
+) -> None:
+    CliState.data_dir = data_dir
+    configure(settings().log_level)
+
+
+def main() -> None:
+    app()

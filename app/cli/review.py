@@ -1,0 +1,169 @@
+"""`python -m app review ...`: the human-review inbox, decisions (one thread or a group), SLA and the registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from agents.reviewers import ReviewerError, load_registry, registry_path
+from agents.reviewers import hash_token as _hash_token
+from app.cli.common import desk, fail, print_json, services
+
+review_app = typer.Typer(help="Human review of paused conversations.", no_args_is_help=True)
+
+
+def _money(v) -> str:
+    return "-" if v is None else f"${v:,.0f}"
+
+
+def _listing(call):
+    try:
+        return call()
+    except ReviewerError as exc:
+        fail(str(exc))
+
+
+@review_app.command("list")
+def review_list(as_json: bool = typer.Option(False, "--json"),
+                queue: str | None = typer.Option(None, help="Only this queue."),
+                reviewer: str | None = typer.Option(None, help="Only what this reviewer may decide.")) -> None:
+    """Pending reviews across all threads (read from the checkpointer), most urgent and oldest first."""
+    items = _listing(lambda: desk().inbox(queue=queue, reviewer=reviewer))
+    if as_json:
+        print_json([{k: v for k, v in it.items() if k != "review"} for it in items])
+        return
+    if not items:
+        typer.echo("no pending reviews")
+    for it in items:
+        flag = " OVERDUE" if it["overdue"] else ""
+        flag += f" → {it['escalated_to']}" if it["escalated_to"] else ""
+        typer.echo(f"{it['thread_id']}  {it['priority']:<7}{it['queue'] or '-':<14}{it['age']:>8}  {it['rule_id']}  "
+                   f"{it['action']} {_money(it['amount'])} ({it['tier']}){flag} — {it['reason']}")
+
+
+def _decide(thread_id: str, decision: dict) -> None:
+    # deferred: app.desk is the graph on top of Chroma (~3 s); desk() loads it anyway, this keeps `--help` fast
+    from app.desk import NoPendingReviewError, ReviewPayloadError, UnknownThreadError
+
+    try:
+        result = desk().resume(thread_id, {"decisions": [decision]})
+    except (UnknownThreadError, NoPendingReviewError, ReviewPayloadError) as exc:
+        fail(str(exc))
+    print_json(result.model_dump())
+
+
+@review_app.command("approve")
+def review_approve(thread_id: str, reviewer: str = typer.Option(..., help="Who decides (reviewer id)."),
+                   note: str | None = typer.Option(None)) -> None:
+    """Approve a paused action (the reviewer must hold the rule's role and a high enough limit)."""
+    _decide(thread_id, {"type": "approve", "reviewer": reviewer, "note": note})
+
+
+@review_app.command("reject")
+def review_reject(thread_id: str, reviewer: str = typer.Option(...),
+                  message: str | None = typer.Option(None, help="What the customer is told.")) -> None:
+    """Reject a paused action; the customer is told the message."""
+    _decide(thread_id, {"type": "reject", "reviewer": reviewer, "message": message})
+
+
+@review_app.command("edit")
+def review_edit(thread_id: str, reviewer: str = typer.Option(...),
+                args: str = typer.Option(...,
+                                         help='JSON merged into the action arguments, e.g. {"amount": 300}')) -> None:
+    """Change the action's arguments; the policy is checked again on the edited action."""
+    from app.desk import NoPendingReviewError, UnknownThreadError  # deferred: as in _decide
+
+    try:
+        changes = json.loads(args)
+        if not isinstance(changes, dict):
+            raise ValueError("must be a JSON object")
+    except ValueError as exc:
+        fail(f"--args: {exc}")
+    try:
+        pending = desk().get(thread_id).pending_review
+    except UnknownThreadError as exc:
+        fail(str(exc))
+    if not pending:
+        fail(NoPendingReviewError(f"thread {thread_id} has no pending review").args[0])
+    action = pending["action_requests"][0]
+    edited = {"name": action["name"], "args": {**action["args"], **changes}}
+    _decide(thread_id, {"type": "edit", "reviewer": reviewer, "edited_action": edited})
+
+
+@review_app.command("groups")
+def review_groups(as_json: bool = typer.Option(False, "--json"), queue: str | None = typer.Option(None),
+                  reviewer: str | None = typer.Option(None)) -> None:
+    """Similar pending reviews grouped (rule, intent, amount band, request text): decide a group at once."""
+    groups = _listing(lambda: desk().review_groups(queue=queue, reviewer=reviewer))
+    if as_json:
+        print_json([{**g, "items": [{k: v for k, v in it.items() if k != "review"} for it in g["items"]]}
+                    for g in groups])
+        return
+    if not groups:
+        typer.echo("no pending reviews")
+    for g in groups:
+        amounts = f"{_money(g['amount_min'])}–{_money(g['amount_max'])}" if g["amount_min"] is not None else "no amount"
+        typer.echo(f"{g['group_id']}  {g['count']:>3} × {g['rule_id']} ({g['intent']}, {amounts}, queue {g['queue']}) "
+                   f"— e.g. {(g['sample_request'] or '')[:70]!r}; qualified: {', '.join(g['qualified']) or 'nobody'}")
+
+
+def _decide_group(group_id: str, decision: str, reviewer: str, **kw) -> None:
+    from app.review.groups import GroupNotFoundError  # deferred: loads scikit-learn (~2 s); keeps `--help` fast
+
+    try:
+        summary = desk().decide_group(group_id, decision, reviewer, **kw)
+    except (GroupNotFoundError, ReviewerError) as exc:
+        fail(str(exc))
+    print_json(summary)
+    if summary["failed"]:
+        raise typer.Exit(1)
+
+
+@review_app.command("approve-group")
+def approve_group(group_id: str, reviewer: str = typer.Option(...), note: str | None = typer.Option(None)) -> None:
+    """Approve every member of a group; each thread is resumed and audited on its own."""
+    _decide_group(group_id, "approve", reviewer, note=note)
+
+
+@review_app.command("reject-group")
+def reject_group(group_id: str, reviewer: str = typer.Option(...),
+                 message: str | None = typer.Option(None, help="What each customer is told.")) -> None:
+    """Reject every member of a group; each thread is resumed and audited on its own."""
+    _decide_group(group_id, "reject", reviewer, message=message)
+
+
+@review_app.command("sla")
+def review_sla(now: float | None = typer.Option(None, hidden=True,
+                                                help="Judge deadlines as of this UNIX time.")) -> None:
+    """Escalate overdue reviews (priority up, another role notified in the audit trail). Idempotent."""
+    escalated = _listing(lambda: desk().sla_sweep(now=now))
+    print_json({"escalated": escalated, "count": len(escalated)})
+
+
+@review_app.command("reviewers")
+def review_reviewers(file: Path | None = typer.Argument(None, help="Registry file (default: the one in force)."),
+                     as_json: bool = typer.Option(False, "--json")) -> None:
+    """Validate the reviewer registry (and against the policy); list reviewers."""
+    path = file or registry_path(services().settings)
+    try:
+        reg = load_registry(path)
+    except ReviewerError as exc:
+        fail(str(exc))
+    problems = reg.check_policy(services().policy)
+    if problems:
+        fail(f"{path}: does not cover the policy:\n  " + "\n  ".join(problems))
+    if as_json:
+        print_json(reg.model_dump(exclude={"source"}))
+        return
+    typer.echo(f"{path}: valid, {len(reg.reviewers)} reviewers, {len(reg.queues)} queues")
+    for r in reg.reviewers:
+        typer.echo(f"  {r.id:<8} limit {_money(r.approval_limit):>8}  roles {', '.join(r.roles)}  "
+                   f"queues {', '.join(r.queues)}")
+
+
+@review_app.command("hash-token")
+def hash_token(token: str = typer.Option(..., prompt=True, hide_input=True)) -> None:
+    """Print the token_hash to put in the registry for a reviewer's secret token."""
+    typer.echo(_hash_token(token))

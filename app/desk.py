@@ -1,0 +1,138 @@
+"""Public Python API: `build_supervisor()` and the `SupportDesk` facade (sync and async).
+
+    desk = SupportDesk(data_dir="./.support-data")
+    result = desk.send("I want a refund of $900 for order #48213")
+    if result.pending_review:
+        desk.resume(result.thread_id, {"decisions": [{"type": "approve", "reviewer": "ana"}]})
+
+The facade only composes: turns run on `app.threads.ThreadRunner`, reviews in `app.review.reviews.Reviews`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agents.conversation import MessageError
+from agents.hitl import ReviewPayloadError
+from app.review.reviews import Reviews
+from app.services import Services
+from app.settings import Settings
+from app.store.checkpoints import checkpointer as make_checkpointer
+from app.threads import (
+    DURABILITY,
+    HOLDING_REPLY,
+    NoPendingReviewError,
+    ThreadRunner,
+    TurnResult,
+    UnknownThreadError,
+    carry_on_steps,
+    config_of,
+    send_steps,
+    summarize,
+)
+from graphs.supervisor import build_graph
+
+
+def build_supervisor(checkpointer=None):
+    """The compiled supervisor graph. Pass a LangGraph checkpointer for threads and human review."""
+    return build_graph(checkpointer=checkpointer)
+
+
+class SupportDesk:
+    """Send messages and resume reviews on durable threads under one data directory."""
+
+    def __init__(self, services: Services | None = None, data_dir: str | Path | None = None, checkpointer=None):
+        if services is None:
+            settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
+            services = Services.from_settings(settings)
+        self.services = services
+        services.check()  # fail fast on an invalid policy, taxonomy or examples file
+        self.runner = ThreadRunner(services, checkpointer or make_checkpointer(services.settings))
+        self.checkpointer = self.runner.checkpointer
+        self.graph = self.runner.graph
+        self.reviews = Reviews(self.runner)
+
+    # ---- conversations (sync, and async twins driving the same steps) ---------------------------------
+    def send(self, message: str, thread_id: str | None = None, customer: dict | None = None,
+             message_id: str | None = None) -> TurnResult:
+        """Run one turn. With `message_id`, sending again is safe: a message the thread already holds is
+        not processed twice; its unfinished run (e.g. cut short by a crash) is carried on instead."""
+        payload, config = self.runner.prepare(message, thread_id, customer, message_id)
+        return self.runner.run(send_steps(payload, config, message_id))
+
+    async def asend(self, message: str, thread_id: str | None = None, customer: dict | None = None,
+                    message_id: str | None = None) -> TurnResult:
+        payload, config = self.runner.prepare(message, thread_id, customer, message_id)
+        return await self.runner.arun(send_steps(payload, config, message_id))
+
+    def carry_on(self, config: dict, snapshot=None):
+        """Finish a run a crash cut short; the thread's snapshot afterwards."""
+        return self.runner.run(carry_on_steps(config, snapshot))
+
+    def get(self, thread_id: str) -> TurnResult:
+        snapshot = self.runner.snapshot(thread_id)
+        if not snapshot.values:
+            raise UnknownThreadError(f"unknown thread id {thread_id!r}")
+        return summarize(thread_id, snapshot)
+
+    def history(self, thread_id: str) -> list[dict[str, str]]:
+        snap = self.runner.snapshot(thread_id)
+        return [{"role": m.type, "content": str(m.content)} for m in (snap.values or {}).get("messages", [])]
+
+    # ---- human review ----------------------------------------------------------------------------------
+    def resume(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:
+        """Reviewer checked against the registry, durable claim, then one resume (app/review/door.py)."""
+        return self.reviews.decide(thread_id, decision)
+
+    async def aresume(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:
+        return await self.reviews.adecide(thread_id, decision)
+
+    def approve(self, thread_id: str, reviewer: str, note: str | None = None) -> TurnResult:
+        return self.resume(thread_id, {"decisions": [{"type": "approve", "reviewer": reviewer, "note": note}]})
+
+    def reject(self, thread_id: str, reviewer: str, message: str | None = None) -> TurnResult:
+        return self.resume(thread_id, {"decisions": [{"type": "reject", "reviewer": reviewer, "message": message}]})
+
+    def edit(self, thread_id: str, reviewer: str, args: dict[str, Any]) -> TurnResult:
+        pending = self.get(thread_id).pending_review
+        if not pending:
+            raise NoPendingReviewError(f"thread {thread_id} has no pending review")
+        action = pending["action_requests"][0]
+        edited = {"name": action["name"], "args": {**action["args"], **args}}
+        return self.resume(thread_id, {"decisions": [{"type": "edit", "reviewer": reviewer, "edited_action": edited}]})
+
+    def pending_reviews(self) -> list[dict[str, Any]]:
+        """Every paused thread, read from the checkpointer itself (no side list that can drift)."""
+        out = []
+        for tid in self.runner.thread_ids():
+            snap = self.runner.snapshot(tid)
+            if snap.interrupts:
+                v = snap.values
+                out.append({"thread_id": tid, "created_at": snap.created_at, "request": v.get("request"),
+                            "customer": v.get("customer") or {}, "review": snap.interrupts[0].value})
+        return out
+
+    def inbox(self, queue: str | None = None, reviewer: str | None = None) -> list[dict[str, Any]]:
+        return self.reviews.inbox(queue=queue, reviewer=reviewer)
+
+    def review_groups(self, queue: str | None = None, reviewer: str | None = None) -> list[dict[str, Any]]:
+        return self.reviews.groups(queue=queue, reviewer=reviewer)
+
+    def decide_group(self, group_id: str, decision: str, reviewer: str, note: str | None = None,
+                     message: str | None = None) -> dict[str, Any]:
+        return self.reviews.decide_group(group_id, decision, reviewer, note=note, message=message)
+
+    def sla_sweep(self, now: float | None = None) -> list[dict[str, Any]]:
+        return self.reviews.sla_sweep(now=now)
+
+    # ---- lifecycle -------------------------------------------------------------------------------------
+    async def aclose(self) -> None:
+        await self.runner.aclose()
+
+    def close(self) -> None:
+        self.runner.close()
+
+
+__all__ = ["SupportDesk", "TurnResult", "build_supervisor", "UnknownThreadError", "NoPendingReviewError",
+           "ReviewPayloadError", "MessageError", "DURABILITY", "HOLDING_REPLY", "config_of"]

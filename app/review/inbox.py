@@ -1,0 +1,78 @@
+"""The review inbox: every pending review, read from the checkpointer on every call.
+
+Paused threads *are* the pending reviews, so the inbox cannot drift from the truth.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from agents.reviewers import Registry
+from app.review.claims import ReviewClaims
+from app.threads import ThreadRunner
+
+PRIORITIES = ("low", "normal", "high", "urgent")
+
+
+
+def age_text(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
+    return f"{days}d {hours}h" if days else f"{hours}h {mins:02d}m" if hours else f"{mins}m"
+
+
+def to_item(thread_id: str, interrupt: Any, created_at: str, values: dict, registry: Registry,
+            escalation: dict | None = None, now: float | None = None) -> dict[str, Any]:
+    """One inbox row from a paused thread's interrupt and state."""
+    now = time.time() if now is None else now
+    payload = interrupt.value
+    req, meta = payload["action_requests"][0], payload.get("metadata") or {}
+    args, customer = req.get("args") or {}, values.get("customer") or {}
+    amount = args.get("amount")
+    rule_queue, role = meta.get("queue"), meta.get("reviewer_role")
+    queue, qualified = registry.route(rule_queue, role, amount)
+    q = registry.queues.get(queue or "") or registry.queues.get(rule_queue or "")
+    paused = datetime.fromisoformat(created_at).timestamp()
+    age = max(0.0, now - paused)
+    base = (values.get("compliance") or {}).get("priority") or "normal"
+    sla_hours = q.sla_hours if q else None
+    return {
+        "thread_id": thread_id, "interrupt_id": interrupt.id, "created_at": created_at,
+        "age_seconds": round(age, 1), "age": age_text(age),
+        "rule_id": meta.get("rule_id"), "reason": req.get("description", "").split(" (rule ")[0],
+        "policy_version": meta.get("policy_version"), "action": req.get("name"), "args": args,
+        "amount": amount, "currency": args.get("currency"), "intent": meta.get("intent"),
+        "customer_id": customer.get("id"), "tier": customer.get("tier", "standard"),
+        "queue": queue, "rule_queue": rule_queue, "reviewer_role": role,
+        "priority": escalation["priority"] if escalation else base,
+        "sla_hours": sla_hours,
+        "due_at": datetime.fromtimestamp(paused + sla_hours * 3600, UTC).isoformat() if sla_hours else None,
+        "overdue": bool(sla_hours and age > sla_hours * 3600),
+        "escalated_to": escalation["escalated_to"] if escalation else None,
+        "qualified": qualified, "error": meta.get("error"),
+        "request": values.get("request"), "review": payload,
+    }
+
+
+def inbox(runner: ThreadRunner, claims: ReviewClaims, registry: Registry, queue: str | None = None,
+          reviewer: str | None = None, now: float | None = None) -> list[dict[str, Any]]:
+    """Every pending review across all threads, most urgent then oldest first, optionally one queue's or
+    one reviewer's (items they are qualified for in their queues, plus items escalated to their roles)."""
+    who = registry.get(reviewer) if reviewer else None
+    escalations = claims.escalations()
+    items = []
+    for tid in runner.thread_ids():
+        snap = runner.snapshot(tid)
+        for intr in snap.interrupts[:1]:
+            items.append(to_item(tid, intr, snap.created_at, snap.values or {}, registry,
+                                 escalations.get((tid, intr.id)), now))
+    if queue:
+        items = [i for i in items if i["queue"] == queue]
+    if who:
+        items = [i for i in items if (who.id in i["qualified"] and (not who.queues or i["queue"] in who.queues))
+                 or i["escalated_to"] in who.roles]
+    items.sort(key=lambda i: (-PRIORITIES.index(i["priority"]) if i["priority"] in PRIORITIES else 0,
+                              -i["age_seconds"]))
+    return items

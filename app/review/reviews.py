@@ -1,0 +1,54 @@
+"""The review side of the desk: inbox, decisions, groups and the SLA sweep over one thread runner.
+
+Review code gets the runner (graph, checkpointer, services) and a claims table, never the desk itself,
+so `SupportDesk` can delegate here without the two importing each other.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from agents.reviewers import Registry, registry_for
+from app.review import groups, sla
+from app.review.claims import ReviewClaims
+from app.review.door import decide_steps
+from app.review.inbox import inbox
+from app.threads import ThreadRunner, TurnResult
+
+
+class Reviews:
+    def __init__(self, runner: ThreadRunner):
+        self.runner = runner
+
+    @cached_property
+    def claims(self) -> ReviewClaims:
+        return ReviewClaims(self.runner.services.settings.store_target)
+
+    @property
+    def registry(self) -> Registry:
+        """The registry in force (re-read when its file changes)."""
+        return registry_for(self.runner.services.settings)
+
+    def inbox(self, queue: str | None = None, reviewer: str | None = None,
+              now: float | None = None) -> list[dict[str, Any]]:
+        return inbox(self.runner, self.claims, self.registry, queue=queue, reviewer=reviewer, now=now)
+
+    def decide(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:
+        return self.runner.run(decide_steps(self.runner.services, self.claims, thread_id, decision))
+
+    async def adecide(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:
+        return await self.runner.arun(decide_steps(self.runner.services, self.claims, thread_id, decision))
+
+    def groups(self, queue: str | None = None, reviewer: str | None = None) -> list[dict[str, Any]]:
+        b = self.registry.batching
+        return groups.group_items(self.inbox(queue=queue, reviewer=reviewer), self.runner.services.embedder,
+                                  band_ratio=b.band_ratio, band_width=b.band_width, min_similarity=b.min_similarity)
+
+    def decide_group(self, group_id: str, decision: str, reviewer: str, note: str | None = None,
+                     message: str | None = None) -> dict[str, Any]:
+        return groups.decide_group(self.groups(), self.registry, self.decide, group_id, decision, reviewer,
+                                   note=note, message=message)
+
+    def sla_sweep(self, now: float | None = None) -> list[dict[str, Any]]:
+        return sla.sweep(self.inbox(now=now), self.registry, self.claims, self.runner.services.audit)

@@ -1,0 +1,103 @@
+"""Plain helpers shared by test modules: paths, settings, subprocesses, servers and Streamlit steps.
+
+Fixtures live in tests/conftest.py; test modules import from here, never from conftest.py or from
+each other.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_KB = ROOT / "knowledge" / "sample"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+STREAMLIT_APP = ROOT / "streamlit_app.py"
+REFUND = "I want a refund of $900 for order #48213"
+
+
+def make_settings(data_dir: Path, **overrides):
+    from app.settings import Settings
+
+    return Settings(data_dir=data_dir, **{"offline": True, **overrides})
+
+
+def free_port() -> int:
+    """A localhost port nothing listens on right now, for the servers tests start."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_cli(data_dir: Path, *args: str, env: dict | None = None, timeout: float = 180):
+    """Run `python -m app` in a new process, as a user would."""
+    full_env = {**os.environ, "SUPPORT_OFFLINE": "true", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
+        cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+@contextmanager
+def server(cmd: list[str], cwd: Path, env: dict, log_path: Path, ready: Callable[[], object],
+           name: str) -> Iterator[None]:
+    """Start a server process, wait until `ready()` stops raising (or fail with its log), stop it after."""
+    log = open(log_path, "w")
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 120
+    try:
+        while True:
+            try:
+                ready()
+                break
+            except Exception:
+                if proc.poll() is not None or time.time() > deadline:
+                    log.flush()
+                    pytest.fail(f"{name} did not start:\n" + log_path.read_text()[-3000:])
+                time.sleep(0.5)
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def postgres_up() -> bool:
+    """Whether a PostgreSQL server accepts connections on 127.0.0.1:5432."""
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+# ---- Streamlit AppTest steps (the `app` fixture is in conftest.py) ------------------------------
+def sign_in(at, reviewer="ana", token="demo-ana"):
+    """Reviewers come from app/config/reviewers.yaml; the demo tokens are "demo-<id>"."""
+    at.sidebar.text_input(key="reviewer").set_value(reviewer)
+    at.sidebar.text_input(key="reviewer_token").set_value(token)
+    return next(b for b in at.sidebar.button if b.key == "sign-in").click().run()
+
+
+def button(at, key_prefix):
+    return next(b for b in at.button if b.key and b.key.startswith(key_prefix))
+
+
+def tickets(data_dir):
+    from app.store.tickets import TicketStore
+
+    return TicketStore(make_settings(data_dir).app_db).list()

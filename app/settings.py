@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CONFIG_DIR = Path(__file__).resolve().parent / "config"
@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     fallback_model: str | None = Field(
         None, description="Model asked when the role's model keeps failing, before the offline path."
     )
+    secret_key: SecretStr | None = Field(
+        None, description="Key for audit HMACs and signed review decisions; share it across workers and hosts. "
+        "Unset: a random key is created in secret_key_file.")
+    secret_key_file: Path | None = Field(
+        None, description="Where the generated secret key lives (default <data_dir>/secret.key); keep it out of "
+        "database backups.")
     log_level: str = Field("WARNING", description="Log level of the supportflow loggers (records are redacted).")
     shadow_config: Path | None = Field(
         None, description="Candidate settings overrides (YAML/JSON) that `eval` shadows."

@@ -8,6 +8,7 @@ This is the one module that reaches into a saver's internals (its connection, it
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -72,12 +73,18 @@ async def async_postgres_checkpointer(url: str, max_size: int = 20):
 
 
 @contextmanager
-def _schema_lock(url: str) -> Iterator[None]:
-    """Processes starting together must not run the checkpointer migrations at the same time."""
+def _schema_lock(url: str, poll: float = 0.2) -> Iterator[None]:
+    """Processes starting together must not run the checkpointer migrations at the same time.
+
+    A try-lock, polled: a process *waiting* in `pg_advisory_lock` holds an open transaction, and the holder's
+    `CREATE INDEX CONCURRENTLY` waits for every open transaction to end, so two processes starting on an empty
+    database would deadlock for good. Between polls the waiter holds nothing.
+    """
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext('supportflow-checkpoints'))")
+        while not conn.execute("SELECT pg_try_advisory_lock(hashtext('supportflow-checkpoints'))").fetchone()[0]:
+            time.sleep(poll)
         try:
             yield
         finally:

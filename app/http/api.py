@@ -1,0 +1,111 @@
+"""The FastAPI application: `create_app()` builds it; uvicorn runs it (`python -m app serve --workers N`).
+
+Start-up (schema upgrade under a try-lock, services, models warmed) runs in the background so `/healthz`
+answers at once while `/readyz` stays 503 until this worker can answer a message without a cold start.
+Errors are JSON `{"error": …}` with the CLI's messages: 400 bad input, 401/403 auth, 404 unknown, 409 conflict.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from agents.conversation import MessageError
+from agents.hitl import ReviewPayloadError
+from agents.reviewers import ReviewerError
+from app.desk import SupportDesk
+from app.http import routes_messages, routes_team
+from app.http.auth import channels_from_env
+from app.http.deps import NotReady
+from app.review.groups import GroupNotFoundError
+from app.schema import upgrade
+from app.services import Services
+from app.settings import Settings
+from app.threads import NoPendingReviewError, UnknownThreadError
+
+API_VERSION = "v1"
+
+
+def _status(exc: Exception) -> int:
+    if type(exc).__name__ == "ThreadBusyError":
+        return 409
+    if isinstance(exc, ReviewerError):
+        return 403
+    if isinstance(exc, (UnknownThreadError, GroupNotFoundError)):
+        return 404
+    if isinstance(exc, NoPendingReviewError):
+        return 409
+    return 400
+
+
+def _start(app: FastAPI, settings: Settings | None) -> None:
+    try:
+        settings = settings or Settings()
+        upgrade(settings)
+        services = Services.from_settings(settings)
+        desk = SupportDesk(services=services)
+        services.classifier.predict("warm up")  # the first request must not pay for model loading
+        services.retriever().search("warm up", k=1)
+        app.state.desk = desk
+        app.state.ready = True
+    except Exception as exc:  # reported by /readyz; the worker stays up so operators can see why
+        app.state.startup_error = f"{type(exc).__name__}: {exc}"
+
+
+def create_app(settings: Settings | None = None, warm_in_background: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.ready, app.state.desk, app.state.startup_error = False, None, None
+        app.state.channels = channels_from_env()
+        if warm_in_background:
+            threading.Thread(target=_start, args=(app, settings), daemon=True, name="supportflow-start").start()
+        else:
+            _start(app, settings)
+        yield
+        if app.state.desk is not None:
+            await app.state.desk.aclose()
+            app.state.desk.close()
+
+    app = FastAPI(title="SupportFlow", version="1", lifespan=lifespan,
+                  description="Customer-support orchestration: conversations, human review, tickets, audit.")
+
+    @app.exception_handler(MessageError)
+    @app.exception_handler(ReviewPayloadError)
+    @app.exception_handler(LookupError)
+    async def _known(request: Request, exc: Exception) -> JSONResponse:
+        headers = {"Retry-After": "1"} if type(exc).__name__ == "ThreadBusyError" else None
+        return JSONResponse({"error": str(exc)}, status_code=_status(exc), headers=headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(NotReady)
+    async def _not_ready(request: Request, exc: NotReady) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "2"})
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        return JSONResponse({"error": f"invalid request: {problems}"}, status_code=400)
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(request: Request) -> JSONResponse:
+        state = request.app.state
+        if state.ready:
+            return JSONResponse({"status": "ready"})
+        body = {"status": "failed", "error": state.startup_error} if state.startup_error else {"status": "starting"}
+        return JSONResponse(body, status_code=503)
+
+    app.include_router(routes_messages.router, prefix=f"/{API_VERSION}")
+    app.include_router(routes_team.router, prefix=f"/{API_VERSION}")
+    return app

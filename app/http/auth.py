@@ -1,0 +1,109 @@
+"""Who is calling: a channel (API key) for conversations, a reviewer (registry token) for decisions and team data.
+
+Keys and tokens are stored only as hashes (`python -m app review hash-token` makes one). Channel keys come from a
+YAML file (`SUPPORT_API_KEYS_FILE`: `channels: [{id, key_hash}]`) or the environment (`SUPPORT_API_KEYS`:
+`id=sha256:…,id2=sha256:…`). With neither, every conversation endpoint refuses: nothing is open by default but health.
+The reviewer's identity always comes from the token, never from the request body.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Header, HTTPException, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from agents.config import load_model
+from agents.reviewers import Reviewer, ReviewerError, hash_token, registry_for
+
+
+class Channel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=100)
+    key_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+
+
+class Channels(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channels: list[Channel] = Field(default_factory=list)
+
+
+class ChannelConfigError(ValueError):
+    """An unreadable or invalid channel key file or SUPPORT_API_KEYS value."""
+
+
+def load_channels(path: str | None = None, env: str | None = None) -> list[Channel]:
+    out: list[Channel] = []
+    if path:
+        out += load_model(Path(path), Channels, ChannelConfigError, "channel key file", "'channels'",
+                          {"channels": "channel"})[1].channels
+    for item in filter(None, (p.strip() for p in (env or "").split(","))):
+        cid, sep, digest = item.partition("=")
+        if not sep:
+            raise ChannelConfigError(f"SUPPORT_API_KEYS: expected id=sha256:<hex>, got {item[:40]!r}")
+        try:
+            out.append(Channel(id=cid.strip(), key_hash=digest.strip()))
+        except ValueError as exc:
+            raise ChannelConfigError(f"SUPPORT_API_KEYS: channel {cid.strip()!r}: {exc}") from None
+    return out
+
+
+def channels_from_env() -> list[Channel]:
+    return load_channels(os.environ.get("SUPPORT_API_KEYS_FILE"), os.environ.get("SUPPORT_API_KEYS"))
+
+
+@dataclass(frozen=True)
+class Caller:
+    kind: str  # "channel" or "reviewer"
+    id: str
+    reviewer: Reviewer | None = None
+
+
+def _bearer(authorization: str | None, api_key: str | None) -> str:
+    if api_key:
+        return api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    raise HTTPException(401, "missing credentials: send `Authorization: Bearer <key or token>`")
+
+
+def channel(request: Request, authorization: str | None = Header(None),
+            x_api_key: str | None = Header(None)) -> Caller:
+    """Dependency for conversation endpoints: a configured channel key (a reviewer token is accepted too)."""
+    secret = _bearer(authorization, x_api_key)
+    digest = hash_token(secret)
+    for ch in request.app.state.channels:
+        if hmac.compare_digest(digest, ch.key_hash):
+            return Caller("channel", ch.id)
+    who = _reviewer_for(request, digest)
+    if who is not None:
+        return Caller("reviewer", who.id, who)
+    raise HTTPException(401, "unknown API key or token")
+
+
+def reviewer(request: Request, authorization: str | None = Header(None),
+             x_api_key: str | None = Header(None)) -> Caller:
+    """Dependency for decisions and team data: a reviewer token from the registry."""
+    digest = hash_token(_bearer(authorization, x_api_key))
+    who = _reviewer_for(request, digest)
+    if who is None:
+        for ch in request.app.state.channels:
+            if hmac.compare_digest(digest, ch.key_hash):
+                raise HTTPException(403, f"channel {ch.id!r} may not do this: a reviewer token is needed")
+        raise HTTPException(401, "unknown reviewer token")
+    return Caller("reviewer", who.id, who)
+
+
+def _reviewer_for(request: Request, digest: str) -> Reviewer | None:
+    try:
+        registry = registry_for(request.app.state.desk.services.settings)
+    except ReviewerError:
+        return None
+    found = None
+    for r in registry.reviewers:  # compare against every hash, so timing does not tell which id matched
+        if r.token_hash is not None and hmac.compare_digest(digest, r.token_hash):
+            found = r
+    return found

@@ -1,0 +1,31 @@
+"""Schema creation as one explicit, idempotent step (`python -m app db upgrade`), also run at service start-up.
+
+Every store creates its tables when opened; this opens each of them once, plus the checkpointer's migrations,
+which run under a polled try-lock (app/store/checkpoints.py) so any number of processes may start together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.review.claims import ReviewClaims
+from app.settings import Settings
+from app.store.audit import AuditLog
+from app.store.checkpoints import checkpointer, close_saver
+from app.store.controls import Controls
+from app.store.metrics import Metrics
+from app.store.tickets import TicketStore
+from app.store.vault import ContactVault
+
+
+def upgrade(settings: Settings) -> dict[str, Any]:
+    """Create or migrate every table the desk uses; returns what was checked, for the CLI to print."""
+    settings.ensure_dirs()
+    saver = checkpointer(settings)
+    close_saver(saver)
+    audit = AuditLog(settings.store_target)
+    stores = {"tickets": TicketStore(settings.store_target), "audit": audit, "metrics": Metrics(settings.store_target),
+              "controls": Controls(settings.store_target, audit), "review_claims": ReviewClaims(settings.store_target),
+              "vault": ContactVault(settings.vault_target)}
+    backend = "postgresql" if settings.database_url else "sqlite"
+    return {"backend": backend, "checkpoints": "ok", **{name: "ok" for name in stores}}

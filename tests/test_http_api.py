@@ -1,0 +1,152 @@
+"""The HTTP service over real HTTP: uvicorn processes on free ports, httpx clients, SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agents.reviewers import hash_token
+from tests.helpers import ROOT, free_port, server
+
+pytestmark = pytest.mark.slow
+KEY = "channel-secret-1"
+REFUND = "I want a refund of $900 for order #55120"
+
+
+def _env(data_dir: Path, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "SUPPORT_DATABASE_URL"}
+    return {**env, "SUPPORT_OFFLINE": "true", "SUPPORT_DATA_DIR": str(data_dir),
+            "SUPPORT_API_KEYS": f"web={hash_token(KEY)}", **extra}
+
+
+def _ready(url: str):
+    def check():
+        r = httpx.get(f"{url}/readyz", timeout=2)
+        if r.status_code != 200:
+            raise RuntimeError(r.text)
+    return check
+
+
+def _serve(tmp_path: Path, env: dict, name: str = "api", workers: int = 1):
+    port = free_port()
+    cmd = [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", str(workers)]
+    return server(cmd, ROOT, env, tmp_path / f"{name}.log", _ready(f"http://127.0.0.1:{port}"), name), \
+        f"http://127.0.0.1:{port}"
+
+
+def _auth(token: str = KEY) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_auth_errors_and_a_paused_refund_approved_by_the_token_owner(data_dir, tmp_path):
+    ctx, url = _serve(tmp_path, _env(data_dir))
+    with ctx, httpx.Client(base_url=url, timeout=60) as c:
+        assert c.get("/healthz").status_code == 200
+        assert c.get("/openapi.json").json()["paths"]["/v1/messages"]
+        # nothing but health is open
+        for method, path in [("post", "/v1/messages"), ("get", "/v1/threads/x"), ("get", "/v1/reviews"),
+                             ("get", "/v1/tickets"), ("post", "/v1/reviews/x/approve"), ("get", "/v1/threads/x/audit")]:
+            assert getattr(c, method)(path).status_code == 401, path
+            assert getattr(c, method)(path, headers=_auth("wrong")).status_code == 401, path
+        # a channel key may talk, not decide or read team data
+        assert c.get("/v1/reviews", headers=_auth()).status_code == 403
+        assert c.post("/v1/messages", headers=_auth(), json={"message": ""}).json()["error"]
+        assert c.post("/v1/messages", headers=_auth(), json={"message": ""}).status_code == 400
+        assert c.get("/v1/threads/unknown", headers=_auth()).status_code == 404
+
+        r = c.post("/v1/messages", headers=_auth(), json={"message": REFUND, "thread_id": "t1"}).json()
+        assert r["outcome"] == "escalated_pending_review"
+        # the reviewer is the token's owner: sam (billing agent, $500) may not, bo (billing lead) may
+        denied = c.post("/v1/reviews/t1/approve", headers=_auth("demo-sam"), json={"note": "ok"})
+        assert denied.status_code == 403 and "sam" in denied.json()["error"]
+        ok = c.post("/v1/reviews/t1/approve", headers=_auth("demo-bo"), json={"note": "checked"})
+        assert ok.status_code == 200 and ok.json()["outcome"] == "ticket_created"
+        again = c.post("/v1/reviews/t1/approve", headers=_auth("demo-bo"))
+        assert again.status_code == 409 and "no pending review" in again.json()["error"]
+        tickets = c.get("/v1/tickets", headers=_auth("demo-bo"), params={"thread_id": "t1"}).json()
+        assert len(tickets) == 1 and tickets[0]["reviewer"] == "bo"
+        story = c.get("/v1/threads/t1/audit", headers=_auth("demo-bo")).json()
+        decisions = [e for e in story if e["event"] == "review_decision"]
+        assert decisions and all(e["actor"] == "reviewer:bo" for e in decisions)
+
+
+def test_message_id_makes_a_send_idempotent_and_the_stream_ends_with_the_result(data_dir, tmp_path):
+    ctx, url = _serve(tmp_path, _env(data_dir))
+    with ctx, httpx.Client(base_url=url, timeout=60) as c:
+        body = {"message": REFUND.replace("900", "120"), "thread_id": "t2", "message_id": "m-1"}
+        first = c.post("/v1/messages", headers=_auth(), json=body).json()
+        second = c.post("/v1/messages", headers=_auth(), json=body).json()
+        assert first["ticket_id"] and first["ticket_id"] == second["ticket_id"]
+        assert len(c.get("/v1/threads/t2", headers=_auth()).json()["messages"]) == 2  # one question, one answer
+        with c.stream("GET", "/v1/messages/stream", headers=_auth(),
+                      params={"message": "How do I reset my password?", "thread_id": "t3"}) as s:
+            text = "".join(s.iter_text())
+        events = [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("event: ")]
+        assert "progress" in events and events[-1] == "result"
+
+
+@pytest.fixture
+def chroma_url(tmp_path):
+    port = free_port()
+    exe = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen([str(exe), "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_two_servers_on_one_postgres_share_reviews_and_race_safely(pg_url, chroma_url, tmp_path):
+    """A refund paused through one server is decided through the other; two simultaneous approvals: 200 + 409."""
+    data_a, data_b = tmp_path / "a", tmp_path / "b"
+    shared = {"SUPPORT_DATABASE_URL": pg_url, "SUPPORT_CHROMA_HOST": "127.0.0.1",
+              "SUPPORT_CHROMA_PORT": str(chroma_url), "SUPPORT_SECRET_KEY": "shared-test-key"}
+    ingest = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_a), "ingest", "knowledge/sample"],
+                            cwd=ROOT, env=_env(data_a, **shared), capture_output=True, text=True, timeout=300)
+    assert ingest.returncode == 0, ingest.stderr
+    ctx_a, url_a = _serve(tmp_path, _env(data_a, **shared), "a")
+    ctx_b, url_b = _serve(tmp_path, _env(data_b, **shared), "b")
+    with ctx_a, ctx_b, httpx.Client(timeout=120) as c:
+        for tid in ("p1", "p2"):
+            r = c.post(f"{url_a}/v1/messages", headers=_auth(), json={"message": REFUND, "thread_id": tid}).json()
+            assert r["outcome"] == "escalated_pending_review"
+        assert {i["thread_id"] for i in c.get(f"{url_b}/v1/reviews", headers=_auth("demo-bo")).json()} >= {"p1", "p2"}
+        done = c.post(f"{url_b}/v1/reviews/p1/approve", headers=_auth("demo-bo"))
+        assert done.status_code == 200 and done.json()["outcome"] == "ticket_created"
+
+        codes: list[int] = []
+
+        def approve(url: str, token: str) -> None:
+            with httpx.Client(timeout=120) as own:
+                codes.append(own.post(f"{url}/v1/reviews/p2/approve", headers=_auth(token)).status_code)
+
+        racers = [threading.Thread(target=approve, args=(url_a, "demo-bo")),
+                  threading.Thread(target=approve, args=(url_b, "demo-ana"))]
+        for t in racers:
+            t.start()
+        for t in racers:
+            t.join(timeout=300)
+        assert sorted(codes) == [200, 409]
+        tickets = c.get(f"{url_a}/v1/tickets", headers=_auth("demo-bo")).json()
+        assert sorted(t["thread_id"] for t in tickets) == ["p1", "p2"]  # exactly one ticket each
+
+
+def test_workers_starting_together_on_an_empty_database_all_become_ready(pg_url, tmp_path):
+    """Four processes run the schema migrations at once: none deadlocks (the advisory lock is polled)."""
+    script = ("import sys; from app.settings import Settings; from app.schema import upgrade; "
+              "print(upgrade(Settings(data_dir=sys.argv[1], database_url=sys.argv[2])))")
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / f"w{i}"), pg_url], cwd=ROOT,
+                              env={**os.environ, "SUPPORT_OFFLINE": "true"}, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for i in range(4)]
+    try:
+        outs = [p.communicate(timeout=240) for p in procs]  # a deadlock would hang here: the timeout fails it
+    finally:
+        for p in procs:
+            p.kill()
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [o[1][-500:] for o in outs]

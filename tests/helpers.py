@@ -6,6 +6,7 @@ each other.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -101,3 +102,22 @@ def tickets(data_dir):
     from app.store.tickets import TicketStore
 
     return TicketStore(make_settings(data_dir).app_db).list()
+
+
+# ---- `langgraph dev` (the `dev_server` fixture is in conftest.py) -----------------------------------------------
+LANGGRAPH = Path(sys.executable).parent / "langgraph"
+
+
+def langgraph_project(tmp_path: Path, data_dir: Path) -> Path:
+    """A folder with the repo's langgraph.json (absolute paths) and a .env naming the data dir."""
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    assert config["env"] == ".env"
+    config["graphs"] = {name: str(ROOT / spec.removeprefix("./")) for name, spec in config["graphs"].items()}
+    if "http" in config:
+        config["http"]["app"] = str(ROOT / config["http"]["app"].removeprefix("./"))
+    config["dependencies"] = [str(ROOT)]
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "langgraph.json").write_text(json.dumps(config))
+    (project / ".env").write_text(f"SUPPORT_DATA_DIR={data_dir}\nSUPPORT_OFFLINE=true\n")
+    return project

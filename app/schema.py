@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.jobs import ensure_schema
 from app.review.claims import ReviewClaims
 from app.settings import Settings
 from app.store.audit import AuditLog
@@ -27,5 +28,7 @@ def upgrade(settings: Settings) -> dict[str, Any]:
     stores = {"tickets": TicketStore(settings.store_target), "audit": audit, "metrics": Metrics(settings.store_target),
               "controls": Controls(settings.store_target, audit), "review_claims": ReviewClaims(settings.store_target),
               "vault": ContactVault(settings.vault_target)}
+    jobs = "created" if settings.database_url and ensure_schema(settings) else \
+        "ok" if settings.database_url else "none (SQLite: run `review sla` from cron)"
     backend = "postgresql" if settings.database_url else "sqlite"
-    return {"backend": backend, "checkpoints": "ok", **{name: "ok" for name in stores}}
+    return {"backend": backend, "checkpoints": "ok", **{name: "ok" for name in stores}, "jobs": jobs}

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     secret_key_file: Path | None = Field(
         None, description="Where the generated secret key lives (default <data_dir>/secret.key); keep it out of "
         "database backups.")
+    encrypt_checkpoints: bool = Field(
+        False, description="Encrypt checkpoints at rest (AES, LangGraph's EncryptedSerializer) with a key derived "
+        "from the secret key.")
     log_level: str = Field("WARNING", description="Log level of the supportflow loggers (records are redacted).")
     shadow_config: Path | None = Field(
         None, description="Candidate settings overrides (YAML/JSON) that `eval` shadows."

@@ -150,3 +150,53 @@ def test_workers_starting_together_on_an_empty_database_all_become_ready(pg_url,
         for p in procs:
             p.kill()
     assert [p.returncode for p in procs] == [0, 0, 0, 0], [o[1][-500:] for o in outs]
+
+
+def test_encrypted_checkpoints_keep_text_unreadable_at_rest(data_dir):
+    """With SUPPORT_ENCRYPT_CHECKPOINTS the checkpoint database holds ciphertext, and threads still resume."""
+    from app.desk import SupportDesk
+    from app.services import Services
+    from tests.helpers import make_settings
+
+    settings = make_settings(data_dir, encrypt_checkpoints=True, secret_key="test-key")
+    with_key = SupportDesk(services=Services.from_settings(settings))
+    r = with_key.send("I want a refund of $900 for order #55120, the speaker crackles badly", thread_id="enc")
+    assert r.outcome == "escalated_pending_review"
+    with_key.close()
+    raw = settings.checkpoint_db.read_bytes() + b"".join(
+        p.read_bytes() for p in settings.checkpoint_db.parent.glob("checkpoints.sqlite-*"))
+    assert b"speaker crackles" not in raw
+    reopened = SupportDesk(services=Services.from_settings(settings))
+    assert reopened.approve("enc", reviewer="bo").outcome == "ticket_created"
+    reopened.close()
+
+
+def test_the_job_worker_runs_the_sla_sweep_from_postgres(pg_url, data_dir, tmp_path):
+    """A review past its queue's SLA is escalated by `python -m app worker` (procrastinate on PostgreSQL)."""
+    import time
+
+    import yaml
+
+    from app.desk import SupportDesk
+    from app.jobs import connected, ensure_schema, sla_sweep
+    from app.services import Services
+    from tests.helpers import make_settings, run_cli
+
+    reviewers = yaml.safe_load((ROOT / "app" / "config" / "reviewers.yaml").read_text())
+    for queue in reviewers["queues"].values():
+        queue["sla_hours"] = 0.0001  # overdue after a third of a second
+    registry = tmp_path / "reviewers.yaml"
+    registry.write_text(yaml.safe_dump(reviewers))
+    env = {"SUPPORT_DATABASE_URL": pg_url, "SUPPORT_REVIEWERS_FILE": str(registry)}
+    settings = make_settings(data_dir, database_url=pg_url, reviewers_file=registry)
+    assert ensure_schema(settings) and not ensure_schema(settings)  # once, then already there
+    desk = SupportDesk(services=Services.from_settings(settings))
+    tid = desk.send(REFUND).thread_id
+    time.sleep(1)
+    with connected(settings, sync=True):
+        sla_sweep.defer(timestamp=0)
+    done = run_cli(data_dir, "worker", "--once", env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    escalations = [e for e in desk.services.audit.entries(tid) if e["event"] == "sla_escalation"]
+    assert len(escalations) == 1 and escalations[0]["actor"] == "system:sla", done.stderr[-3000:]
+    desk.close()

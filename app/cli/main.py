@@ -16,7 +16,7 @@ from app.cli.conversations import ask, ingest, tickets_app
 from app.cli.eval import eval_app
 from app.cli.governance import audit_app, killswitch_app, policy_app
 from app.cli.review import review_app
-from app.cli.service import db_app, serve
+from app.cli.service import db_app, serve, worker
 from app.cli.stats import stats
 from app.cli.triage import triage_app
 from app.logs import configure
@@ -35,6 +35,7 @@ app.add_typer(killswitch_app, name="killswitch")
 app.add_typer(eval_app, name="eval")
 app.add_typer(triage_app, name="triage")
 app.command("serve")(serve)
+app.command("worker")(worker)
 app.add_typer(db_app, name="db")
 
 

@@ -25,6 +25,23 @@ def serve(
                 log_level="warning", timeout_graceful_shutdown=10)
 
 
+def worker(
+    once: bool = typer.Option(False, "--once", help="Run the jobs waiting now, then exit (cron-style)."),
+) -> None:
+    """Run background jobs (the review SLA sweep every 5 minutes) from the PostgreSQL job queue (procrastinate)."""
+    from app.jobs import QUEUE, connected, ensure_schema  # deferred: loads procrastinate and psycopg
+
+    s = settings()
+    if CliState.data_dir is not None:
+        os.environ["SUPPORT_DATA_DIR"] = str(CliState.data_dir)
+    try:
+        ensure_schema(s)
+        with connected(s) as app:
+            app.run_worker(queues=[QUEUE], wait=not once, install_signal_handlers=not once)
+    except ValueError as exc:
+        fail(str(exc))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate every table (idempotent; safe with many processes starting at once)."""

@@ -15,21 +15,23 @@ from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
+from app.store.keys import subkey
+
 THREADS_SQL = ("SELECT thread_id, MAX(checkpoint_id) AS last FROM checkpoints WHERE checkpoint_ns = '' "
                "GROUP BY thread_id ORDER BY last DESC")
 
 
-def sqlite_checkpointer(path: Path) -> SqliteSaver:
+def sqlite_checkpointer(path: Path, serde=None) -> SqliteSaver:
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across process crashes
-    saver = SqliteSaver(conn)
+    saver = SqliteSaver(conn, serde=serde)
     saver.setup()
     return saver
 
 
-async def async_sqlite_checkpointer(path: Path):
+async def async_sqlite_checkpointer(path: Path, serde=None):
     # The backends' drivers are imported when that backend is used (a SQLite deployment never loads psycopg).
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -38,7 +40,7 @@ async def async_sqlite_checkpointer(path: Path):
     conn = await aiosqlite.connect(str(path), timeout=30)
     await conn.execute("PRAGMA journal_mode=WAL")
     await conn.execute("PRAGMA synchronous=NORMAL")
-    saver = AsyncSqliteSaver(conn)
+    saver = AsyncSqliteSaver(conn, serde=serde)
     await saver.setup()
     return saver
 
@@ -46,19 +48,19 @@ async def async_sqlite_checkpointer(path: Path):
 _PG_KWARGS = {"autocommit": True, "prepare_threshold": 0}
 
 
-def postgres_checkpointer(url: str):
+def postgres_checkpointer(url: str, serde=None):
     from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg.rows import dict_row
     from psycopg_pool import ConnectionPool
 
     pool = ConnectionPool(url, min_size=1, max_size=8, open=True, kwargs={**_PG_KWARGS, "row_factory": dict_row})
-    saver = PostgresSaver(pool)
-    with _schema_lock(url):
+    saver = PostgresSaver(pool, serde=serde)
+    with schema_lock(url):
         saver.setup()
     return saver
 
 
-async def async_postgres_checkpointer(url: str, max_size: int = 20):
+async def async_postgres_checkpointer(url: str, max_size: int = 20, serde=None):
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
     from psycopg.rows import dict_row
     from psycopg_pool import AsyncConnectionPool
@@ -66,14 +68,14 @@ async def async_postgres_checkpointer(url: str, max_size: int = 20):
     pool = AsyncConnectionPool(url, min_size=1, max_size=max_size, open=False,
                                kwargs={**_PG_KWARGS, "row_factory": dict_row})
     await pool.open()
-    saver = AsyncPostgresSaver(pool)
-    with _schema_lock(url):
+    saver = AsyncPostgresSaver(pool, serde=serde)
+    with schema_lock(url):
         await saver.setup()
     return saver
 
 
 @contextmanager
-def _schema_lock(url: str, poll: float = 0.2) -> Iterator[None]:
+def schema_lock(url: str, poll: float = 0.2, name: str = "supportflow-checkpoints") -> Iterator[None]:
     """Processes starting together must not run the checkpointer migrations at the same time.
 
     A try-lock, polled: a process *waiting* in `pg_advisory_lock` holds an open transaction, and the holder's
@@ -83,23 +85,35 @@ def _schema_lock(url: str, poll: float = 0.2) -> Iterator[None]:
     import psycopg
 
     with psycopg.connect(url, autocommit=True) as conn:
-        while not conn.execute("SELECT pg_try_advisory_lock(hashtext('supportflow-checkpoints'))").fetchone()[0]:
+        while not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (name,)).fetchone()[0]:
             time.sleep(poll)
         try:
             yield
         finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext('supportflow-checkpoints'))")
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+
+
+def serde_for(settings):
+    """AES-encrypted checkpoints when `SUPPORT_ENCRYPT_CHECKPOINTS` is on (key: app/store/keys.py), else the
+    default serializer. Every worker must share the key (SUPPORT_SECRET_KEY) to read each other's threads."""
+    if not getattr(settings, "encrypt_checkpoints", False):
+        return None
+    from langgraph.checkpoint.serde.encrypted import EncryptedSerializer  # deferred: loads pycryptodome
+
+    return EncryptedSerializer.from_pycryptodome_aes(key=subkey(settings, "checkpoints"))
 
 
 def checkpointer(settings):
-    return postgres_checkpointer(settings.database_url) if settings.database_url \
-        else sqlite_checkpointer(settings.checkpoint_db)
+    serde = serde_for(settings)
+    return postgres_checkpointer(settings.database_url, serde=serde) if settings.database_url \
+        else sqlite_checkpointer(settings.checkpoint_db, serde=serde)
 
 
 async def async_checkpointer(settings):
+    serde = serde_for(settings)
     if settings.database_url:
-        return await async_postgres_checkpointer(settings.database_url)
-    return await async_sqlite_checkpointer(settings.checkpoint_db)
+        return await async_postgres_checkpointer(settings.database_url, serde=serde)
+    return await async_sqlite_checkpointer(settings.checkpoint_db, serde=serde)
 
 
 def close_saver(saver) -> None:

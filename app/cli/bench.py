@@ -101,6 +101,22 @@ def bench_review_groups(
     print_json(review_groups.run(settings().data_dir, threads))
 
 
+def bench_serve(
+    n: int = typer.Option(200, help="Offline questions per worker count."),
+    workers: str = typer.Option("1,2,4", help="Worker counts to measure, comma-separated."),
+    latency_ms: float = typer.Option(200, help="Latency of the local fake LLM endpoint per call."),
+    conversations: int = typer.Option(200, help="Concurrent LLM-mode conversations (0 = skip)."),
+) -> None:
+    """The HTTP service under bounded load on 127.0.0.1: throughput and p50/p95/p99 per worker count."""
+    from app.bench import serve  # deferred: see the module docstring
+
+    try:
+        counts = tuple(int(w) for w in workers.split(","))
+    except ValueError:
+        fail(f"--workers takes whole numbers separated by commas, not {workers!r}")
+    print_json(serve.run(n, counts, latency_ms, conversations))
+
+
 bench_app.command("cost")(bench_cost)
 bench_app.command("retrieval")(bench_retrieval)
 bench_app.command("retrieval-scale")(bench_retrieval_scale)
@@ -108,3 +124,4 @@ bench_app.command("crash")(bench_crash)
 bench_app.command("concurrency")(bench_concurrency)
 bench_app.command("throughput")(bench_throughput)
 bench_app.command("review-groups")(bench_review_groups)
+bench_app.command("serve")(bench_serve)

@@ -1,0 +1,192 @@
+"""`bench serve`: the HTTP service under bounded load, over real HTTP on 127.0.0.1 only.
+
+1. CPU-bound offline questions through 1, 2 and 4 uvicorn workers: throughput and p50/p95/p99, and the ratio of 2
+   workers to 1 (goal ≥ 1.7×). The ceiling printed beside it is what this machine allows: one worker's sequential
+   rate times min(workers, cores) — on 2 cores, 4 workers cannot beat 2.
+2. LLM mode against a local OpenAI-compatible stub that answers every call after `latency_ms`: `n` concurrent
+   conversations, completed / errors, and throughput against min(n / latency, the CPU-bound ceiling).
+Everything it starts (servers, the stub) is stopped when it returns; nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI, Request
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from agents.reviewers import hash_token
+from app.bench import ROOT
+from app.llm.scripted import echo_responder
+from app.store.metrics import percentile
+
+KEY = "bench-key"
+QUESTIONS = ["How do I reset my password?", "How long does a refund take to reach my card?",
+             "What does Brightwave Plus include?", "Where is my parcel?", "How do I turn on two-step verification?",
+             "Can I return opened earphones?", "How do I change my delivery address?", "Is my laptop under warranty?"]
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stub_app(latency_ms: float) -> FastAPI:
+    """An OpenAI-compatible chat endpoint: every structured request answered plausibly after `latency_ms`."""
+    app = FastAPI()
+
+    @app.post("/v1/chat/completions")
+    async def complete(request: Request) -> dict:
+        req = await request.json()
+        await asyncio.sleep(latency_ms / 1000)
+        tool = req["tools"][0]["function"]["name"] if req.get("tools") else None
+        msgs = [SystemMessage(str(m.get("content") or "")) if m["role"] == "system" else
+                HumanMessage(str(m.get("content") or "")) for m in req["messages"]]
+        reply = echo_responder(tool, msgs)
+        message = {"role": "assistant", "content": None, "tool_calls": [{
+            "id": f"call_{uuid.uuid4().hex[:8]}", "type": "function",
+            "function": {"name": tool, "arguments": json.dumps(reply)}}]} if isinstance(reply, dict) else \
+            {"role": "assistant", "content": str(reply.content)}
+        return {"id": f"chatcmpl-{uuid.uuid4().hex[:10]}", "object": "chat.completion", "created": int(time.time()),
+                "model": req.get("model", "stub"),
+                "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if tool else "stop"}],
+                "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}}
+
+    return app
+
+
+@contextmanager
+def _stub(latency_ms: float):
+    port = _port()
+    server = uvicorn.Server(uvicorn.Config(stub_app(latency_ms), host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
+def _server(data_dir: Path, workers: int, extra_env: dict[str, str]):
+    port = _port()
+    env = {**os.environ, "SUPPORT_DATA_DIR": str(data_dir), "SUPPORT_API_KEYS": f"bench={hash_token(KEY)}",
+           "HF_HUB_OFFLINE": "1", **extra_env}
+    log = open(data_dir.parent / f"server-{data_dir.name}.log", "w")  # closed in the finally below
+    proc = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", str(workers)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 300
+        while True:  # every worker answers /readyz only once its models are loaded; poll until several agree
+            try:
+                if all(httpx.get(f"{url}/readyz", timeout=2).status_code == 200 for _ in range(workers * 3)):
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                log.flush()
+                tail = (data_dir.parent / f"server-{data_dir.name}.log").read_text()[-2000:]
+                raise RuntimeError(f"the server with {workers} workers did not become ready:\n{tail}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+async def _load(url: str, n: int, concurrency: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = 0
+    sem = asyncio.Semaphore(concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits,
+                                 headers={"Authorization": f"Bearer {KEY}"}) as client:
+        async def one(i: int) -> None:
+            nonlocal errors
+            async with sem:
+                start = time.perf_counter()
+                try:
+                    r = await client.post("/v1/messages", json={"message": QUESTIONS[i % len(QUESTIONS)]})
+                    ok = r.status_code == 200 and r.json().get("outcome") in ("answered", "ticket_created")
+                except httpx.HTTPError:  # a dropped connection is an error to count, not a reason to stop
+                    ok = False
+                latencies.append((time.perf_counter() - start) * 1000)
+                errors += not ok
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        wall = time.perf_counter() - start
+    return {"requests": n, "errors": errors, "concurrency": concurrency, "seconds": round(wall, 2),
+            "throughput_per_s": round(n / wall, 2), "p50_ms": round(statistics.median(latencies), 1),
+            "p95_ms": round(percentile(latencies, 0.95), 1), "p99_ms": round(percentile(latencies, 0.99), 1)}
+
+
+def _prepared(base: Path) -> Path:
+    from app.services import Services  # deferred: loads the models (bench only)
+    from app.settings import Settings
+    from knowledge.ingest import ingest
+
+    data = base / "data"
+    svc = Services.from_settings(Settings(data_dir=data, offline=True))
+    ingest([ROOT / "knowledge" / "sample"], svc.store(), svc.embedder)
+    _ = svc.classifier  # trained once, copied by every server
+    return data
+
+
+def run(n: int = 200, workers: tuple[int, ...] = (1, 2, 4), latency_ms: float = 200,
+        llm_conversations: int = 200) -> dict[str, Any]:
+    base = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    try:
+        data = _prepared(base)
+        offline: dict[str, Any] = {}
+        for w in workers:
+            copy = base / f"w{w}"
+            shutil.copytree(data, copy)
+            with _server(copy, w, {"SUPPORT_OFFLINE": "true"}) as url:
+                asyncio.run(_load(url, min(20, n), 4))  # warm every worker's caches
+                offline[str(w)] = asyncio.run(_load(url, n, max(8, 4 * w)))
+        single = offline[str(workers[0])]["throughput_per_s"]
+        cores = os.cpu_count() or 1
+        ceiling = {str(w): round(single * min(w, cores), 2) for w in workers}
+        report: dict[str, Any] = {"cores": cores, "offline": offline, "cpu_bound_ceiling_per_s": ceiling}
+        if "1" in offline and "2" in offline:
+            report["speedup_2_vs_1"] = round(offline["2"]["throughput_per_s"] / offline["1"]["throughput_per_s"], 2)
+        if llm_conversations:
+            copy = base / "llm"
+            shutil.copytree(data, copy)
+            with _stub(latency_ms) as stub, _server(copy, max(workers), {
+                    "SUPPORT_OFFLINE": "false", "SUPPORT_OPENAI_BASE_URL": stub, "SUPPORT_OPENAI_API_KEY": "stub",
+                    "SUPPORT_TRIAGE_CONFIDENCE": "0.55"}) as url:
+                llm = asyncio.run(_load(url, llm_conversations, llm_conversations))
+            ideal = min(llm_conversations / (latency_ms / 1000), ceiling[str(max(workers))])
+            llm.update({"latency_ms": latency_ms, "workers": max(workers), "ideal_per_s": round(ideal, 2),
+                        "throughput_vs_ideal": round(llm["throughput_per_s"] / ideal, 3)})
+            report["llm_200ms"] = llm
+        return report
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

@@ -200,3 +200,53 @@ def test_the_job_worker_runs_the_sla_sweep_from_postgres(pg_url, data_dir, tmp_p
     escalations = [e for e in desk.services.audit.entries(tid) if e["event"] == "sla_escalation"]
     assert len(escalations) == 1 and escalations[0]["actor"] == "system:sla", done.stderr[-3000:]
     desk.close()
+
+
+def test_a_turn_cut_short_by_kill_9_is_completed_once_by_the_other_server(pg_url, chroma_url, tmp_path):
+    """The client retries with the same message_id on another server after the first one died mid-turn."""
+    import signal
+    import time
+
+    shared = {"SUPPORT_DATABASE_URL": pg_url, "SUPPORT_CHROMA_HOST": "127.0.0.1",
+              "SUPPORT_CHROMA_PORT": str(chroma_url), "SUPPORT_SECRET_KEY": "shared-test-key"}
+    data_a, data_b = tmp_path / "a", tmp_path / "b"
+    ingest = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_a), "ingest", "knowledge/sample"],
+                            cwd=ROOT, env=_env(data_a, **shared), capture_output=True, text=True, timeout=300)
+    assert ingest.returncode == 0, ingest.stderr
+    port_a = free_port()
+    victim = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port_a)], cwd=ROOT,
+                              env=_env(data_a, **shared), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    url_a = f"http://127.0.0.1:{port_a}"
+    ctx_b, url_b = _serve(tmp_path, _env(data_b, **shared), "b")
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{url_a}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        body = {"message": "Please refund $120 for order #55120, it arrived broken", "thread_id": "k1",
+                "message_id": "msg-1"}
+        sender = threading.Thread(target=lambda: httpx.post(f"{url_a}/v1/messages", headers=_auth(), json=body,
+                                                             timeout=60), daemon=True)
+        sender.start()
+        time.sleep(0.15)  # somewhere inside the turn (or just after it): either way it must complete exactly once
+        os.killpg(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=30)
+        with ctx_b, httpx.Client(timeout=120) as c:
+            r = c.post(f"{url_b}/v1/messages", headers=_auth(), json=body)
+            assert r.status_code == 200 and r.json()["outcome"] == "ticket_created", r.text
+            again = c.post(f"{url_b}/v1/messages", headers=_auth(), json=body).json()
+            assert again["ticket_id"] == r.json()["ticket_id"]
+            tickets = c.get(f"{url_b}/v1/tickets", headers=_auth("demo-bo"), params={"thread_id": "k1"}).json()
+            assert len(tickets) == 1
+            notes = c.get(f"{url_b}/v1/tickets/{tickets[0]['id']}", headers=_auth("demo-bo")).json()["notifications"]
+            assert len(notes) == 1
+            humans = [m for m in c.get(f"{url_b}/v1/threads/k1", headers=_auth()).json()["messages"]
+                      if m["role"] == "human"]
+            assert len(humans) == 1
+    finally:
+        if victim.poll() is None:
+            os.killpg(victim.pid, signal.SIGKILL)

@@ -1,7 +1,12 @@
-# Two commands: `make run` (set up, ingest the sample KB, open the chat) and `make test`.
+# Two commands: `make run` (set up, ingest the sample KB, serve the console) and `make test`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
+# State lives here unless SUPPORT_DATA_DIR says otherwise (the CLI and the console read the same variable).
+export SUPPORT_DATA_DIR ?= .support-data
+# Offline and quiet: no usage statistics, no file watcher (it floods the log on big trees), no Deploy button.
+STREAMLIT_FLAGS := --server.port $(PORT) --server.headless true --server.fileWatcherType none \
+	--browser.gatherUsageStats false --client.toolbarMode minimal
 
 .PHONY: setup run ingest lint test studio bench-retrieval clean
 
@@ -19,7 +24,10 @@ ingest: setup
 	$(PY) -m app ingest knowledge/sample
 
 run: ingest
-	$(VENV)/bin/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
+	@echo ""
+	@echo "  SupportFlow console: open http://localhost:$(PORT) in your browser (data: $(SUPPORT_DATA_DIR))"
+	@echo ""
+	$(VENV)/bin/streamlit run streamlit_app.py $(STREAMLIT_FLAGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -98,9 +98,9 @@ def _server(data_dir: Path, workers: int, extra_env: dict[str, str]):
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 300
-        while True:  # every worker answers /readyz only once its models are loaded; poll until several agree
+        while True:  # each worker answers /readyz only once its models are loaded; poll until many agree in a row
             try:
-                if all(httpx.get(f"{url}/readyz", timeout=2).status_code == 200 for _ in range(workers * 3)):
+                if all(httpx.get(f"{url}/readyz", timeout=2).status_code == 200 for _ in range(workers * 10)):
                     break
             except httpx.HTTPError:
                 pass
@@ -132,6 +132,11 @@ async def _load(url: str, n: int, concurrency: int) -> dict[str, Any]:
                 start = time.perf_counter()
                 try:
                     r = await client.post("/v1/messages", json={"message": QUESTIONS[i % len(QUESTIONS)]})
+                    for _ in range(60):  # a worker still loading says 503 + Retry-After: a client waits
+                        if r.status_code != 503:
+                            break
+                        await asyncio.sleep(float(r.headers.get("Retry-After", "1")))
+                        r = await client.post("/v1/messages", json={"message": QUESTIONS[i % len(QUESTIONS)]})
                     ok = r.status_code == 200 and r.json().get("outcome") in ("answered", "ticket_created")
                 except httpx.HTTPError:  # a dropped connection is an error to count, not a reason to stop
                     ok = False

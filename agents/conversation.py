@@ -7,6 +7,7 @@ import time
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langgraph.types import Overwrite
 
+from agents import replies
 from knowledge.pii import find_pii, redact
 
 MAX_MESSAGE_CHARS = 20_000
@@ -45,8 +46,10 @@ def intake(state: dict, svc, thread_id: str) -> dict:
     Contact details the customer gave go to the vault (for a human to reach them), nowhere else.
     """
     last = state["messages"][-1] if state.get("messages") else None
+    # The message's id keys this turn's side effects (a ticket per message, even if two turns ever collided).
     reset = {"triage": None, "research": None, "compliance": None, "answer": None, "plan": [],
-             "route": Overwrite([]), "error": None, "turn": state.get("turn", 0) + 1, "started_at": time.time()}
+             "route": Overwrite([]), "error": None, "turn": state.get("turn", 0) + 1, "started_at": time.time(),
+             "message_id": getattr(last, "id", None)}
     try:
         if not isinstance(last, HumanMessage):
             raise MessageError("the conversation has no new customer message")
@@ -78,6 +81,9 @@ def compose_reply(state: dict) -> tuple[str, str]:
     """(reply text, outcome) from what the specialists left in state."""
     if state.get("error"):
         return f"Sorry, I couldn't process that message: {state['error']}", "error"
+    triage = state.get("triage") or {}
+    if triage.get("kind") == "conversation":  # small talk, off-topic, or a clarifying question
+        return replies.conversational(triage), ("needs_info" if triage.get("intent") == "unclear" else "answered")
     research = state.get("research") or {}
     decision = state.get("compliance") or {}
     ticket = state.get("ticket") or {}
@@ -97,7 +103,7 @@ def compose_reply(state: dict) -> tuple[str, str]:
                 + _sources(research)), "ticket_created"
     if research:
         if research.get("grounded"):
-            return research["answer"] + _sources(research), "answered"
+            return replies.answer_note(triage, research) + research["answer"] + _sources(research), "answered"
         note = f" Reference: ticket {ticket['id']}." if ticket else ""
         return (
             "I couldn't confirm an answer from our help centre, so I won't guess. "

@@ -2,15 +2,29 @@
 
 They live on their own so the reviewer registry (which refines `ReviewPayloadError`) and the compliance
 agent (which checks reviewers against it) can both depend on them without depending on each other.
+
+A resume value is checked for size and depth before anything parses, signs or stores it, and an edit may
+lower an amount but never blank one (or any other argument the pending action has): a blank amount would
+otherwise slip past every approval limit. `canonical` is the one byte string a decision's signature covers.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from agents.config import one_line
+from knowledge.pii import redact
+
+MAX_PAYLOAD_CHARS = 64 * 1024  # serialized (JSON, ASCII-escaped), so characters are bytes
+MAX_DEPTH = 20
+UNSIGNED = ("signature", "token")  # proof of who decided travels with a decision, it is not part of it
+PROTECTED_ARGS = frozenset({"order_id", "amount", "amount_usd", "currency", "intent"})  # never redacted
+BOOKKEEPING = frozenset({"intent", "missing"})  # not arguments a reviewer decides on: an edit may drop them
 
 
 class ReviewPayloadError(ValueError):
@@ -22,6 +36,9 @@ class _Decision(BaseModel):
     reviewer: str = Field(min_length=1, max_length=200)
     note: str | None = Field(None, max_length=4000)
     batch: str | None = Field(None, max_length=100, description="Group id when decided with a whole group.")
+    via: str | None = Field(None, max_length=40, description="The door it came through: operator-cli, python-api…")
+    token: str | None = Field(None, max_length=500, repr=False, description="The reviewer's secret (registry hash).")
+    signature: str | None = Field(None, max_length=128, description="HMAC of `canonical`, made by the API/CLI.")
 
 
 class Approve(_Decision):
@@ -55,8 +72,64 @@ class ResumePayload(BaseModel):
 _resume = TypeAdapter(ResumePayload)
 
 
-def parse_resume(value: Any, action_name: str | None = None) -> Approve | Reject | Edit:
-    """Validate a resume value; raise ReviewPayloadError naming what is wrong."""
+def check_limits(value: Any) -> None:
+    """Refuse a value nested deeper than MAX_DEPTH or bigger than MAX_PAYLOAD_CHARS. Iterative, and bounded by
+    the limit itself, so a 5,000-level or multi-megabyte value costs nothing and raises no RecursionError."""
+    stack, nodes = [(value, 1)], 0
+    while stack:
+        item, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_PAYLOAD_CHARS:  # every node takes at least one character
+            raise ReviewPayloadError(f"review decision is larger than {MAX_PAYLOAD_CHARS // 1024} KB")
+        if isinstance(item, dict | list | tuple):
+            if depth > MAX_DEPTH:
+                raise ReviewPayloadError(f"review decision is nested more than {MAX_DEPTH} levels deep")
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    try:
+        size = len(json.dumps(value, default=str))
+    except (TypeError, ValueError) as exc:
+        raise ReviewPayloadError(f"review decision is not JSON data: {exc}") from None
+    if size > MAX_PAYLOAD_CHARS:
+        raise ReviewPayloadError(f"review decision is {size:,} characters as JSON; the limit is "
+                                 f"{MAX_PAYLOAD_CHARS // 1024} KB")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def check_amount(amount: Any) -> float:
+    if isinstance(amount, bool) or not isinstance(amount, int | float):
+        raise ReviewPayloadError(f"edited amount must be a number, got {type(amount).__name__} {str(amount)[:40]!r}")
+    try:
+        value = float(amount)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value) or value <= 0:
+        raise ReviewPayloadError(f"edited amount must be a finite number above zero, got {str(amount)[:40]}")
+    return value
+
+
+def check_edit(edited: EditedAction, pending: dict | str | None) -> None:
+    """The edited action keeps the pending action's name and every argument it has, with a valid amount."""
+    name = pending if isinstance(pending, str) else (pending or {}).get("name")
+    if name and edited.name != name:
+        raise ReviewPayloadError(f"edit must keep the action {name!r}, got {edited.name!r}")
+    had = (pending.get("args") or {}) if isinstance(pending, dict) else {}
+    args = edited.args
+    for key, old in had.items():
+        if key not in BOOKKEEPING and not _blank(old) and _blank(args.get(key)):
+            raise ReviewPayloadError(f"an edit may not remove or blank the argument {key!r} (the pending action "
+                                     f"has {key}={old!r}); change it, or leave it as it is")
+    for key, value in args.items():  # "amount" and its conversions ("amount_usd")
+        if (key == "amount" or key.startswith("amount_")) and not (value is None and _blank(had.get(key))):
+            check_amount(value)
+
+
+def parse_resume(value: Any, pending: dict | str | None = None) -> Approve | Reject | Edit:
+    """Validate a resume value against the pending action (`{"name", "args"}`, or just its name); raise
+    ReviewPayloadError naming what is wrong."""
+    check_limits(value)
     try:
         decision = _resume.validate_python(value).decisions[0]
     except ValidationError as exc:
@@ -66,11 +139,42 @@ def parse_resume(value: Any, action_name: str | None = None) -> Approve | Reject
             f'"reviewer": "..."}}]}}): {problems}'
         ) from None
     if isinstance(decision, Edit):
-        if action_name and decision.edited_action.name != action_name:
-            raise ReviewPayloadError(
-                f"edit must keep the action {action_name!r}, got {decision.edited_action.name!r}"
-            )
-        amount = decision.edited_action.args.get("amount")
-        if amount is not None and (not isinstance(amount, (int, float)) or isinstance(amount, bool) or amount < 0):
-            raise ReviewPayloadError("edited amount must be a non-negative number")
+        check_edit(decision.edited_action, pending)
     return decision
+
+
+# ---- personal data, signatures -------------------------------------------------------------------------
+def _redact_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: v if k in PROTECTED_ARGS else _redact_strings(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_strings(v) for v in value]
+    return value
+
+
+def scrub(decision: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a (limit-checked) decision with personal data redacted from the reviewer's free text and from
+    the edited arguments' strings (never amounts or order ids), as it may be stored."""
+    out = dict(decision)
+    for key in ("note", "message"):
+        if isinstance(out.get(key), str):
+            out[key] = redact(out[key])
+    action = out.get("edited_action")
+    if isinstance(action, dict) and isinstance(action.get("args"), dict):
+        out["edited_action"] = {**action, "args": _redact_strings(action["args"])}
+    return out
+
+
+def canonical(thread_id: str, review_id: str, decision: dict[str, Any]) -> bytes:
+    """What a decision's signature covers: the thread, the review (interrupt) it answers and the decision as
+    stored (scrubbed, without its proof or empty fields), so a signature cannot be replayed on another item."""
+    body = {k: v for k, v in scrub(decision).items() if k not in UNSIGNED and v is not None}
+    return json.dumps({"thread_id": thread_id, "review_id": review_id, "decision": body},
+                      sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def decision_digest(thread_id: str, review_id: str, decision: dict[str, Any]) -> str:
+    """Tells decisions apart (claims, audit keys) without keeping their content."""
+    return hashlib.sha256(canonical(thread_id, review_id, decision)).hexdigest()[:32]

@@ -1,8 +1,17 @@
-"""The supervisor's routing: a pure function of triage's result and the taxonomy, no LLM call."""
+"""The supervisor's routing: a pure function of triage's result and the taxonomy, no LLM call.
+
+A turn may hold several requests (agents/turn.py makes them "parts"). Each part runs its own route; when it
+is done its reply is kept and the next part starts, and the last one composes the turn's reply. Parts
+that wait for details (slots) or only acknowledge something run nothing: their reply was written up front.
+"""
 
 from __future__ import annotations
 
+from agents.conversation import compose_reply
 from agents.services import Services
+
+# When a turn's parts end differently, the outcome that tells the most about what happens next wins.
+OUTCOME_ORDER = ("error", "escalated_pending_review", "needs_info", "ticket_created", "refused", "answered")
 
 
 def plan_for(triage: dict, svc: Services) -> list[str]:
@@ -27,8 +36,8 @@ def gated_plan(triage: dict, route: list[str], svc: Services, turn: int | None =
     return ["compliance", "ticketing"]
 
 
-def next_step(state: dict, svc: Services) -> tuple[str, list[str]]:
-    """(next specialist or 'respond', the plan as it now stands)."""
+def part_step(state: dict, svc: Services) -> tuple[str, list[str]]:
+    """(next specialist or 'respond' when the current part is done, its plan as it now stands)."""
     triage = state["triage"]
     plan = list(state.get("plan") or gated_plan(triage, plan_for(triage, svc), svc, state.get("turn")))
     decision = state.get("compliance") or {}
@@ -39,5 +48,63 @@ def next_step(state: dict, svc: Services) -> tuple[str, list[str]]:
         plan.append("ticketing")  # unanswered or unsupported: a human follows up
     if svc.controls.paused and "ticketing" in plan and "compliance" not in plan:
         plan.insert(plan.index("ticketing"), "compliance")  # no side effect without a human while paused
-    done = state.get("route") or []
+    done = (state.get("route") or [])[state.get("mark") or 0:]  # this part's steps
     return next((s for s in plan if s not in done), "respond"), plan
+
+
+def _simple(parts: list[dict]) -> bool:
+    """One request that runs: the respond node composes its reply as it always has."""
+    return len(parts) == 1 and not parts[0].get("reply")
+
+
+def next_step(state: dict, svc: Services) -> tuple[str, dict]:
+    """(next specialist or 'respond', the state update that goes with it).
+
+    Finishing a part stores its reply and switches request/triage to the next part, clearing what the
+    specialists left for the previous one.
+    """
+    parts = [dict(p) for p in state.get("parts") or []]
+    if not parts:  # a graph run without the slots step (an older checkpoint): one request, as before
+        step, plan = part_step(state, svc)
+        return step, {"plan": plan}
+    view, update = dict(state), {}
+    while view.get("part") is not None:
+        step, plan = part_step(view, svc)
+        if step != "respond":
+            return step, {**update, "plan": plan}
+        if _simple(parts):
+            return "respond", {**update, "plan": plan, **_remember(parts, view)}
+        index = view["part"]
+        text, outcome = compose_reply(view)
+        parts[index] = {**parts[index], "reply": {"text": text, "outcome": outcome}, "ticket": view.get("ticket")}
+        following = index + 1 if index + 1 < len(parts) and not parts[index + 1].get("reply") else None
+        change: dict = {"parts": parts, "part": following}
+        if following is not None:
+            nxt = parts[following]
+            change.update(request=nxt["request"], triage=nxt["triage"], research=None, compliance=None, ticket=None,
+                          plan=[], outcome=None, mark=len(view.get("route") or []))
+        update.update(change)
+        view.update(change)
+    return "respond", {**update, **compose_turn(parts, view), **_remember(parts, view)}
+
+
+def _remember(parts: list[dict], state: dict) -> dict:
+    """The last action this turn ran, so a follow-up question ("how long until I see the money?") is read
+    in its context next turn."""
+    ran = [p for p in parts if not p.get("reply") or p["reply"].get("outcome") != "needs_info"]
+    actions = [p["triage"]["intent"] for p in ran if p["triage"].get("kind") == "action"]
+    return {"recent": {"intent": actions[-1], "turn": state.get("turn", 0)}} if actions else {}
+
+
+def compose_turn(parts: list[dict], state: dict) -> dict:
+    """The reply to the whole message, in the customer's order, and the outcome that matters most."""
+    if _simple(parts):
+        return {}
+    replies = [p["reply"] for p in sorted(parts, key=lambda p: p["index"]) if p.get("reply")]
+    outcome = min((r["outcome"] for r in replies), key=lambda o: OUTCOME_ORDER.index(o) if o in OUTCOME_ORDER else 99)
+    update = {"answer": "\n\n".join(r["text"] for r in replies), "outcome": outcome}
+    if not state.get("ticket"):  # the last part was a question: the turn's ticket is an earlier part's
+        ticket = next((p["ticket"] for p in reversed(parts) if p.get("ticket")), None)
+        if ticket:
+            update["ticket"] = ticket
+    return update

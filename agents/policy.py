@@ -10,9 +10,11 @@ import hashlib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from babel.numbers import is_currency
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from agents.config import load_model
+from agents.money import to_base
 
 
 class PolicyError(ValueError):
@@ -33,6 +35,13 @@ class When(BaseModel):
     account_age_days_lt: int | None = None
     account_age_days_gte: int | None = None
     risk: list[str] | None = Field(None, description="Any of these risk signals present.")
+    currency_rated: bool | None = Field(
+        None, description="The action's amount is in a currency with a rate (false: it has none, so no limit "
+                          "can judge it).")
+    amount_unsure: bool | None = Field(None, description="Triage read the amount with a guess (fact amount_unsure).")
+    total_gt: float | None = Field(
+        None, description="This action's amount plus fact prior_total (earlier amounts for the same order, thread "
+                          "or customer, in the policy currency) is above this.")
 
 
 class Rule(BaseModel):
@@ -56,12 +65,36 @@ class Rule(BaseModel):
         return self
 
 
+def _iso_code(code: str) -> str:
+    if not (len(code) == 3 and code.isalpha() and code.isupper() and is_currency(code)):
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code (like USD, EUR, GBP)")
+    return code
+
+
+Currency = Annotated[str, AfterValidator(_iso_code)]
+Rate = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, (int, float)) else v)]
+    currency: Currency = Field("USD", description="The currency of every amount condition (amount_gt, total_gt…).")
+    currency_rates: dict[Currency, Rate] = Field(
+        default_factory=dict, description="Units of `currency` per unit of each listed currency. An amount in a "
+                                          "currency not listed is never compared with a limit (currency_rated: false).")
     rules: list[Rule] = Field(min_length=1)
     content_hash: str = ""
+
+    @model_validator(mode="after")
+    def _base_rate(self) -> Policy:
+        if self.currency_rates.setdefault(self.currency, 1.0) != 1.0:
+            raise ValueError(f"currency_rates.{self.currency} must be 1 ({self.currency} is the policy currency)")
+        return self
+
+    def to_base(self, amount: Any, currency: str | None) -> float | None:
+        """An amount in the policy currency, or None when it has no rate (or is not a finite number)."""
+        return to_base(amount, currency, self.currency_rates, self.currency)
 
     @property
     def version_id(self) -> str:
@@ -69,12 +102,12 @@ class Policy(BaseModel):
 
     def explain(self, action: dict[str, Any], facts: dict[str, Any]) -> list[tuple[str, list[str]]]:
         """Each rule in order with the conditions that failed (empty list = it matched)."""
-        return [(rule.id, _failed(rule.when, action, facts)) for rule in self.rules]
+        return [(rule.id, _failed(rule.when, action, facts, self)) for rule in self.rules]
 
     def evaluate(self, action: dict[str, Any], facts: dict[str, Any]) -> dict[str, Any]:
         """First matching rule wins; returns the decision fields recorded in state."""
         for rule in self.rules:
-            if not _failed(rule.when, action, facts):
+            if not _failed(rule.when, action, facts, self):
                 return {
                     "effect": rule.effect,
                     "rule_id": rule.id,
@@ -88,9 +121,14 @@ class Policy(BaseModel):
         raise PolicyError(f"no rule matched action {action.get('name')!r}; add a catch-all rule")
 
 
-def _failed(w: When, action: dict[str, Any], facts: dict[str, Any]) -> list[str]:
-    """Names of the conditions that do not hold; a condition on a missing value does not hold."""
-    amount = action.get("args", {}).get("amount")
+def _failed(w: When, action: dict[str, Any], facts: dict[str, Any], policy: Policy) -> list[str]:
+    """Names of the conditions that do not hold; a condition on a missing value does not hold. Amounts are
+    compared in the policy currency: one without a rate matches no amount condition, only currency_rated."""
+    args = action.get("args", {})
+    raw = args.get("amount")
+    amount = policy.to_base(raw, args.get("currency"))
+    prior = facts.get("prior_total")
+    total = amount + prior if amount is not None and isinstance(prior, (int, float)) else None
     age = facts.get("account_age_days")
     checks = {
         "action": w.action is None or action.get("name") in w.action,
@@ -104,6 +142,9 @@ def _failed(w: When, action: dict[str, Any], facts: dict[str, Any]) -> list[str]
         "account_age_days_lt": w.account_age_days_lt is None or (age is not None and age < w.account_age_days_lt),
         "account_age_days_gte": w.account_age_days_gte is None or (age is not None and age >= w.account_age_days_gte),
         "risk": w.risk is None or bool(set(w.risk) & set(facts.get("risk", []))),
+        "currency_rated": w.currency_rated is None or (raw is None or amount is not None) == w.currency_rated,
+        "amount_unsure": w.amount_unsure is None or bool(facts.get("amount_unsure")) == w.amount_unsure,
+        "total_gt": w.total_gt is None or (total is not None and total > w.total_gt),
     }
     return [name for name, ok in checks.items() if not ok]
 

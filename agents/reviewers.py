@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -66,14 +67,29 @@ class Reviewer(BaseModel):
             raise ValueError('must look like "sha256:<64 lowercase hex digits>"')
         return v
 
-    def may_decide(self, role: str | None, amount: float | None) -> str | None:
-        """Why this reviewer may not decide (None = qualified)."""
+    def may_decide(self, role: str | None, amount: float | None, carried: float | None = None) -> str | None:
+        """Why this reviewer may not decide (None = qualified). The limit applies to the larger of `amount` and
+        `carried` (the largest amount the action ever had), so a blanked or lowered amount skips nothing."""
         if role and role not in self.roles:
             return f"reviewer {self.id!r} does not hold the role {role!r} (has: {', '.join(self.roles)})"
-        if amount is not None and amount > self.approval_limit:
-            return (f"amount {amount:,.2f} is above reviewer {self.id!r}'s approval limit "
+        for value in (amount, carried):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                      or not math.isfinite(value)):
+                return f"amount {value!r} is not a finite number: no approval limit covers it"
+        limit = carried_amount(amount, carried)
+        if limit is not None and limit > self.approval_limit:
+            return (f"amount {limit:,.2f} is above reviewer {self.id!r}'s approval limit "
                     f"of {self.approval_limit:,.2f}")
         return None
+
+
+def carried_amount(*amounts: float | None) -> float | None:
+    """The largest of the amounts an action has carried (None when it never had one); infinite when one is not a
+    finite number, which no approval limit covers."""
+    known = [a for a in amounts if a is not None]
+    if any(isinstance(a, bool) or not isinstance(a, int | float) or not math.isfinite(a) for a in known):
+        return math.inf
+    return max(known) if known else None
 
 
 class Registry(BaseModel):
@@ -115,7 +131,7 @@ class Registry(BaseModel):
             r = self.get(reviewer_id)
         except ReviewerError:
             r = None
-        given = "sha256:" + hashlib.sha256((token or "").encode()).hexdigest()
+        given = "sha256:" + hashlib.sha256((token or "").encode("utf-8", "surrogatepass")).hexdigest()
         if r is None or r.token_hash is None or not hmac.compare_digest(given, r.token_hash):
             raise ReviewerError("unknown reviewer or wrong token")
         return r
@@ -148,10 +164,11 @@ class Registry(BaseModel):
         return problems
 
 
-def authorize(registry: Registry, reviewer_id: str, role: str | None, amount: float | None) -> Reviewer:
+def authorize(registry: Registry, reviewer_id: str, role: str | None, amount: float | None,
+              carried: float | None = None) -> Reviewer:
     """The reviewer, if qualified for this role and amount; ReviewerError saying why not otherwise."""
     reviewer = registry.get(reviewer_id)
-    why = reviewer.may_decide(role, amount)
+    why = reviewer.may_decide(role, amount, carried)
     if why:
         raise ReviewerError(why)
     return reviewer

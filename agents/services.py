@@ -25,8 +25,12 @@ class Services(Protocol):
     vault: Any  # contact vault: the only place raw contact details go
     controls: Any  # operator controls: `paused` (kill switch)
     metrics: Any  # run metrics
+    claims: Any  # review claims: `take(thread_id, review_id, reviewer, decision, digest)`, LookupError if taken
 
     def retriever(self, collection: str | None = None) -> Any: ...
 
     def reliability_gate(self, triage: dict, route: list[str], turn: int | None) -> dict | None:
         """Why an intent must not be answered automatically right now (None = it may)."""
+
+    def verify_decision(self, thread_id: str, review_id: str, decision: dict) -> bool:
+        """Whether `decision["signature"]` was made with the deployment's key for this thread and review."""

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 import re
 
+from agents.fraud import mentions_fraud
+from agents.money import Money, scan, to_base
 from knowledge.pii import CARD, IBAN, PHONE, luhn_ok
 
-_CUR = {"$": "USD", "us$": "USD", "usd": "USD", "dollar": "USD", "dollars": "USD", "bucks": "USD",
-        "€": "EUR", "eur": "EUR", "euro": "EUR", "euros": "EUR",
-        "£": "GBP", "gbp": "GBP", "pound": "GBP", "pounds": "GBP", "quid": "GBP"}
-# Thousands separators must group by three ("1,250.50"); a bare number may carry cents.
-_NUM = r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?![\d,]*\d|\.\d)"
-AMOUNT_BEFORE = re.compile(r"(?<![\w$€£])(us\$|\$|usd|€|eur|£|gbp)\s?" + _NUM, re.I)
-AMOUNT_AFTER = re.compile(
-    r"(?<![\w.,#-])" + _NUM + r"\s?(dollars?|usd|bucks|euros?|eur|€|pounds?|quid|gbp)(?!\w)", re.I
-)
 ORDER_ID = re.compile(
     r"(?:#\s?([A-Z]{0,3}-?\d{4,}))|(?:\border\s*(?:number|no\.?|id)?\s*[:#]?\s*([A-Z]{0,3}-?\d{4,}))|\b(BW-\d{3,})\b",
     re.I,
@@ -26,16 +19,16 @@ ORDER_ID = re.compile(
 ACCOUNT = re.compile(
     r"\b(?:account|acct|a/c)\.?\s*(?:number|no\.?|num|#)?\s*(?:is\s+)?[:#]?\s*(\d(?:[ -]?\d){5,16})\b", re.I
 )
-EMAIL_LIKE = re.compile(r"[^\s<>(),;:\"']+@[^\s<>(),;:\"']+")
+# Candidates start where a token starts (the lookbehind), so a long run without "@" is read once, not once per
+# character.
+EMAIL_LIKE = re.compile(r"(?<![^\s<>(),;:\"'])[^\s<>(),;:\"'@]++@[^\s<>(),;:\"']++")
 _EMAIL_OK = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}"
 )
 LEGAL = re.compile(
-    r"\b(lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|small claims|legal team)\b", re.I
-)
-FRAUD = re.compile(
-    r"\b(fraud\w*|unauthori[sz]ed|stolen|hacked|scam\w*|didn'?t make (?:this|that) (?:purchase|charge))\b", re.I
+    r"\b(lawyer|attorney|solicitor|sue|suing|lawsuit|legal action|court|small claims|legal team"
+    r"|avocat|tribunal|poursuivre en justice|anwalt|rechtsanwalt|verklagen|abogado|demandar[éeá]?)\b", re.I
 )
 URGENT = re.compile(r"\b(urgent\w*|asap|immediately|right now|emergency|today|as soon as possible)\b", re.I)
 NEGATIVE = re.compile(
@@ -43,19 +36,13 @@ NEGATIVE = re.compile(
     r"never again|fed up|disappointed|frustrat\w*|incompetent|pathetic|outrageous|hate)\b", re.I)
 POSITIVE = re.compile(r"\b(thanks?|thank you|great|love|appreciate|happy|excellent|wonderful)\b", re.I)
 
-
-def _money(whole: str, cents: str | None) -> float:
-    return round(float(whole.replace(",", "")) + (float(f"0.{cents}") if cents else 0.0), 2)
+UNREADABLE = "unreadable_amount"  # another money mention in the message could not be read
+SEVERAL = "several_amounts"  # one order, several different amounts: which one is meant?
 
 
 def extract_amounts(text: str) -> list[tuple[float, str, tuple[int, int]]]:
     """Every money amount with its ISO currency and span; a number needs a currency mark to count."""
-    found = [(_money(m.group(2), m.group(3)), _CUR[m.group(1).lower()], m.span()) for m in AMOUNT_BEFORE.finditer(text)]
-    taken = [s for *_, s in found]
-    for m in AMOUNT_AFTER.finditer(text):
-        if not any(a < m.end() and m.start() < b for a, b in taken):
-            found.append((_money(m.group(1), m.group(2)), _CUR[m.group(3).lower()], m.span()))
-    return sorted(found, key=lambda f: f[2])
+    return [(m.value, m.currency, m.span) for m in scan(text).amounts]
 
 
 def extract_amount(text: str) -> tuple[float | None, str | None]:
@@ -113,30 +100,100 @@ def extract_accounts(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _order_mentions(text: str, blocked: list[tuple[int, int]]) -> list[tuple[str, int, int]]:
+    """(order id, start, end) of every mention, in order; numbers inside money or phone numbers are not ids."""
+    blocked = blocked + [m.span() for m in PHONE.finditer(text)]
+    out = []
+    for m in ORDER_ID.finditer(text):
+        idx = next(i for i, g in enumerate(m.groups(), 1) if g)
+        if not any(a <= m.start(idx) < b for a, b in blocked):
+            out.append((m.group(idx).upper(), m.start(), m.end()))
+    return out
+
+
 def extract_order_ids(text: str, amounts: list | None = None) -> list[str]:
     """Order ids; a number that is part of a money amount or a phone number is not an order id."""
     blocked = [s for *_, s in (amounts if amounts is not None else extract_amounts(text))]
-    blocked += [m.span() for m in PHONE.finditer(text)]
-    orders: list[str] = []
-    for m in ORDER_ID.finditer(text):
-        idx = next(i for i, g in enumerate(m.groups(), 1) if g)
-        start = m.start(idx)
-        if any(a <= start < b for a, b in blocked):
-            continue
-        oid = m.group(idx).upper()
-        if oid not in orders:
-            orders.append(oid)
-    return orders
+    return list(dict.fromkeys(oid for oid, *_ in _order_mentions(text, blocked)))
 
 
-def extract_entities(text: str) -> dict:
-    amounts = extract_amounts(text)
-    amount, currency = extract_amount(text)
+def _usd_key(m: Money, rates: dict | None) -> tuple[float, float]:
+    """Order amounts for "the largest": an amount without a rate counts as largest, so it is the one judged."""
+    usd = to_base(m.value, m.currency, rates)
+    return (float("inf") if usd is None else usd), m.value
+
+
+def _request_key(r: dict) -> tuple[float, float]:
+    return (float("inf") if r["amount_usd"] is None else r["amount_usd"]), r["amount"]
+
+
+def _nearest(text: str, m: Money, orders: list[tuple[str, int, int]]) -> str:
+    """The order mentioned closest to an amount, preferring one in the same sentence; on a tie the one after
+    ("$450 for #55120")."""
+    def cost(order: tuple[str, int, int]) -> tuple[int, int, int]:
+        _, a, b = order
+        lo, hi = (b, m.start) if b <= m.start else (m.end, a)
+        gap = max(0, hi - lo)
+        return int(bool(re.search(r"[.!?;\n]", text[lo:hi]))), gap, int(b <= m.start)
+    return min(orders, key=cost)[0]
+
+
+def _request(order_id: str | None, group: list[Money], rates: dict | None, extra: tuple[str, ...] = ()) -> dict:
+    if not group:
+        return {"order_id": order_id, "amount": None, "currency": None, "amount_usd": None,
+                "amount_unsure": False, "unsure_reasons": [], "currency_unknown": False}
+    best = max(group, key=lambda m: _usd_key(m, rates))
+    reasons = list(best.unsure) + list(extra)
+    if len({(m.value, m.currency) for m in group}) > 1:
+        reasons.append(SEVERAL)
+    usd = to_base(best.value, best.currency, rates)
+    usd = None if usd is None else round(usd, 2)
+    return {"order_id": order_id, "amount": best.value, "currency": best.currency, "amount_usd": usd,
+            "amount_unsure": bool(reasons), "unsure_reasons": list(dict.fromkeys(reasons)),
+            "currency_unknown": usd is None}
+
+
+def pair_requests(text: str, amounts: list[Money], orders: list[tuple[str, int, int]], rates: dict | None = None,
+                  extra: tuple[str, ...] = ()) -> list[dict]:
+    """One request per order the message names, each with the amount meant for it: with as many amounts as
+    orders, the k-th amount goes with the k-th order ("$450 for #55120 and $450 for #55121"); otherwise each
+    amount goes with its nearest order. Without an order id, one request carries the largest amount."""
+    ids = list(dict.fromkeys(oid for oid, *_ in orders))
+    groups: dict[str | None, list[Money]] = {oid: [] for oid in ids} or {None: []}
+    if len(ids) <= 1:
+        groups[ids[0] if ids else None] = list(amounts)
+    elif len(amounts) == len(ids) == len(orders):
+        for m, oid in zip(amounts, ids, strict=True):
+            groups[oid].append(m)
+    else:
+        for m in amounts:
+            groups[_nearest(text, m, orders)].append(m)
+    return [_request(oid, group, rates, extra) for oid, group in groups.items() if oid or group]
+
+
+def extract_entities(text: str, rates: dict[str, float] | None = None) -> dict:
+    """Entities for policy and tickets. `rates` (units of USD per unit of a currency, the policy's
+    `currency_rates`) gives `amount_usd`; an amount in a currency without a rate has `currency_unknown` and no
+    `amount_usd`, so it is never compared with a dollar limit. `amount` is the largest amount (in USD where
+    known; one without a rate counts as largest) with its request's flags, the conservative choice when one
+    action stands for the message; `requests` pairs amounts with orders for one action per order."""
+    found = scan(text)
+    mentions = _order_mentions(text, [m.span for m in found.amounts])
+    extra = (UNREADABLE,) if found.unreadable else ()
+    requests = pair_requests(text, found.amounts, mentions, rates, extra)
+    priced = [r for r in requests if r["amount"] is not None]
+    top = max(priced, key=_request_key) if priced else _request(None, [], rates)
     return {
-        "order_ids": extract_order_ids(text, amounts),
-        "amount": amount,
-        "currency": currency,
-        "amounts": [{"value": v, "currency": c} for v, c, _ in amounts],
+        "order_ids": list(dict.fromkeys(oid for oid, *_ in mentions)),
+        "amount": top["amount"],
+        "currency": top["currency"],
+        "amount_usd": top["amount_usd"],
+        "amount_unsure": top["amount_unsure"],
+        "unsure_reasons": top["unsure_reasons"],
+        "currency_unknown": top["currency_unknown"],
+        "amounts": [{"value": m.value, "currency": m.currency} for m in found.amounts],
+        "amounts_unreadable": found.unreadable,
+        "requests": requests,
         "emails": extract_emails(text),
         "phones": extract_phones(text),
         "accounts": extract_accounts(text),
@@ -157,7 +214,7 @@ def risk_signals(text: str, mood: float) -> list[str]:
     risks = []
     if LEGAL.search(text):
         risks.append("legal_threat")
-    if FRAUD.search(text):
+    if mentions_fraud(text):
         risks.append("fraud")
     if mood <= -0.5 and len(NEGATIVE.findall(text)) >= 2:
         risks.append("strong_negative_sentiment")

@@ -25,18 +25,29 @@ class Intent(BaseModel):
     action: str | None = Field(None, description="What compliance evaluates, for actions and escalations.")
     queue: str | None = None
     priority: Literal["low", "normal", "high", "urgent"] | None = None
+    slots: list[Literal["order_id", "amount", "field", "value"]] = Field(
+        default_factory=list,
+        description="What an action needs before policy may decide it; the desk asks for what is missing.")
 
 
 class Taxonomy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     intents: dict[str, Intent]
     routes: dict[str, list[str]]
+    asked_as: dict[str, str] = Field(
+        default_factory=dict,
+        description="Action intent → the question intent that answers a question about it (no action runs).")
 
     @model_validator(mode="after")
     def _every_kind_routed(self) -> Taxonomy:
         for name, spec in self.intents.items():
             if spec.kind not in self.routes:
                 raise ValueError(f"intent {name!r} has kind {spec.kind!r} with no route")
+        for action, question in self.asked_as.items():
+            if action not in self.intents or question not in self.intents:
+                raise ValueError(f"asked_as {action!r} → {question!r}: both must be intents")
+            if self.intents[question].kind != "question":
+                raise ValueError(f"asked_as {action!r} → {question!r}: the target must be of kind 'question'")
         return self
 
     @classmethod

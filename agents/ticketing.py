@@ -1,7 +1,8 @@
 """Ticketing: durable tickets and customer notifications, each behind an idempotency key.
 
-The key is derived from the thread and turn, so a resumed or replayed run finds the ticket
-it already created instead of creating another.
+The key is derived from the thread, the turn and the id of the customer message the turn answers, so a
+resumed or replayed run finds the ticket it already created instead of creating another, and two messages
+never share one ticket.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from agents.services import Services
 from knowledge.pii import redact
 
 SUMMARY_CHARS = 280
-READS = ("request", "triage", "research", "compliance", "customer", "ticket", "turn", "llm_calls")
+READS = ("request", "triage", "research", "compliance", "customer", "ticket", "turn", "message_id", "part",
+         "llm_calls")
 
 
 def summarize(state: dict) -> str:
@@ -56,7 +58,11 @@ def ticket_fields(state: dict, thread_id: str) -> dict[str, Any]:
 
 def open_ticket(state: dict, svc: Services, thread_id: str) -> dict:
     action_name = ((state.get("compliance") or {}).get("action") or {}).get("name", "follow_up")
-    key = f"{thread_id}:{state.get('turn', 1)}:{action_name}"
+    # The message is absent on a run started before message ids were kept (the old key, so it finds its ticket);
+    # a later request in a message of several (`part` 1, 2, ...) gets its own ticket.
+    message, part = state.get("message_id"), state.get("part")
+    key = (f"{thread_id}:{state.get('turn', 1)}:" + (f"{message}:" if message else "")
+           + (f"p{part}:" if part else "") + action_name)
     ticket, created = svc.tickets.create(key, **ticket_fields(state, thread_id))
     ref = {"id": ticket["id"], "status": ticket["status"], "priority": ticket["priority"],
            "queue": ticket["queue"], "created": created}

@@ -1,9 +1,9 @@
 """Public Python API: `build_supervisor()` and the `SupportDesk` facade (sync and async).
 
-    desk = SupportDesk(data_dir="./.support-data")
-    result = desk.send("I want a refund of $900 for order #48213")
-    if result.pending_review:
-        desk.resume(result.thread_id, {"decisions": [{"type": "approve", "reviewer": "ana"}]})
+    with SupportDesk(data_dir="./.support-data") as desk:      # or `async with` around `await desk.asend(...)`
+        result = desk.send("I want a refund of $900 for order #48213")
+        if result.pending_review:
+            desk.resume(result.thread_id, {"decisions": [{"type": "approve", "reviewer": "ana"}]})
 
 The facade only composes: turns run on `app.threads.ThreadRunner`, reviews in `app.review.reviews.Reviews`.
 """
@@ -19,9 +19,11 @@ from app.review.reviews import Reviews
 from app.services import Services
 from app.settings import Settings
 from app.store.checkpoints import checkpointer as make_checkpointer
+from app.store.thread_locks import ThreadBusyError
 from app.threads import (
     DURABILITY,
     HOLDING_REPLY,
+    InvalidThreadIdError,
     NoPendingReviewError,
     ThreadRunner,
     TurnResult,
@@ -40,15 +42,20 @@ def build_supervisor(checkpointer=None):
 
 
 class SupportDesk:
-    """Send messages and resume reviews on durable threads under one data directory."""
+    """Send messages and resume reviews on durable threads under one data directory.
 
-    def __init__(self, services: Services | None = None, data_dir: str | Path | None = None, checkpointer=None):
+    One run at a time per thread, across processes: a message (or decision) for a busy thread waits up to
+    `lock_timeout` seconds, then raises ThreadBusyError (nothing recorded; send it again).
+    """
+
+    def __init__(self, services: Services | None = None, data_dir: str | Path | None = None, checkpointer=None,
+                 lock_timeout: float | None = None):
         if services is None:
             settings = Settings(data_dir=Path(data_dir)) if data_dir else Settings()
             services = Services.from_settings(settings)
         self.services = services
         services.check()  # fail fast on an invalid policy, taxonomy or examples file
-        self.runner = ThreadRunner(services, checkpointer or make_checkpointer(services.settings))
+        self.runner = ThreadRunner(services, checkpointer or make_checkpointer(services.settings), lock_timeout)
         self.checkpointer = self.runner.checkpointer
         self.graph = self.runner.graph
         self.reviews = Reviews(self.runner)
@@ -126,13 +133,27 @@ class SupportDesk:
     def sla_sweep(self, now: float | None = None) -> list[dict[str, Any]]:
         return self.reviews.sla_sweep(now=now)
 
-    # ---- lifecycle -------------------------------------------------------------------------------------
+    # ---- lifecycle: `with SupportDesk(...) as desk:` / `async with SupportDesk(...) as desk:` ---------------
     async def aclose(self) -> None:
         await self.runner.aclose()
 
     def close(self) -> None:
         self.runner.close()
 
+    def __enter__(self) -> SupportDesk:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    async def __aenter__(self) -> SupportDesk:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+        self.close()
+
 
 __all__ = ["SupportDesk", "TurnResult", "build_supervisor", "UnknownThreadError", "NoPendingReviewError",
-           "ReviewPayloadError", "MessageError", "DURABILITY", "HOLDING_REPLY", "config_of"]
+           "ReviewPayloadError", "MessageError", "ThreadBusyError", "InvalidThreadIdError", "DURABILITY",
+           "HOLDING_REPLY", "config_of"]

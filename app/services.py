@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from langchain_core.rate_limiters import InMemoryRateLimiter
 
+from agents.hitl import canonical
 from agents.intent_model import IntentClassifier, load_or_train
 from agents.policy import Policy, load_policy
 from agents.taxonomy import Taxonomy, TaxonomyError
@@ -20,7 +23,9 @@ from app.reliability.book import gate_case
 from app.settings import Settings, get_settings
 from app.store.audit import AuditLog
 from app.store.controls import Controls
+from app.store.keys import subkey
 from app.store.metrics import Metrics
+from app.store.review_claims import ReviewClaims
 from app.store.tickets import TicketStore
 from app.store.vault import ContactVault
 from knowledge.embeddings import Embedder, default_embedder
@@ -75,6 +80,26 @@ class Services:
     @cached_property
     def controls(self) -> Controls:
         return Controls(self.settings.store_target, self.audit)
+
+    @cached_property
+    def claims(self) -> ReviewClaims:
+        """Review claims, shared by the API (app/review/door.py) and the graph's review node."""
+        return ReviewClaims(self.settings.store_target)
+
+    @cached_property
+    def _review_key(self) -> bytes:
+        return subkey(self.settings, "review-signature")
+
+    def sign_decision(self, thread_id: str, review_id: str, decision: dict) -> str:
+        """HMAC of a review decision for one thread and review: how the API and CLI vouch for the reviewer they
+        checked, so the graph can tell their decisions from a bare reviewer id sent by any client."""
+        return hmac.new(self._review_key, canonical(thread_id, review_id, decision), hashlib.sha256).hexdigest()
+
+    def verify_decision(self, thread_id: str, review_id: str, decision: dict) -> bool:
+        given = decision.get("signature")
+        if not isinstance(given, str) or not given.isascii():
+            return False
+        return hmac.compare_digest(given, self.sign_decision(thread_id, review_id, decision))
 
     @cached_property
     def chroma(self):

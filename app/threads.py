@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-import weakref
 from collections.abc import Generator
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 
 from agents.conversation import MessageError, validate_message
+from app.async_graph import LoopGraph
 from app.services import Services
-from app.store.checkpoints import aclose_saver, async_checkpointer, close_saver, thread_ids
+from app.store.checkpoints import close_saver, thread_ids
+from app.store.thread_locks import Lease, ThreadLocks
+from app.thread_ids import InvalidThreadIdError as InvalidThreadIdError  # re-exported: callers import them here
+from app.thread_ids import UnknownThreadError as UnknownThreadError
+from app.thread_ids import check_thread_id
 from graphs.context import SupportContext
 from graphs.supervisor import build_graph
 from knowledge.pii import find_pii, redact
@@ -29,15 +32,14 @@ from knowledge.pii import find_pii, redact
 # the next step runs): a process killed mid-run must never leave a thread that skipped a step (`bench crash`).
 DURABILITY = "sync"
 
+# How long a message waits for the run already on its thread before ThreadBusyError (SUPPORT_THREAD_LOCK_TIMEOUT).
+LOCK_TIMEOUT = 60.0
+
 HOLDING_REPLY = "Your request needs a quick review by our team. We'll get back to you as soon as it's decided."
 
 T = TypeVar("T")
 Step = tuple  # ("state", config) or ("invoke", input, config)
 Steps = Generator[Step, Any, T]
-
-
-class UnknownThreadError(LookupError):
-    pass
 
 
 class NoPendingReviewError(LookupError):
@@ -93,7 +95,11 @@ def summarize(thread_id: str, snapshot) -> TurnResult:
 
 
 def config_of(thread_id: str) -> dict:
-    return {"configurable": {"thread_id": str(thread_id)}}
+    return {"configurable": {"thread_id": check_thread_id(thread_id)}}
+
+
+def thread_of_step(step: Step) -> str:
+    return check_thread_id((step[-1].get("configurable") or {}).get("thread_id"))
 
 
 def holds(snapshot, message_id: str) -> bool:
@@ -133,28 +139,24 @@ def send_steps(payload: dict, config: dict, message_id: str | None) -> Steps:
     return summarize(config["configurable"]["thread_id"], snapshot)
 
 
-_sized_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
-
-
-def _size_executor(workers: int) -> None:
-    """Sync nodes run on the loop's default executor (min(32, cpus + 4) threads): far too few for
-    conversations that mostly wait on an LLM. Give this loop a bigger one, once."""
-    loop = asyncio.get_running_loop()
-    if loop not in _sized_loops:
-        loop.set_default_executor(ThreadPoolExecutor(max_workers=workers, thread_name_prefix="supportflow"))
-        _sized_loops.add(loop)
-
-
 class ThreadRunner:
-    """The supervisor graph on one checkpointer, with the services it runs with."""
+    """The supervisor graph on one checkpointer, with the services it runs with.
 
-    def __init__(self, services: Services, checkpointer):
+    Every run (`run`/`arun`: turns, carry-ons, review resumes) holds its thread's lock in the database
+    (app/store/thread_locks.py) from its first step to its last, so one thread has one writer at a time
+    across threads, tasks and processes. A run waits up to `lock_timeout` seconds, then ThreadBusyError.
+    """
+
+    def __init__(self, services: Services, checkpointer, lock_timeout: float | None = None):
         self.services = services
         self.checkpointer = checkpointer
         self.graph = build_graph(checkpointer=checkpointer)
         self.context = SupportContext(services=services)
-        self._agraph = None
-        self._alock: asyncio.Lock | None = None
+        settings = services.settings
+        if lock_timeout is None:  # SUPPORT_THREAD_LOCK_TIMEOUT, once settings carry it
+            lock_timeout = getattr(settings, "thread_lock_timeout", None)
+        self.locks = ThreadLocks(settings.store_target, timeout=LOCK_TIMEOUT if lock_timeout is None else lock_timeout)
+        self._async = LoopGraph(settings, build_graph)
 
     # ---- reading -------------------------------------------------------------------------------------
     def snapshot(self, thread_id: str):
@@ -167,7 +169,7 @@ class ThreadRunner:
                 message_id: str | None = None) -> tuple[dict, dict]:
         """(graph input, config) for a customer message: validated and redacted before anything is stored."""
         text = validate_message(message)  # bad input is refused before anything is recorded
-        tid = thread_id or uuid.uuid4().hex
+        tid = check_thread_id(thread_id) if thread_id else uuid.uuid4().hex
         # Redact before the graph: LangGraph checkpoints its input as received, so raw personal data
         # would otherwise persist in the thread's first checkpoint. Contacts go to the vault only.
         found = find_pii(text)
@@ -179,28 +181,63 @@ class ThreadRunner:
             payload["customer"] = dict(customer)
         return payload, config_of(tid)
 
+    # ---- one writer per thread -----------------------------------------------------------------------
+    def hold(self, thread_id: str, timeout: float | None = None):
+        """`with runner.hold(tid):` (or `async with`) for a caller driving the graph itself (e.g. streaming)."""
+        return self.locks.hold(check_thread_id(thread_id), timeout)
+
+    def _lease(self, step: Step, lease: Lease | None) -> Lease:
+        thread_id = thread_of_step(step)
+        if lease is None:
+            return self.locks.acquire(thread_id)
+        _same_thread(lease, thread_id)
+        lease.renew()
+        return lease
+
+    async def _alease(self, step: Step, lease: Lease | None) -> Lease:
+        thread_id = thread_of_step(step)
+        if lease is None:
+            return await self.locks.aacquire(thread_id)
+        _same_thread(lease, thread_id)
+        await asyncio.to_thread(lease.renew)
+        return lease
+
     # ---- drivers -------------------------------------------------------------------------------------
     def run(self, steps: Steps[T]) -> T:
-        """Drive `steps` on the sync graph."""
-        stepper = _Stepper(steps)
-        while not stepper.done:
-            stepper.feed(self._do)
+        """Drive `steps` on the sync graph, holding the thread's lock throughout."""
+        stepper, lease = _Stepper(steps), None
+        try:
+            while not stepper.done:
+                try:
+                    lease = self._lease(stepper.step, lease)
+                except BaseException as exc:  # busy, lost or a bad thread id: nothing of this step ran
+                    stepper.fail(exc)
+                    continue
+                stepper.feed(self._do)
+        finally:
+            if lease is not None:
+                lease.release()
         return stepper.value
 
     async def arun(self, steps: Steps[T]) -> T:
-        """Drive `steps` on the async graph (its own async checkpointer on the same data)."""
-        graph, stepper = await self.async_graph(), _Stepper(steps)
-        while not stepper.done:
-            step = stepper.step
-            try:
-                if step[0] == "state":
-                    result = await graph.aget_state(step[1])
-                else:
-                    result = await graph.ainvoke(step[1], step[2], context=self.context, durability=DURABILITY)
-            except BaseException as exc:
-                stepper.fail(exc)
-                continue
-            stepper.reply(result)
+        """Drive `steps` on the async graph (its own async checkpointer on the same data), holding the lock."""
+        graph, stepper, lease = await self.async_graph(), _Stepper(steps), None
+        try:
+            while not stepper.done:
+                step = stepper.step
+                try:
+                    lease = await self._alease(step, lease)
+                    if step[0] == "state":
+                        result = await graph.aget_state(step[1])
+                    else:
+                        result = await graph.ainvoke(step[1], step[2], context=self.context, durability=DURABILITY)
+                except BaseException as exc:
+                    stepper.fail(exc)
+                    continue
+                stepper.reply(result)
+        finally:
+            if lease is not None:
+                await lease.arelease()
         return stepper.value
 
     def _do(self, step: Step) -> Any:
@@ -209,26 +246,21 @@ class ThreadRunner:
         return self.graph.invoke(step[1], step[2], context=self.context, durability=DURABILITY)
 
     async def async_graph(self):
-        if self._agraph is None:
-            if self._alock is None:
-                self._alock = asyncio.Lock()
-            async with self._alock:  # many first calls at once must share one saver
-                if self._agraph is None:
-                    _size_executor(self.services.settings.async_workers)
-                    saver = await async_checkpointer(self.services.settings)
-                    self._agraph = build_graph(checkpointer=saver)
-        return self._agraph
+        """The async graph on the running event loop (its saver is closed with that loop: app/async_graph.py)."""
+        return await self._async.graph()
 
     # ---- lifecycle -----------------------------------------------------------------------------------
     async def aclose(self) -> None:
-        if self._agraph is not None:
-            await aclose_saver(self._agraph.checkpointer)
-            self._agraph = None
+        await self._async.aclose()
 
     def close(self) -> None:
         close_saver(self.checkpointer)
-        if self._agraph is not None:
-            asyncio.run(self.aclose())
+        self._async.close()
+
+
+def _same_thread(lease: Lease, thread_id: str) -> None:
+    if thread_id != lease.thread_id:
+        raise ValueError(f"one run drives one thread: {lease.thread_id!a}, then {thread_id!a}")
 
 
 class _Stepper:

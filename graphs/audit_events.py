@@ -1,4 +1,10 @@
-"""What each node's result means for the audit trail, in one place."""
+"""What each node's result means for the audit trail, in one place.
+
+Review decisions are audited from checkpointed state only (the compliance sub-graph's `record` node); what the
+review loop itself writes is an attempt it refused (`review_refused`, true whether or not its run survives) or an
+edit whose re-ask was answered, hence durable (`review_edit`). Keys come from the review (interrupt) id, since
+the review node re-runs from the top on every resume.
+"""
 
 from __future__ import annotations
 
@@ -34,14 +40,23 @@ def events_for(node: str, state: dict, update: Any) -> list[dict[str, Any]]:
                                  "unsupported": r.get("unsupported"), "answered_by": r.get("answered_by"),
                                  "checked_by": r.get("grounding_by"),
                                  **({"degraded": r["degraded"]} if r.get("degraded") else {})}})
-    elif node in ("evaluate", "review"):
+    elif node == "evaluate":
         d = update["compliance"]
-        review = d.get("review") or {}
-        out.append({"event": "review_decision" if node == "review" else "policy_decision", "agent": "compliance",
-                    "actor": f"reviewer:{review['reviewer']}" if node == "review" else None,
+        out.append({"event": "policy_decision", "agent": "compliance", "actor": None,
                     "reason": f"{d['effect']} → {d['status']} by rule {d['rule_id']}: {d.get('reason', '')}",
                     "evidence": {"rule_id": d["rule_id"], "policy_version": d["policy_version"],
-                                 "action": d.get("action"), "review": review or None}})
+                                 "action": d.get("action"), "review": None}})
+    elif node == "record_decision" and (d := state.get("compliance") or {}).get("review"):
+        # Written by the node after `review`, from its checkpointed state: a decision lost to a crash is never
+        # named, and a replay finds the same key (the review id).
+        review = d["review"]
+        via = f" via {review['via']}" if review.get("via") else ""
+        out.append({"event": "review_decision", "agent": "compliance", "actor": f"reviewer:{review['reviewer']}",
+                    "suffix": review.get("review_id") or "review",
+                    "reason": f"{d['effect']} → {d['status']} by rule {d['rule_id']}: {d.get('reason', '')} "
+                              f"({review['decision']} by {review['reviewer']}{via})",
+                    "evidence": {"rule_id": d["rule_id"], "policy_version": d["policy_version"],
+                                 "action": d.get("action"), "review": review}})
     elif node == "open_ticket":
         t = update["ticket"]
         out.append({"event": "ticket", "agent": "ticketing",
@@ -56,3 +71,21 @@ def audit_update(svc, thread_id: str, node: str, state: dict, update: Any) -> No
         key = f"{thread_id}:{turn}:{e['event']}:{e.get('suffix', node)}"
         svc.audit.record(key, thread_id, e["agent"], e["event"], e.get("reason", ""), actor=e.get("actor"),
                          evidence=e.get("evidence"), model=e.get("model"), tokens=e.get("tokens", 0))
+
+
+def record_refusal(svc, thread_id: str, review_id: str, digest: str, actor: str, error: str,
+                   evidence: dict[str, Any]) -> None:
+    """A decision the review loop refused and re-asked (keyed by the review and the decision, so a replay of
+    the same answer logs nothing new)."""
+    svc.audit.record(f"{thread_id}:review_refused:{review_id}:{digest}", thread_id, "compliance", "review_refused",
+                     error[:500], actor=actor, evidence={**evidence, "review_id": review_id})
+
+
+def record_edit(svc, thread_id: str, previous: dict[str, Any]) -> None:
+    """An edit that sent the action back for review under another rule: `previous` from the next interrupt's
+    metadata, written once that interrupt was answered (graph) or is on disk (API), i.e. once it took effect."""
+    via = f" via {previous['via']}" if previous.get("via") else ""
+    svc.audit.record(
+        f"{thread_id}:review_edit:{previous['review_id']}", thread_id, "compliance", "review_edit",
+        f"edit by {previous['reviewer']}{via} under rule {previous['rule_from']}: re-asked under rule "
+        f"{previous['rule_to']}", actor=f"reviewer:{previous['reviewer']}", evidence=previous)

@@ -1,32 +1,98 @@
-"""Compliance sub-graph: evaluate the proposed action by policy → [human review] → decided.
+"""Compliance sub-graph: evaluate the proposed action by policy → [human review → record] → decided.
 
-`evaluate` has no side effects, and `review` does nothing before `interrupt()`, because a
-node re-runs from the top when the run resumes. Side effects wait for ticketing.
+`evaluate` has no side effects, and `review` does nothing before `interrupt()` that a re-run would repeat
+differently, because a node re-runs from the top when the run resumes: every earlier answer is replayed, so
+whatever the loop writes is keyed by the review (interrupt) id. The decision itself is audited by `record`, the
+node after `review`, from state that is already checkpointed (a crash after `review` returns can therefore never
+leave an audit entry naming a decision that did not take effect). Side effects wait for ticketing.
+
+Every answer, whichever client sent it (the API and CLI, Studio, the SDK), must prove who decided: a reviewer
+token or the API's signature; then the reviewer's role and limit are checked, and the review is claimed.
 """
 
+from itertools import count
+
+from langgraph.config import get_config
 from langgraph.graph import END, START, StateGraph
-from langgraph.types import interrupt
+from langgraph.types import Interrupt, interrupt
 
 from agents import compliance
+from agents.hitl import Edit, check_edit, check_limits, decision_digest
+from graphs.audit_events import record_edit, record_refusal
 from graphs.context import SupportContext, bind
 from graphs.state import SpecialistState
 
 
+def review_id(checkpoint_ns: str, index: int) -> str:
+    """The id LangGraph gives this node's `index`-th interrupt (the one the API resumes by), computed before it
+    is raised so the payload can carry it: answers are signed and claimed against it."""
+    return Interrupt.from_ns(None, checkpoint_ns if index == 0 else f"{checkpoint_ns}|{index}").id
+
+
+def _claimed_by(value) -> tuple[str, str | None]:
+    """Who an answer says it is from, and its decision type, for refusing it (it may be malformed)."""
+    try:
+        d = value["decisions"][0]
+        return str(d.get("reviewer") or "?")[:200], str(d.get("type"))[:20]
+    except (TypeError, KeyError, IndexError, AttributeError):
+        return "?", None
+
+
+def _digest(thread_id: str, rid: str, value) -> str:
+    try:
+        check_limits(value)
+        return decision_digest(thread_id, rid, value["decisions"][0])
+    except Exception:  # noqa: BLE001 - malformed in any way: one key for all such answers to this review
+        return "malformed"
+
+
 def review(state: SpecialistState, svc) -> dict:
-    """Pause for a human; a malformed answer or an unqualified reviewer re-asks with the error."""
-    decision, error = state["compliance"], None
-    while True:
-        value = interrupt(compliance.review_request(decision, error))
+    """Pause for a human; an unproven, malformed, unqualified or already-claimed answer re-asks with the error."""
+    conf = get_config()["configurable"]
+    thread_id, ns = str(conf.get("thread_id") or "no-thread"), conf.get("checkpoint_ns", "")
+    decision, error, previous = state["compliance"], None, None
+    for index in count():
+        rid = review_id(ns, index)
+        value = interrupt(compliance.review_request(decision, error, rid, previous))
+        if previous:  # its re-ask has been answered, so the edit that caused it is on disk
+            record_edit(svc, thread_id, previous)
+        proven = False
         try:
-            choice = compliance.parse_resume(value, decision["action"]["name"])
+            choice = compliance.parse_resume(value)
+            raw = value["decisions"][0]
+            proof = compliance.prove_reviewer(choice, raw, thread_id, rid, svc)
+            proven = True
+            if isinstance(choice, Edit):  # same action, no argument blanked, a valid amount
+                check_edit(choice.edited_action, decision["action"])
             compliance.check_reviewer(decision, choice, svc)  # role and approval limit, from the registry
+            digest = decision_digest(thread_id, rid, raw)
+            try:
+                svc.claims.take(thread_id, rid, choice.reviewer, choice.type, digest)
+            except LookupError as exc:
+                raise compliance.ReviewPayloadError(str(exc)) from None
         except compliance.ReviewPayloadError as exc:
-            error = str(exc)
+            error, previous = str(exc), None
+            who, kind = _claimed_by(value)
+            record_refusal(svc, thread_id, rid, _digest(thread_id, rid, value),
+                           f"reviewer:{who}" if proven else f"unverified:{who}", error,
+                           {"rule_id": decision["rule_id"], "decision": kind, "args": decision["action"]["args"]})
             continue
-        decided = compliance.apply_decision(decision, choice, state, svc)
+        # `via` is the signer's word (the API/CLI's); a token proves the reviewer, not which client sent it.
+        via = choice.via if proof == "signature" and choice.via else f"graph:{proof}"
+        meta = {"review_id": rid, "via": via, "proof": proof, "digest": digest}
+        decided = compliance.apply_decision(decision, choice, state, svc, meta)
         if decided["status"] != "pending":
             return {"compliance": decided, "outcome": None}
-        decision, error = decided, None  # an edit landed on another rule that needs review
+        # An edit landed on another rule that needs review: ask again, saying what led here.
+        previous = {"review_id": rid, "reviewer": choice.reviewer, "via": meta["via"], "decision": "edit",
+                    "edited_args": decided["review"].get("edited_args"), "rule_from": decision["rule_id"],
+                    "rule_to": decided["rule_id"], "max_amount": decided.get("max_amount")}
+        decision, error = decided, None
+
+
+def record_decision(state: SpecialistState, svc) -> dict:
+    """Nothing to change: its audit entry (graphs/audit_events.py) is the point, written after the checkpoint."""
+    return {}
 
 
 def _after_evaluate(state: SpecialistState) -> str:
@@ -36,8 +102,10 @@ def _after_evaluate(state: SpecialistState) -> str:
 builder = StateGraph(SpecialistState, context_schema=SupportContext)
 builder.add_node("evaluate", bind(compliance.evaluate, compliance.READS))
 builder.add_node("review", bind(review, compliance.READS))
+builder.add_node("record", bind(record_decision, ("compliance",)))
 builder.add_edge(START, "evaluate")
 builder.add_conditional_edges("evaluate", _after_evaluate, ["review", END])
-builder.add_edge("review", END)
+builder.add_edge("review", "record")
+builder.add_edge("record", END)
 
 graph = builder.compile(name="compliance")

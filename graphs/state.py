@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, TypedDict
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
-Outcome = Literal["answered", "ticket_created", "escalated_pending_review", "refused", "error"]
+Outcome = Literal["answered", "ticket_created", "escalated_pending_review", "refused", "error", "needs_info"]
 
 
 class Customer(TypedDict, total=False):
@@ -34,14 +34,21 @@ class Entities(TypedDict, total=False):
 class Triage(TypedDict, total=False):
     intent: str
     category: str
-    kind: Literal["question", "action", "escalation"]
+    kind: Literal["question", "action", "escalation", "conversation"]
     action: str | None
     confidence: float
-    source: Literal["classifier", "llm", "classifier+llm"]
+    source: Literal["classifier", "llm", "classifier+llm", "rules"]
     urgency: Literal["low", "normal", "high", "urgent"]
     sentiment: float
     risk: list[str]
     entities: Entities
+    language: str  # ISO 639-1 code of the customer's language ("en" when unsure)
+    speech_act: Literal["question", "request", "conversation"]
+    search_text: str  # what to search the help centre for, when not the message itself (see agents/triage.py)
+    clarification: int  # which clarifying question this turn asks (1, 2), for an unclear message
+    args: dict[str, Any]  # the action's arguments once its slots are settled (agents/turn.py); compliance
+    #                       proposes exactly these. `args["missing"]`: slots it goes ahead without
+    continues: bool  # this message completed an action that was waiting for details
 
 
 class Citation(TypedDict):
@@ -114,6 +121,34 @@ class SpecialistState(TypedDict, total=False):
     answer: str | None
     outcome: Outcome | None
     turn: int
+    clarifications: int  # clarifying questions asked in a row; after two, a person takes over
+    message_id: str | None  # the id of the customer message this turn answers (intake sets it)
+    part: int | None  # which of the turn's requests (`parts`) is running; keys its ticket and audit entries
+
+
+class PendingAction(TypedDict, total=False):
+    """An action waiting for the customer to give a required detail (kept across turns)."""
+
+    intent: str
+    action: str
+    args: dict[str, Any]  # the values given so far
+    missing: list[str]  # the slots asked for
+    since: int  # turn of the last question
+    asked: int  # questions asked so far; after two unanswered ones a person takes over
+    request: str  # what the customer wrote about it, redacted
+    risk: list[str]
+    candidate: dict[str, Any] | None  # an amount the customer is asked to confirm
+
+
+class Part(TypedDict, total=False):
+    """One request of the turn's message; `reply` is set when it is done or needs nothing run."""
+
+    index: int  # position in the customer's message
+    request: str
+    triage: Triage
+    missing: list[str]
+    reply: dict[str, str] | None  # {"text", "outcome"}
+    ticket: TicketRef | None
 
 
 class SupportState(SpecialistState, total=False):
@@ -121,6 +156,12 @@ class SupportState(SpecialistState, total=False):
     route: Annotated[list[str], operator.add]
     error: str | None
     started_at: float
+    # Several requests and required details (agents/turn.py, agents/planner.py):
+    parts: list[Part]  # this turn's requests in the order they run
+    mark: int  # where the running part's steps start in `route`
+    pending: list[PendingAction]  # actions waiting for details, kept across turns
+    missing: list[str]  # the slots this turn's reply asks for (empty unless the outcome is needs_info)
+    recent: dict[str, Any]  # {intent, turn} of the last action run, the context of a follow-up question
 
 
 class SupportInput(TypedDict, total=False):

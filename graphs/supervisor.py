@@ -1,9 +1,11 @@
-"""The supervisor graph: intake → triage → specialists chosen by the planner → respond.
+"""The supervisor graph: intake → triage → slots → specialists chosen by the planner → respond.
 
-    START → intake ─┬─ (bad input) ──────────────────────────────→ respond → END
-                    └→ triage → supervisor ⇄ research | compliance | ticketing
-                                    └──────────────────────────────→ respond → END
+    START → intake ─┬─ (bad input) ──────────────────────────────────────→ respond → END
+                    └→ triage → slots → supervisor ⇄ research | compliance | ticketing
+                                            └──────────────────────────────→ respond → END
 
+`slots` (agents/turn.py) splits the message into its requests and holds back any action that lacks a
+required detail (it asks for it instead). The supervisor runs each request's route in turn.
 Routing is deterministic (agents/planner.py): no LLM decides which specialist runs or
 whether a human must approve.
 """
@@ -11,7 +13,7 @@ whether a human must approve.
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
 
-from agents import conversation, planner
+from agents import conversation, planner, turn
 from graphs import compliance, research, ticketing, triage
 from graphs.context import SupportContext, bind
 from graphs.state import SupportInput, SupportState
@@ -20,8 +22,7 @@ SPECIALISTS = ("research", "compliance", "ticketing")
 
 
 def supervise(state: SupportState, svc) -> Command:
-    step, plan = planner.next_step(state, svc)
-    update = {"plan": plan}
+    step, update = planner.next_step(state, svc)
     if step != "respond":
         update["route"] = [step]
     return Command(goto=step, update=update)
@@ -36,6 +37,7 @@ def build_graph(checkpointer=None, name: str = "supervisor"):
     builder = StateGraph(SupportState, input_schema=SupportInput, context_schema=SupportContext)
     builder.add_node("intake", bind(conversation.intake, with_thread=True))
     builder.add_node("triage", triage.graph)
+    builder.add_node("slots", bind(turn.understand, turn.READS))
     builder.add_node("supervisor", bind(supervise), destinations=(*SPECIALISTS, "respond"))
     builder.add_node("research", research.graph)
     builder.add_node("compliance", compliance.graph)
@@ -44,7 +46,8 @@ def build_graph(checkpointer=None, name: str = "supervisor"):
 
     builder.add_edge(START, "intake")
     builder.add_conditional_edges("intake", _after_intake, ["triage", "respond"])
-    builder.add_edge("triage", "supervisor")
+    builder.add_edge("triage", "slots")
+    builder.add_edge("slots", "supervisor")
     for name_ in SPECIALISTS:
         builder.add_edge(name_, "supervisor")
     builder.add_edge("respond", END)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from app.eval.data import OUTCOMES, RESULT_FIELDS, ScenarioFileError, load_scenarios
+from app.eval.data import OUTCOMES, RESULT_FIELDS, TURN_OUTCOMES, ScenarioFileError, load_scenarios
 from app.eval.score import matches, summarize
 from tests.helpers import ROOT, SHARED_DATA, run_cli
 
@@ -74,7 +74,7 @@ def test_shipped_suite_covers_every_outcome_and_multi_turn():
     assert len(suite) >= 60 and all(s.expect for s in suite)
     expected = {o for s in suite for o in ([s.expect["outcome"]] if isinstance(s.expect["outcome"], str)
                                            else s.expect["outcome"])}
-    assert expected == set(OUTCOMES)
+    assert set(OUTCOMES) <= expected <= set(TURN_OUTCOMES)
     assert sum(1 for s in suite if s.turns) >= 8
     tags = {t for s in suite for t in s.tags}
     assert {"refund-auto", "refund-review", "refused", "legal", "human", "unanswerable", "bad-input"} <= tags

@@ -111,7 +111,7 @@ def test_small_refund_in_llm_mode(llm):
     ({"type": "approve", "reviewer": "ana"}, 1, "ticket_created"),
     ({"type": "reject", "reviewer": "ana", "message": "Not eligible."}, 0, "refused"),
     ({"type": "edit", "reviewer": "ana",
-      "edited_action": {"name": "refund", "args": {"amount": 300, "order_id": "55120"}}},
+      "edited_action": {"name": "refund", "args": {"amount": 300, "order_id": "55120", "currency": "USD"}}},
      1, "ticket_created"),
 ])
 def test_big_refund_review_in_llm_mode(llm, data_dir, decision, tickets, outcome):

@@ -31,8 +31,15 @@ def test_dev_server_interrupt_and_resume(dev_server, data_dir):
     assert request["name"] == "refund" and request["args"]["amount"] == 900.0 and request["args"]["order_id"] == "55120"
     assert interrupt["metadata"]["rule_id"] == "refund-over-limit" and interrupt["metadata"]["reviewer_role"]
     assert interrupt["review_configs"][0]["allowed_decisions"] == ["approve", "edit", "reject"]
-    out = dev_server.runs.wait(tid, "supervisor",
-                               command={"resume": {"decisions": [{"type": "approve", "reviewer": "ana"}]}})
+    # A bare reviewer id proves nothing: refused and asked again (it used to approve as that reviewer).
+    dev_server.runs.wait(tid, "supervisor", command={"resume": {"decisions": [{"type": "approve", "reviewer": "max"}]}})
+    state = dev_server.threads.get_state(tid)
+    again = (state["interrupts"][0]["value"] if state.get("interrupts")
+             else state["tasks"][0]["interrupts"][0]["value"])
+    assert "is not proven" in again["metadata"]["error"]
+    assert TicketStore(make_settings(data_dir).app_db).list() == []
+    out = dev_server.runs.wait(tid, "supervisor", command={"resume": {"decisions": [
+        {"type": "approve", "reviewer": "ana", "token": "demo-ana"}]}})  # the reviewer's token proves who decides
     assert out["outcome"] == "ticket_created"
     tickets = TicketStore(make_settings(data_dir).app_db).list()
     assert len(tickets) == 1 and tickets[0]["reviewer"] == "ana"

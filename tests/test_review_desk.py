@@ -90,8 +90,8 @@ def test_graph_checks_the_reviewer_for_clients_that_bypass_the_api(desk, service
 
     tid = desk.send("I want a refund of $900 for order #55120").thread_id
     config = {"configurable": {"thread_id": tid}}
-    desk.graph.invoke(Command(resume={"decisions": [{"type": "approve", "reviewer": "sam"}]}), config,
-                      context=SupportContext(services=services))
+    desk.graph.invoke(Command(resume={"decisions": [{"type": "approve", "reviewer": "sam", "token": "demo-sam"}]}),
+                      config, context=SupportContext(services=services))  # proven (its token), not qualified
     snap = desk.graph.get_state(config)
     assert snap.interrupts and "does not hold the role 'billing-lead'" in snap.interrupts[0].value["metadata"]["error"]
     assert services.tickets.list() == []

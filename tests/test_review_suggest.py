@@ -37,7 +37,8 @@ def _write_history(svc, rng: random.Random, start: float, weeks: int = 4) -> Non
             time.time = lambda t=paused: t
             audit_update(svc, f"hist-{n}", "evaluate", state, {"compliance": pending})
             time.time = lambda t=paused + rng.uniform(1, 5) * HOUR: t
-            audit_update(svc, f"hist-{n}", "review", state, {"compliance": decided})
+            # the decision is audited by the node after `review`, from its checkpointed state
+            audit_update(svc, f"hist-{n}", "record_decision", {**state, "compliance": decided}, {})
     finally:
         time.time = real_time
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from pathlib import Path
 from typing import Any
 
@@ -42,5 +44,32 @@ def fail(msg: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def finite(obj: Any) -> Any:
+    """`obj` with every non-finite number (NaN, ±Infinity) as None.
+
+    Sanitised rather than refused: what the CLI prints reports work already done (a turn that created a ticket,
+    a bench run); failing over one undefined metric would hide the rest. null is JSON's "no number" (what
+    JavaScript's JSON.stringify writes too); `NaN` is not JSON and breaks strict parsers."""
+    if isinstance(obj, bool) or isinstance(obj, numbers.Integral):
+        return obj
+    if isinstance(obj, numbers.Real):  # float, and numpy / fractions reals
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    if isinstance(obj, dict):
+        return {_key(k): finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [finite(v) for v in obj]
+    return obj
+
+
+def _key(key: Any) -> Any:
+    return str(key) if isinstance(key, float) and not math.isfinite(key) else key
+
+
+def to_json(obj: Any, indent: int | None = 2) -> str:
+    """Strict JSON (RFC 8259): non-finite numbers become null; `allow_nan=False` guards anything missed."""
+    return json.dumps(finite(obj), indent=indent, default=str, allow_nan=False)
+
+
 def print_json(obj: Any) -> None:
-    typer.echo(json.dumps(obj, indent=2, default=str))
+    typer.echo(to_json(obj))

@@ -9,6 +9,8 @@ import typer
 
 from app.cli.common import desk, fail, print_json, services
 
+EX_TEMPFAIL = 75  # sysexits.h: a temporary failure, try again
+
 tickets_app = typer.Typer(help="Tickets created by the ticketing specialist.", no_args_is_help=True)
 
 
@@ -39,12 +41,22 @@ def ask(
     verified: bool | None = typer.Option(None, "--verified/--unverified", help="Identity verified?"),
     tier: str | None = typer.Option(None, help="Customer tier, e.g. standard or plus."),
 ) -> None:
-    """Send one customer message through the supervisor graph."""
-    from agents.conversation import MessageError  # deferred: LangChain and LangGraph (~0.4 s); keeps `--help` fast
+    """Send one customer message through the supervisor graph.
+
+    Messages for one thread run one at a time, across processes; one that waited too long for the run
+    ahead of it exits 75 (EX_TEMPFAIL: nothing was recorded, send it again)."""
+    # deferred: LangGraph and the graph (~3 s); keeps `--help` fast
+    from agents.conversation import MessageError
+    from app.desk import ThreadBusyError
+    from app.thread_ids import check_thread_id
 
     customer = {k: v for k, v in {"id": customer_id, "verified": verified, "tier": tier}.items() if v is not None}
     try:
+        if thread is not None:
+            check_thread_id(thread)  # before the desk is built: nothing is opened for an id no store can hold
         result = desk().send(message, thread_id=thread, customer=customer or None)
+    except ThreadBusyError as exc:
+        fail(str(exc), code=EX_TEMPFAIL)
     except MessageError as exc:
         fail(str(exc))
     if as_json:
@@ -61,6 +73,12 @@ def ask(
 
 @tickets_app.command("list")
 def tickets_list(as_json: bool = typer.Option(False, "--json"), thread: str | None = typer.Option(None)) -> None:
+    from app.thread_ids import InvalidThreadIdError, check_thread_id
+
+    try:
+        thread = check_thread_id(thread) if thread is not None else None
+    except InvalidThreadIdError as exc:
+        fail(str(exc))
     rows = services().tickets.list(thread_id=thread)
     if as_json:
         print_json(rows)

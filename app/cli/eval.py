@@ -23,7 +23,8 @@ eval_app = typer.Typer(help="Scenario evaluation and shadow runs.", invoke_witho
 @eval_app.callback()
 def eval_run(
     ctx: typer.Context,
-    scenarios: Path | None = typer.Option(None, "--scenarios", help="JSONL: {id, message, customer?, turns?, expect?}"),
+    scenarios: Path | None = typer.Option(None, "--scenarios", help="JSONL: {id, message, customer?, turns?, expect?} "
+                                          "or per turn {id, customer?, turns: [{message, expect}]}"),
     out: Path | None = typer.Option(None, "--out", help="Results JSONL (summary JSON is written beside it)."),
     review: str = typer.Option("leave", "--review", help="Paused threads: approve | reject | leave (pending)."),
     reviewer: str | None = typer.Option(None, "--reviewer", help="Who approves/rejects (a reviewer id from the "
@@ -31,6 +32,7 @@ def eval_run(
     shadow: Path | None = typer.Option(None, "--shadow", help="Candidate settings overrides (YAML/JSON); "
                                        "default SUPPORT_SHADOW_CONFIG."),
     sandbox: bool = typer.Option(False, "--sandbox", help="Run on a temporary copy of the data dir (no live tickets)."),
+    split: str | None = typer.Option(None, "--split", help="Only scenarios marked with this split (e.g. dev, val)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
 ) -> None:
     """Run every scenario in its own thread against the configured data directory and score it."""
@@ -52,7 +54,7 @@ def eval_run(
         except ReviewerError as exc:
             fail(str(exc))
     try:
-        suite = load_scenarios(scenarios)
+        suite = load_scenarios(scenarios, split=split)
         shadow = shadow or settings().shadow_config
         overrides = load_overrides(shadow) if shadow else None
     except (ScenarioFileError, ShadowConfigError) as exc:
@@ -67,7 +69,7 @@ def eval_run(
         results, shadow_report = _run(live, suite, review, reviewer, run_id, progress, overrides)
     write_jsonl(out, results)
     summary = {"run_id": run_id, "data_dir": str(live.settings.data_dir), "review_mode": review, "reviewer": reviewer,
-               "sandbox": sandbox, **summarize(results, suite)}
+               "sandbox": sandbox, "split": split, **summarize(results, suite)}
     summary_path(out).write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
     render(summary)
     typer.echo(f"results: {out}  summary: {summary_path(out)}  threads: eval-{run_id}-<id>", err=True)

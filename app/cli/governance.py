@@ -1,4 +1,4 @@
-"""Governance: `policy explain|suggest|check`, `audit verify|show` and the `killswitch`."""
+"""Governance: `policy explain|suggest|check`, `audit verify|show|export-head|reseal` and the `killswitch`."""
 
 from __future__ import annotations
 
@@ -87,13 +87,54 @@ def policy_check(file: Path) -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain; exit 1 and name the entry if anything was edited, deleted or reordered."""
+    """Check the keyed hash chain, the head anchor and the append-only guards; exit 1 naming every problem."""
     report = services().audit.verify()
     if report.ok:
-        typer.echo(f"audit trail intact: {report.entries} entries")
+        extra = [f"{report.unkeyed} unkeyed entries from before keyed hashes, sealed"] if report.unkeyed else []
+        if report.anchored is not None and report.entries > report.anchored:
+            extra.append(f"{report.entries - report.anchored} written after the head anchor, by a writer stopped "
+                         "before it updated the anchor")
+        suffix = f" ({'; '.join(extra)})" if extra else ""
+        head = "no head anchor yet" if report.anchored is None else f"head anchored at seq {report.anchored}"
+        typer.echo(f"audit trail intact: {report.entries} entries, {head}{suffix}")
         return
-    typer.echo(f"audit trail BROKEN at seq {report.seq}: {report.problem}", err=True)
+    for problem in report.problems:
+        typer.echo(f"audit trail BROKEN: {problem}", err=True)
     raise typer.Exit(1)
+
+
+@audit_app.command("export-head")
+def audit_export_head() -> None:
+    """Print the signed head anchor (entry count, last hash) to seal outside this deployment."""
+    from app.store.audit_anchor import AnchorError
+
+    try:
+        doc = services().audit.export_head()
+    except AnchorError as exc:
+        typer.echo(f"audit trail BROKEN: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if doc is None:
+        fail("no head anchor yet: run `audit verify`")
+    print_json(doc)
+
+
+@audit_app.command("reseal")
+def audit_reseal(actor: str = typer.Option(..., help="Who reseals."),
+                 reason: str = typer.Option(..., help="Why: a restored backup, a lost anchor file, …")) -> None:
+    """Anchor the current end of an intact chain after a restore or a lost anchor; the reseal itself is audited."""
+    from app.store.audit import AuditError
+
+    if not actor.strip() or not reason.strip():
+        fail("--actor and --reason must not be empty")
+    try:
+        report = services().audit.reseal(actor, reason)
+    except AuditError as exc:
+        fail(str(exc), code=1)
+    typer.echo(f"audit head resealed at seq {report.anchored} by {actor}")
+    for problem in report.problems:  # e.g. a guard still missing: resealing does not repair it
+        typer.echo(f"audit trail BROKEN: {problem}", err=True)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @audit_app.command("show")

@@ -12,6 +12,7 @@ from agents.reviewers import hash_token as _hash_token
 from app.cli.common import desk, fail, print_json, services
 
 review_app = typer.Typer(help="Human review of paused conversations.", no_args_is_help=True)
+VIA = "operator-cli"  # operator mode: whoever runs the CLI vouches for --reviewer; the audit entry says so
 
 
 def _money(v) -> str:
@@ -45,11 +46,11 @@ def review_list(as_json: bool = typer.Option(False, "--json"),
 
 def _decide(thread_id: str, decision: dict) -> None:
     # deferred: app.desk is the graph on top of Chroma (~3 s); desk() loads it anyway, this keeps `--help` fast
-    from app.desk import NoPendingReviewError, ReviewPayloadError, UnknownThreadError
+    from app.desk import MessageError, NoPendingReviewError, ReviewPayloadError, UnknownThreadError
 
     try:
-        result = desk().resume(thread_id, {"decisions": [decision]})
-    except (UnknownThreadError, NoPendingReviewError, ReviewPayloadError) as exc:
+        result = desk().reviews.decide(thread_id, {"decisions": [decision]}, via=VIA)
+    except (UnknownThreadError, NoPendingReviewError, ReviewPayloadError, MessageError) as exc:  # busy thread too
         fail(str(exc))
     print_json(result.model_dump())
 
@@ -113,7 +114,7 @@ def _decide_group(group_id: str, decision: str, reviewer: str, **kw) -> None:
     from app.review.groups import GroupNotFoundError  # deferred: loads scikit-learn (~2 s); keeps `--help` fast
 
     try:
-        summary = desk().decide_group(group_id, decision, reviewer, **kw)
+        summary = desk().reviews.decide_group(group_id, decision, reviewer, via=VIA, **kw)
     except (GroupNotFoundError, ReviewerError) as exc:
         fail(str(exc))
     print_json(summary)

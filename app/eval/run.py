@@ -3,6 +3,9 @@
 Each scenario gets its own thread (`eval-<run>-<id>`) and its customer id is namespaced by run,
 so repeated runs against the same data directory don't feed each other's refund counts.
 Paused threads are approved or rejected by a registered reviewer the caller names, or left pending.
+An old-form scenario stops at a pause left pending or at an error, as it always has; a per-turn
+scenario sends every turn (writing while a review waits is part of what it checks) and records
+an error on the turn it happened.
 """
 
 from __future__ import annotations
@@ -17,9 +20,13 @@ from tqdm import tqdm
 
 from agents.conversation import MessageError
 from agents.hitl import ReviewPayloadError
-from app.eval.data import Scenario
+from app.eval.data import AnyScenario
+from app.eval.observe import dedupe, new_tickets, observe, taxonomy_of, ticket_actions, ticket_ids
 
 REVIEW_MODES = ("approve", "reject", "leave")
+TRACE_FIELDS = ("turn", "intent", "category", "route", "outcome", "final_outcome", "policy_rule", "policy_rules",
+                "review", "ticket_id", "tickets", "actions", "needs_info", "missing", "language", "answer",
+                "citations", "retrieved", "grounded", "llm_calls", "latency_ms", "error")
 
 
 def new_run_id() -> str:
@@ -39,31 +46,50 @@ def _customer(customer: dict | None, run_id: str) -> dict | None:
     return c
 
 
-def _turn_view(desk, thread_id: str, result) -> dict[str, Any]:
-    """What one turn decided, read from the thread's state (fields TurnResult leaves out)."""
-    values = desk.graph.get_state({"configurable": {"thread_id": thread_id}}).values or {}
-    triage, research = values.get("triage") or {}, values.get("research") or {}
-    decision = values.get("compliance") or {}
-    rule = decision.get("rule_id")
-    if result.pending_review:  # paused inside the compliance sub-graph: the rule rides in the review request
-        rule = (result.pending_review.get("metadata") or {}).get("rule_id") or rule
-    return {
-        "intent": result.intent, "category": triage.get("category"), "confidence": result.confidence,
-        "route": list(result.route), "outcome": result.outcome, "policy_rule": rule,
-        "ticket_id": result.ticket_id, "retrieved": list(research.get("retrieved") or []),
-        "citations": [c["doc_id"] for c in result.citations], "grounded": result.grounded,
-        "llm_calls": result.llm_calls, "prompt_tokens": result.prompt_tokens,
-        "completion_tokens": result.completion_tokens,
-    }
-
-
 def _decide(desk, thread_id: str, mode: str, reviewer: str):
     if mode == "approve":
         return desk.approve(thread_id, reviewer=reviewer, note="automatic decision by the evaluation harness")
     return desk.reject(thread_id, reviewer=reviewer, message="Declined by the evaluation harness.")
 
 
-def run_scenario(desk, sc: Scenario, review: str = "leave", run_id: str = "run", prefix: str = "eval",
+def run_turn(desk, tid: str, msg: Any, customer: dict | None, review: str, reviewer: str | None
+             ) -> tuple[dict[str, Any], str | None]:
+    """(what the turn did, error). Latency is the customer's wait: `send` alone, not the harness's review."""
+    before = ticket_ids(desk, tid)
+    error, paused, actions = None, False, []
+    start = time.perf_counter()
+    try:
+        result = desk.send(msg, thread_id=tid, customer=customer)
+        latency = round((time.perf_counter() - start) * 1000, 1)
+        view = observe(desk, tid, result)
+        paused, actions, rules = bool(result.pending_review), list(view["actions"]), [view["policy_rule"]]
+        view.update(final_outcome=view["outcome"], latency_ms=latency)
+        guard = 0
+        while result.pending_review and review != "leave" and guard < 3:
+            guard += 1
+            try:
+                result = _decide(desk, tid, review, reviewer)
+            except ReviewPayloadError as exc:  # e.g. the reviewer registry does not know `reviewer`
+                error = f"review {review} as {reviewer!r} refused: {exc}"[:500]
+                break
+            after = observe(desk, tid, result)
+            rules.append(after["policy_rule"])
+            actions += after["actions"]
+            view.update({k: after[k] for k in ("ticket_id", "llm_calls", "prompt_tokens", "completion_tokens")})
+            view["final_outcome"] = after["outcome"]
+        view["policy_rules"] = [r for r in dict.fromkeys(rules) if r]
+    except Exception as exc:  # a bad message, or a failing node: record it on this turn, the run goes on
+        error = str(exc) if isinstance(exc, MessageError) else f"{type(exc).__name__}: {exc}"[:500]
+        view = {"outcome": "error", "final_outcome": "error", "policy_rules": [],
+                "latency_ms": round((time.perf_counter() - start) * 1000, 1)}
+    opened = new_tickets(desk, tid, before)  # every ticket of the turn, however many the reply mentions
+    view.update(review=paused, tickets=[t["id"] for t in opened] or [t for t in [view.get("ticket_id")] if t],
+                actions=dedupe(actions + ticket_actions(opened, taxonomy_of(desk))),
+                needs_info=view.get("outcome") == "needs_info", error=error)
+    return view, error
+
+
+def run_scenario(desk, sc: AnyScenario, review: str = "leave", run_id: str = "run", prefix: str = "eval",
                  reviewer: str | None = None) -> dict:
     """One result line; exceptions become `outcome: error` so the rest of the suite still runs."""
     if review not in REVIEW_MODES:
@@ -73,44 +99,22 @@ def run_scenario(desk, sc: Scenario, review: str = "leave", run_id: str = "run",
     tid = thread_for(prefix, run_id, sc.id)
     customer = _customer(sc.customer, run_id)
     trace: list[dict[str, Any]] = []
-    reviewed, error = False, None
+    error = None
     start = time.perf_counter()
     msgs = sc.messages
     for i, msg in enumerate(msgs):
-        if trace and trace[-1]["final_outcome"] == "escalated_pending_review":
+        if not sc.per_turn and trace and trace[-1]["final_outcome"] == "escalated_pending_review":
             error = f"paused for review at turn {i}; {len(msgs) - i} later turn(s) not sent (--review leave)"
             break
-        try:
-            result = desk.send(msg, thread_id=tid, customer=customer)
-            view = _turn_view(desk, tid, result)
-            view["final_outcome"], rules = view["outcome"], [view["policy_rule"]]
-            guard = 0
-            while result.pending_review and review != "leave" and guard < 3:
-                reviewed, guard = True, guard + 1
-                try:
-                    result = _decide(desk, tid, review, reviewer)
-                except ReviewPayloadError as exc:  # e.g. the reviewer registry does not know `reviewer`
-                    error = f"review {review} as {reviewer!r} refused: {exc}"[:500]
-                    break
-                after = _turn_view(desk, tid, result)
-                rules.append(after["policy_rule"])
-                view.update({k: after[k] for k in ("ticket_id", "llm_calls", "prompt_tokens", "completion_tokens")})
-                view["final_outcome"] = after["outcome"]
-            reviewed = reviewed or bool(result.pending_review)
-            view["policy_rules"] = [r for r in dict.fromkeys(rules) if r]
-        except MessageError as exc:
-            error = str(exc)
-            view = {"outcome": "error", "final_outcome": "error", "policy_rules": []}
-        except Exception as exc:  # a failing node must not end the run: record it, go on
-            error = f"{type(exc).__name__}: {exc}"[:500]
-            view = {"outcome": "error", "final_outcome": "error", "policy_rules": []}
+        view, turn_error = run_turn(desk, tid, msg, customer, review, reviewer)
         trace.append({"turn": i + 1, **view})
-        if view["outcome"] == "error" or error:
+        error = error or turn_error
+        if not sc.per_turn and (view["outcome"] == "error" or error):
             break
-    return _result(sc, tid, trace, reviewed, error, review, round((time.perf_counter() - start) * 1000, 1))
+    return _result(sc, tid, trace, error, review, round((time.perf_counter() - start) * 1000, 1))
 
 
-def _result(sc: Scenario, tid: str, trace: list[dict], reviewed: bool, error: str | None, review: str,
+def _result(sc: AnyScenario, tid: str, trace: list[dict], error: str | None, review: str,
             latency_ms: float) -> dict:
     last = trace[-1] if trace else {}
     rules = [r for t in trace for r in t.get("policy_rules", [])]
@@ -118,7 +122,8 @@ def _result(sc: Scenario, tid: str, trace: list[dict], reviewed: bool, error: st
     return {
         "id": sc.id, "intent": last.get("intent"), "category": last.get("category"),
         "confidence": last.get("confidence"), "route": last.get("route", []), "outcome": last.get("outcome", "error"),
-        "policy_rules": list(dict.fromkeys(rules)), "review": reviewed, "ticket_id": tickets[-1] if tickets else None,
+        "policy_rules": list(dict.fromkeys(rules)), "review": any(t.get("review") for t in trace),
+        "ticket_id": tickets[-1] if tickets else None,
         "retrieved": last.get("retrieved", []), "citations": last.get("citations", []),
         "grounded": last.get("grounded"),
         "llm_calls": sum(t.get("llm_calls", 0) for t in trace),
@@ -126,13 +131,12 @@ def _result(sc: Scenario, tid: str, trace: list[dict], reviewed: bool, error: st
         "completion_tokens": sum(t.get("completion_tokens", 0) for t in trace),
         "latency_ms": latency_ms, "error": error,
         "thread_id": tid, "final_outcome": last.get("final_outcome", "error"), "review_mode": review,
-        "turns": len(sc.messages),
-        "trace": [{k: t.get(k) for k in ("turn", "intent", "route", "outcome", "policy_rules", "final_outcome")}
-                  for t in trace],
+        "turns": len(sc.messages), "per_turn": sc.per_turn, "split": sc.split,
+        "trace": [{k: t.get(k) for k in TRACE_FIELDS} for t in trace],
     }
 
 
-def run_suite(desk, scenarios: list[Scenario], review: str = "leave", run_id: str | None = None,
+def run_suite(desk, scenarios: list[AnyScenario], review: str = "leave", run_id: str | None = None,
               prefix: str = "eval", progress: bool = True, reviewer: str | None = None,
               on_result: Callable[[dict], None] | None = None) -> list[dict]:
     run_id = run_id or new_run_id()

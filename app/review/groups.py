@@ -105,7 +105,7 @@ def decide_group(groups: list[dict], registry: Registry, decide: Callable[[str, 
                                  "(an item was decided or a new one arrived); run `review groups` again")
     person = registry.get(reviewer)
     refused = [f"{m['thread_id']}: {why}" for m in group["items"]
-               if (why := person.may_decide(m["reviewer_role"], m["amount"]))]
+               if (why := person.may_decide(m["reviewer_role"], m["amount"], m.get("limit_amount")))]
     if refused:
         raise ReviewerError(f"{reviewer} may not decide all of group {gid} (nothing was decided): "
                             + "; ".join(refused[:5]) + (f"; … {len(refused) - 5} more" if len(refused) > 5 else ""))

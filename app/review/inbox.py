@@ -9,12 +9,11 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from agents.reviewers import Registry
+from agents.reviewers import Registry, carried_amount
 from app.review.claims import ReviewClaims
 from app.threads import ThreadRunner
 
 PRIORITIES = ("low", "normal", "high", "urgent")
-
 
 
 def age_text(seconds: float) -> str:
@@ -31,8 +30,10 @@ def to_item(thread_id: str, interrupt: Any, created_at: str, values: dict, regis
     req, meta = payload["action_requests"][0], payload.get("metadata") or {}
     args, customer = req.get("args") or {}, values.get("customer") or {}
     amount = args.get("amount")
+    # Who qualifies depends on the largest amount the action has carried, not on an amount an edit lowered.
+    limit_amount = carried_amount(amount, meta.get("max_amount"))
     rule_queue, role = meta.get("queue"), meta.get("reviewer_role")
-    queue, qualified = registry.route(rule_queue, role, amount)
+    queue, qualified = registry.route(rule_queue, role, limit_amount)
     q = registry.queues.get(queue or "") or registry.queues.get(rule_queue or "")
     paused = datetime.fromisoformat(created_at).timestamp()
     age = max(0.0, now - paused)
@@ -43,7 +44,7 @@ def to_item(thread_id: str, interrupt: Any, created_at: str, values: dict, regis
         "age_seconds": round(age, 1), "age": age_text(age),
         "rule_id": meta.get("rule_id"), "reason": req.get("description", "").split(" (rule ")[0],
         "policy_version": meta.get("policy_version"), "action": req.get("name"), "args": args,
-        "amount": amount, "currency": args.get("currency"), "intent": meta.get("intent"),
+        "amount": amount, "limit_amount": limit_amount, "currency": args.get("currency"), "intent": meta.get("intent"),
         "customer_id": customer.get("id"), "tier": customer.get("tier", "standard"),
         "queue": queue, "rule_queue": rule_queue, "reviewer_role": role,
         "priority": escalation["priority"] if escalation else base,

@@ -6,7 +6,6 @@ so `SupportDesk` can delegate here without the two importing each other.
 
 from __future__ import annotations
 
-from functools import cached_property
 from typing import Any
 
 from agents.reviewers import Registry, registry_for
@@ -21,9 +20,10 @@ class Reviews:
     def __init__(self, runner: ThreadRunner):
         self.runner = runner
 
-    @cached_property
+    @property
     def claims(self) -> ReviewClaims:
-        return ReviewClaims(self.runner.services.settings.store_target)
+        """The services' claims table: the graph's review node claims through the same one."""
+        return self.runner.services.claims
 
     @property
     def registry(self) -> Registry:
@@ -34,11 +34,12 @@ class Reviews:
               now: float | None = None) -> list[dict[str, Any]]:
         return inbox(self.runner, self.claims, self.registry, queue=queue, reviewer=reviewer, now=now)
 
-    def decide(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:
-        return self.runner.run(decide_steps(self.runner.services, self.claims, thread_id, decision))
+    def decide(self, thread_id: str, decision: dict[str, Any], via: str = "python-api") -> TurnResult:
+        """`via` names the door in the audit entry: python-api, operator-cli, console."""
+        return self.runner.run(decide_steps(self.runner.services, self.claims, thread_id, decision, via))
 
-    async def adecide(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:
-        return await self.runner.arun(decide_steps(self.runner.services, self.claims, thread_id, decision))
+    async def adecide(self, thread_id: str, decision: dict[str, Any], via: str = "python-api") -> TurnResult:
+        return await self.runner.arun(decide_steps(self.runner.services, self.claims, thread_id, decision, via))
 
     def groups(self, queue: str | None = None, reviewer: str | None = None) -> list[dict[str, Any]]:
         b = self.registry.batching
@@ -46,9 +47,9 @@ class Reviews:
                                   band_ratio=b.band_ratio, band_width=b.band_width, min_similarity=b.min_similarity)
 
     def decide_group(self, group_id: str, decision: str, reviewer: str, note: str | None = None,
-                     message: str | None = None) -> dict[str, Any]:
-        return groups.decide_group(self.groups(), self.registry, self.decide, group_id, decision, reviewer,
-                                   note=note, message=message)
+                     message: str | None = None, via: str = "python-api") -> dict[str, Any]:
+        return groups.decide_group(self.groups(), self.registry, lambda tid, d: self.decide(tid, d, via), group_id,
+                                   decision, reviewer, note=note, message=message)
 
     def sla_sweep(self, now: float | None = None) -> list[dict[str, Any]]:
         return sla.sweep(self.inbox(now=now), self.registry, self.claims, self.runner.services.audit)

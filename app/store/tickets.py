@@ -1,10 +1,21 @@
-"""Durable ticket store with idempotency keys: a replayed or resumed run never creates a ticket twice."""
+"""Durable ticket store with idempotency keys: a replayed or resumed run never creates a ticket twice.
+
+Lifecycle: new → open → pending_customer → solved → closed, plus reopened (only from solved); closed is final.
+Statuses move through `set_status`, a compare-and-set in one transaction with its `ticket_events` row, so two
+people changing one ticket at once either both land in order or the second is re-checked against the first.
+
+"approved" (what agents/ticketing.py writes for an action policy or a reviewer approved, and what older rows hold)
+is not a status of its own: the action was decided and carried out in the turn, so the ticket is `solved` with
+`resolution: "approved"` and `solved_at` = its creation. Such a ticket is a record, not work: a customer writing
+again does not reopen it (`reopenable`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +41,15 @@ CREATE TABLE IF NOT EXISTS tickets (
     updated_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tickets_thread ON tickets(thread_id);
+CREATE TABLE IF NOT EXISTS ticket_events (
+    id TEXT PRIMARY KEY,
+    ticket_id TEXT NOT NULL REFERENCES tickets(id),
+    kind TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ticket_events_ticket ON ticket_events(ticket_id, created_at);
 CREATE TABLE IF NOT EXISTS notifications (
     idempotency_key TEXT PRIMARY KEY,
     ticket_id TEXT NOT NULL REFERENCES tickets(id),
@@ -40,12 +60,58 @@ CREATE TABLE IF NOT EXISTS notifications (
 """
 
 JSON_FIELDS = ("action", "policy")
+STATUSES = ("new", "open", "pending_customer", "solved", "closed", "reopened")
+# Where each status may go next; `closed` is final and `reopened` follows `solved` only.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "new": frozenset({"open", "pending_customer", "solved", "closed"}),
+    "open": frozenset({"pending_customer", "solved", "closed"}),
+    "pending_customer": frozenset({"open", "solved", "closed"}),
+    "solved": frozenset({"reopened", "closed"}),
+    "reopened": frozenset({"open", "pending_customer", "solved", "closed"}),
+    "closed": frozenset(),
+}
+EVENT_KINDS = ("reply", "note", "assign", "status")
+LEGACY = {"approved": ("solved", "approved")}  # old status → (status, resolution); see the module docstring
+COLUMNS = (("assignee", "TEXT"), ("resolution", "TEXT"), ("first_response_at", "REAL"), ("solved_at", "REAL"),
+           ("closed_at", "REAL"))
+
+
+class TicketError(ValueError):
+    """A ticket operation refused: unknown ticket, status or event kind, or a transition the lifecycle forbids."""
+
+
+class UnknownTicketError(TicketError, LookupError):
+    pass
+
+
+def check_transition(current: str, target: str) -> None:
+    if target not in STATUSES:
+        raise TicketError(f"unknown status {target!r}; one of: {', '.join(STATUSES)}")
+    if current == target:
+        raise TicketError(f"ticket is already {target}")
+    if target not in TRANSITIONS.get(current, frozenset()):
+        if current == "closed":
+            raise TicketError("ticket is closed; closed is final")
+        allowed = ", ".join(sorted(TRANSITIONS.get(current, ()))) or "nothing"
+        why = " (reopened only from solved)" if target == "reopened" else ""
+        raise TicketError(f"cannot move a {current} ticket to {target}{why}; allowed: {allowed}")
+
+
+def reopenable(ticket: dict) -> bool:
+    """A solved ticket a person solved: a customer writing again means the answer did not settle it."""
+    return ticket["status"] == "solved" and ticket.get("resolution") != "approved"
 
 
 class TicketStore:
     def __init__(self, target: str | Path | Database):
         self.db = connect(target)
         self.db.script(SCHEMA)
+        for column, decl in COLUMNS:
+            self.db.add_column("tickets", column, decl)
+        with self.db.connect() as c:  # rows written before the lifecycle (idempotent)
+            for old, (status, resolution) in LEGACY.items():
+                c.execute("UPDATE tickets SET status = ?, resolution = ?, solved_at = created_at WHERE status = ?",
+                          (status, resolution, old))
 
     @staticmethod
     def ticket_id(key: str) -> str:
@@ -55,9 +121,15 @@ class TicketStore:
         """Insert once per idempotency key; returns (ticket, created_now)."""
         now = time.time()
         row = {
-            "id": self.ticket_id(key), "idempotency_key": key, "status": "open", "priority": "normal",
+            "id": self.ticket_id(key), "idempotency_key": key, "status": "new", "priority": "normal",
             "created_at": now, "updated_at": now, **fields,
         }
+        if row["status"] in LEGACY:
+            row["status"], row["resolution"] = LEGACY[row["status"]]
+        if row["status"] not in STATUSES:
+            raise TicketError(f"unknown status {row['status']!r}; one of: {', '.join(STATUSES)}")
+        if row["status"] == "solved":
+            row.setdefault("solved_at", row["created_at"])
         for f in JSON_FIELDS:
             row[f] = json.dumps(row.get(f) or {}, sort_keys=True)
         cols = ", ".join(row)
@@ -79,15 +151,95 @@ class TicketStore:
             row = c.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
         return self._row(row) if row else None
 
-    def list(self, thread_id: str | None = None, status: str | None = None, limit: int = 200) -> list[dict]:
+    def list(self, thread_id: str | None = None, status: str | None = None, limit: int = 200,
+             queue: str | None = None, assignee: str | None = None) -> list[dict]:
         sql, args = "SELECT * FROM tickets WHERE 1=1", []
-        if thread_id:
-            sql, args = sql + " AND thread_id = ?", [*args, thread_id]
-        if status:
-            sql, args = sql + " AND status = ?", [*args, status]
+        for column, value in (("thread_id", thread_id), ("status", status), ("queue", queue), ("assignee", assignee)):
+            if value:
+                sql, args = sql + f" AND {column} = ?", [*args, value]
         with self.db.connect() as c:
             rows = c.all(sql + " ORDER BY created_at DESC LIMIT ?", [*args, limit])
         return [self._row(r) for r in rows]
+
+    # ---- the lifecycle: every change is one transaction with its event row ---------------------------------
+    def require(self, ticket_id: str) -> dict:
+        ticket = self.get(ticket_id)
+        if ticket is None:
+            raise UnknownTicketError(f"unknown ticket {ticket_id!r}")
+        return ticket
+
+    def add_event(self, ticket_id: str, kind: str, actor: str, body: str = "", event_id: str | None = None,
+                  status: str | None = None) -> dict:
+        """Append an event; a reply also stamps the first response, and `status` moves the ticket in the same
+        transaction. Appends never overwrite each other, so two people writing at once both keep their text."""
+        if kind not in EVENT_KINDS:
+            raise TicketError(f"unknown event kind {kind!r}; one of: {', '.join(EVENT_KINDS)}")
+        now = time.time()
+        event = {"id": event_id or uuid.uuid4().hex, "ticket_id": ticket_id, "kind": kind, "actor": actor,
+                 "body": body, "created_at": now}
+        with self.db.transaction(lock=f"ticket:{ticket_id}") as c:
+            ticket = c.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+            if ticket is None:
+                raise UnknownTicketError(f"unknown ticket {ticket_id!r}")
+            c.execute("INSERT INTO ticket_events (id, ticket_id, kind, actor, body, created_at) "
+                      "VALUES (:id, :ticket_id, :kind, :actor, :body, :created_at)", event)
+            if kind == "reply":
+                c.execute("UPDATE tickets SET first_response_at = COALESCE(first_response_at, ?), updated_at = ? "
+                          "WHERE id = ?", (now, now, ticket_id))
+            if status is not None:
+                self._move(c, ticket, status, now)
+        return event
+
+    def set_status(self, ticket_id: str, status: str, actor: str, reason: str = "") -> dict:
+        """Move the ticket (validated against TRANSITIONS); returns the event recorded."""
+        return self.add_event(ticket_id, "status", actor, reason or status, status=status)
+
+    def assign(self, ticket_id: str, actor: str, assignee: str | None = None, queue: str | None = None) -> dict:
+        """Give the ticket to a person and/or a queue; a `new` ticket someone took is `open`."""
+        if not assignee and not queue:
+            raise TicketError("assign to a person or a queue")
+        now = time.time()
+        body = ", ".join(f"{k}={v}" for k, v in (("assignee", assignee), ("queue", queue)) if v)
+        event = {"id": uuid.uuid4().hex, "ticket_id": ticket_id, "kind": "assign", "actor": actor, "body": body,
+                 "created_at": now}
+        with self.db.transaction(lock=f"ticket:{ticket_id}") as c:
+            ticket = c.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+            if ticket is None:
+                raise UnknownTicketError(f"unknown ticket {ticket_id!r}")
+            if ticket["status"] == "closed":
+                raise TicketError("ticket is closed; closed is final")
+            c.execute("UPDATE tickets SET assignee = COALESCE(?, assignee), queue = COALESCE(?, queue), "
+                      "updated_at = ? WHERE id = ?", (assignee, queue, now, ticket_id))
+            c.execute("INSERT INTO ticket_events (id, ticket_id, kind, actor, body, created_at) "
+                      "VALUES (:id, :ticket_id, :kind, :actor, :body, :created_at)", event)
+            if ticket["status"] == "new":
+                self._move(c, ticket, "open", now)
+        return event
+
+    @staticmethod
+    def _move(c, ticket: dict, status: str, now: float) -> None:
+        check_transition(ticket["status"], status)
+        stamps = {"solved": ", solved_at = :now", "closed": ", closed_at = :now", "reopened": ", solved_at = NULL"}
+        resolution = ", resolution = NULL" if status == "reopened" else ""
+        cur = c.execute(f"UPDATE tickets SET status = :to, updated_at = :now{stamps.get(status, '')}{resolution} "
+                        "WHERE id = :id AND status = :was",
+                        {"to": status, "now": now, "id": ticket["id"], "was": ticket["status"]})
+        if cur.rowcount != 1:  # unreachable under the ticket's lock; kept so a change is never applied blind
+            raise TicketError(f"ticket {ticket['id']} changed while moving it to {status}; try again")
+
+    def events(self, ticket_id: str, kinds: tuple[str, ...] | None = None) -> list[dict]:
+        with self.db.connect() as c:
+            rows = c.all("SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY created_at, id", (ticket_id,))
+        return [r for r in rows if kinds is None or r["kind"] in kinds]
+
+    def response_times(self, ticket_id: str | None = None) -> list[dict]:
+        """Per ticket: seconds to the first public reply by a person and to its (latest) solve; None until then."""
+        sql = "SELECT id, queue, status, created_at, first_response_at, solved_at FROM tickets"
+        with self.db.connect() as c:
+            rows = c.all(sql + " WHERE id = ?", (ticket_id,)) if ticket_id else c.all(sql + " ORDER BY created_at")
+        return [{"id": r["id"], "queue": r["queue"], "status": r["status"],
+                 "first_response_s": _since(r["created_at"], r["first_response_at"]),
+                 "resolution_s": _since(r["created_at"], r["solved_at"])} for r in rows]
 
     def count_recent(self, customer_id: str, action: str, days: int) -> int:
         since = time.time() - days * 86400
@@ -107,3 +259,7 @@ class TicketStore:
         for f in JSON_FIELDS:
             d[f] = json.loads(d[f])
         return d
+
+
+def _since(start: float, end: float | None) -> float | None:
+    return None if end is None else round(end - start, 3)

@@ -7,6 +7,7 @@ import uuid
 import streamlit as st
 
 from app.desk import SupportDesk, TurnResult, UnknownThreadError
+from app.ticket_ops import transcript
 from app.ui import common
 from app.ui.progress import AGENTS, stream_turn
 
@@ -95,8 +96,11 @@ def render() -> None:
     tid = st.session_state.thread_id
     st.title("Customer support")
     common.show_flash()
-    for msg in desk.history(tid):
-        with st.chat_message("user" if msg["role"] == "human" else "assistant"):
+    for msg in transcript(desk.runner, tid):
+        person = msg["author"].startswith("agent:")  # a person's reply to the ticket (app/ticket_ops.py)
+        with st.chat_message("user" if msg["role"] == "human" else "assistant", avatar="🧑‍💼" if person else None):
+            if person:
+                st.caption("Reply from our support team")
             st.markdown(msg["content"])
     try:
         result = desk.get(tid)

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from app.store.tickets import STATUSES, TRANSITIONS, TicketError
+from app.ticket_ops import TicketDesk
 from app.ui import common, queries
 
 COLUMNS = ("id", "created", "status", "priority", "queue", "intent", "customer_id", "reviewer", "llm_calls",
@@ -43,7 +45,54 @@ def detail(svc, ticket: dict) -> None:
     if st.button("Open the conversation in Chat", key=f"open-{ticket['id']}"):
         st.session_state.thread_id = ticket["thread_id"]
         st.switch_page("app/ui/chat.py")
+    work(ticket)
     audit_story(svc, ticket["thread_id"])
+
+
+KINDS = {"reply": "Reply to the customer", "note": "Internal note", "assign": "Assigned", "status": "Status"}
+
+
+def work(ticket: dict) -> None:
+    """The ticket's events and a person's changes: reply (into the customer's chat), note, assign, status."""
+    desk = common.current_desk()
+    ops = TicketDesk(desk.runner)
+    events = ops.store.events(ticket["id"])
+    st.subheader(f"Activity ({len(events)})")
+    for e in events:
+        st.markdown(f"`{_when(e['created_at'])}` **{KINDS[e['kind']]}** by {e['actor']} — {e['body']}")
+    who = common.identity()
+    if who is None:
+        st.caption("Sign in (sidebar) to reply, note, assign or change the status.")
+        return
+    tid = ticket["id"]
+    nexts = sorted(TRANSITIONS.get(ticket["status"], ()), key=STATUSES.index)
+    with st.form(f"reply-{tid}", clear_on_submit=True):
+        text = st.text_area("Reply to the customer (shown in their chat)", key=f"reply-text-{tid}")
+        then = st.selectbox("Then set status", ["", *nexts], key=f"reply-status-{tid}",
+                            format_func=lambda s: s or "unchanged")
+        if st.form_submit_button("Send reply"):
+            _apply(lambda: ops.reply(tid, who.id, text, status=then or None), "Reply sent.")
+    with st.form(f"note-{tid}", clear_on_submit=True):
+        note = st.text_area("Internal note (never shown to the customer)", key=f"note-text-{tid}")
+        if st.form_submit_button("Add note"):
+            _apply(lambda: ops.note(tid, who.id, note), "Note added.")
+    c1, c2 = st.columns(2)
+    to = c1.text_input("Assign to (person id, or queue:NAME)", key=f"assign-to-{tid}")
+    if c1.button("Assign", key=f"assign-{tid}"):
+        _apply(lambda: ops.assign(tid, who.id, to=to.strip() or None), "Assigned.")
+    status = c2.selectbox("Status", nexts or ["closed"], key=f"status-to-{tid}", disabled=not nexts)
+    if c2.button("Change status", key=f"status-{tid}", disabled=not nexts):
+        _apply(lambda: ops.status(tid, who.id, status), f"Status set to {status}.")
+
+
+def _apply(change, done: str) -> None:
+    try:
+        change()
+    except (TicketError, *common.ERRORS) as exc:
+        common.flash(str(exc))
+    else:
+        common.flash(done, "success")
+    st.rerun()
 
 
 def render() -> None:

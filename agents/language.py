@@ -1,0 +1,96 @@
+"""Which language the customer writes in, and an English rendering of its help-centre vocabulary.
+
+The detector is lingua-language-detector rather than langdetect: lingua is markedly more accurate on short text
+(one sentence or a few words, i.e. most chat messages) and it is deterministic, while langdetect samples and
+gives different answers on the same short input unless seeded. It is restricted to the languages a European
+shop expects, which keeps it from exotic guesses on short inputs, and is trusted only on messages with enough
+letters: below that, and when its best guess is not clearly ahead, the message counts as English unless its
+wording says otherwise (the small-talk lexicon knows "bonjour" or "danke").
+
+There is no offline machine translation on PyPI that does not download model weights at run time, so the
+English rendering is a glossary of support vocabulary (agents/glossary.yaml). It is enough for the English
+classifier and the English help centre to find the topic; it is not a translation anyone reads.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
+         "nl": "Dutch"}
+MIN_LETTERS = 12  # below this lingua's guesses on a handful of letters are not worth trusting
+MIN_CONFIDENCE = 0.5  # lingua's relative confidence of its best language
+GLOSSARY = Path(__file__).with_name("glossary.yaml")
+_WORD = re.compile(r"[#\w][\w'’@.\-]*\w|\w", re.UNICODE)
+
+_lock = threading.Lock()
+_detector = None
+
+
+def _lingua():
+    """Built once per process (the language models load on first use, ~2 s)."""
+    global _detector
+    with _lock:
+        if _detector is None:
+            from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+            codes = [getattr(IsoCode639_1, code.upper()) for code in NAMES]
+            _detector = LanguageDetectorBuilder.from_iso_codes_639_1(*codes).build()
+        return _detector
+
+
+def detect(text: str) -> str | None:
+    """ISO 639-1 code of the message's language, or None when the message is too short to tell."""
+    if sum(c.isalpha() for c in text) < MIN_LETTERS:
+        return None
+    values = _lingua().compute_language_confidence_values(text)
+    if not values or values[0].value < MIN_CONFIDENCE:
+        return None
+    return values[0].language.iso_code_639_1.name.lower()
+
+
+def fold(text: str) -> str:
+    """Lower case without accents, so "réinitialiser", "reinitialiser" and "RÉINITIALISER" match alike."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("’", "'").replace("ß", "ss"))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+@cache
+def _phrases(lang: str) -> tuple[re.Pattern, dict[str, str]] | None:
+    entries = yaml.safe_load(GLOSSARY.read_text(encoding="utf-8")) or {}
+    if not entries.get(lang):
+        return None
+    table = {**entries.get("common", {}), **entries[lang]}  # product and brand words read the same everywhere
+    mapping = {fold(str(k)): str(v) for k, v in table.items()}
+    alternatives = "|".join(re.escape(k) for k in sorted(mapping, key=len, reverse=True))
+    return re.compile(rf"(?<![\w'])(?:{alternatives})(?![\w'])"), mapping
+
+
+def gloss(text: str, lang: str | None) -> str | None:
+    """English keywords for a message in `lang` (None for English or a language without a glossary).
+
+    Glossary phrases become their English, in the order written; words with digits or an id mark (order
+    numbers, amounts) are kept as they are; other words are dropped, since to the English models they are noise.
+    """
+    table = _phrases(lang) if lang and lang != "en" else None
+    if table is None:
+        return None
+    pattern, mapping = table
+    folded, out, pos = fold(text), [], 0
+    for m in pattern.finditer(folded):
+        out += _kept(folded[pos:m.start()])
+        out.append(mapping[m.group()])
+        pos = m.end()
+    out += _kept(folded[pos:])
+    words = " ".join(w for w in out if w)
+    return words or None
+
+
+def _kept(chunk: str) -> list[str]:
+    return [w for w in _WORD.findall(chunk) if any(c.isdigit() for c in w) or w.startswith("#") or "$" in w]

@@ -1,0 +1,312 @@
+"""Money in customer messages: which amounts, in which currency, and how sure the reading is.
+
+A refund limit is only as good as the number it is compared with. "$1.2k", "$9OO", "$1'200" and "1 200 €"
+were once read as $1.20, $9, $1 and nothing; "£450" was compared with a dollar limit as if it were dollars.
+So every amount carries its ISO 4217 currency, and a reading that needed a guess (a letter for a digit,
+separators the currency's own locales read two ways, a number written in words) says so in `unsure`: the
+desk asks the customer to confirm instead of acting on a misread figure.
+
+Number conventions (which of "." and "," is the decimal mark), currency precision and currency symbols come
+from CLDR through babel, a maintained source, rather than a hand-written table; words go through
+word2number. price-parser was tried and not used: it reads "$1.2k" as 1.2 and "$9OO" as 9 and cannot say
+when it guessed, which is the failure this module exists to prevent.
+
+The scanner is one pass of possessive patterns with bounded look-around, so its cost is linear in the
+message; a digit run longer than MAX_DIGITS is an identifier or noise, never money.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache, lru_cache
+
+from babel import Locale, UnknownLocaleError
+from babel.localedata import locale_identifiers
+from babel.numbers import (
+    NumberFormatError,
+    get_currency_precision,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_territory_currencies,
+    parse_decimal,
+)
+from word2number import w2n
+
+MAX_DIGITS = 24
+MAX_AMOUNTS = 50  # a message listing more amounts than this is not a request a limit can judge anyway
+UNKNOWN = "XXX"  # ISO 4217 "no currency": the mark names no single currency (kr, Rs, ￥), so no rate applies
+
+# Why a reading is a guess.
+LETTER = "letter_as_digit"  # "$9OO", "$l00"
+SEPARATOR = "ambiguous_separator"  # "€1.200": 1200 in Germany, 1.2 in Ireland
+SPACE = "space_grouping"  # "$1 200" with an ordinary space: 1200, or $1 and a stray 200
+WORDS = "words"  # "nine hundred dollars"
+CURRENCY = "currency_guess"  # "C$" (Canadian or Nicaraguan), "$40 £" (two marks that disagree)
+
+_SP = "[ \u00a0\u202f\u2009]"  # space, no-break space, narrow no-break space, thin space
+_SPACES = " \u00a0\u202f\u2009"
+_NO_MARK = frozenset("0123456789 ,.;:!?()[]{}#-/\n\t\"'")
+_GROUPING = re.compile(r"['’ʼ\u00a0\u202f\u2009 ]")  # marks that only ever separate thousands
+_NUMBER = re.compile(r"\d[\dOol]*+(?:(?:[.,'’ʼ\u00a0\u202f\u2009]| (?=\d{3}(?!\d)))[\dOol]++)*+")
+_CONFUSABLE = str.maketrans("Ool", "001")
+_SUFFIX = re.compile(r"(?:[ \u00a0]?(thousand|million|billion|grand|hundred)|(k|m|mn|bn))(?![^\W\d_])", re.I)
+_SCALE = {"k": 3, "thousand": 3, "grand": 3, "m": 6, "mn": 6, "million": 6, "bn": 9, "billion": 9, "hundred": 2}
+_NUMWORD = (r"(?:zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+            r"|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred"
+            r"|thousand|million)(?![^\W\d_])")
+_IN_WORDS = re.compile(
+    rf"(?<![^\W\d_])(?:an?[ -])?{_NUMWORD}(?:(?:[ -]|[ ]and[ ]){_NUMWORD}){{0,12}}+[ ]([^\W\d_]{{1,12}}+)(?![^\W\d_])",
+    re.I)
+_LETTERS = re.compile(r"[^\W\d_]++")
+
+# Currency words and the codes customers type in lower case; a mark is looked up here before CLDR symbols.
+WORDS_TO_CODE = {
+    "dollar": "USD", "dollars": "USD", "buck": "USD", "bucks": "USD", "dólar": "USD", "dólares": "USD",
+    "dolares": "USD", "euro": "EUR", "euros": "EUR", "pound": "GBP", "pounds": "GBP", "quid": "GBP",
+    "sterling": "GBP", "franc": "CHF", "francs": "CHF", "franken": "CHF", "yen": "JPY", "yuan": "CNY",
+    "rmb": "CNY", "rupee": "INR", "rupees": "INR",
+}
+COMMON_CODES = frozenset(
+    "USD EUR GBP CHF CAD AUD NZD JPY CNY HKD SGD SEK NOK DKK PLN CZK HUF INR MXN BRL ZAR RUB UAH KRW".split())
+# ISO codes that are also English words ("ALL 40 of them", "TOP 10"): never read as a currency mark.
+_WORDLIKE_CODES = frozenset("ALL TOP TRY CUP MOP BOB GEL PEN SOS MAD BAM NAD ANG AMD TMT LAK".split())
+# CLDR gives C$ to Nicaragua; at an English-speaking desk it is mostly Canada, so a guess.
+_SYMBOL_OVERRIDES = {"C$": ("CAD", True), "US$": ("USD", False)}
+_SYMBOL_CHARS = re.compile(r"[^A-Za-z0-9.\s\u200b-]")  # a symbol has a mark that is not a plain letter
+
+
+@dataclass(frozen=True)
+class Money:
+    value: float
+    currency: str
+    start: int
+    end: int
+    unsure: tuple[str, ...] = ()
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.start, self.end
+
+
+@dataclass(frozen=True)
+class Scan:
+    amounts: list[Money]
+    unreadable: list[str]  # money-marked numbers no convention reads ("$12.345", "$1,2500"): ask, don't guess
+
+
+# ---- CLDR tables, built once --------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _locales_by_territory() -> dict[str, tuple[str, ...]]:
+    by: dict[str, list[str]] = {}
+    for ident in locale_identifiers():
+        parts = ident.split("_")
+        if len(parts) == 2 and parts[1].isalpha() and parts[1].isupper():
+            by.setdefault(parts[1], []).append(ident)
+    return {t: tuple(sorted(ids)) for t, ids in by.items()}
+
+
+@lru_cache(maxsize=1)
+def _territory_currencies() -> dict[str, tuple[str, ...]]:
+    return {t: tuple(get_territory_currencies(t)) for t in _locales_by_territory()}
+
+
+@cache
+def home_locales(code: str) -> tuple[str, ...]:
+    """Locales of the issuing country (USD → en_US, es_US…); for a union currency, the most likely locale of
+    its members, one per language (EUR → de_DE, fr_FR, en_IE…), which is enough to know how they write numbers."""
+    by = _locales_by_territory()
+    if code[:2] in by and code in _territory_currencies()[code[:2]]:
+        return by[code[:2]]
+    members = [_likely(t) for t, codes in _territory_currencies().items() if code in codes and _likely(t)]
+    return tuple({ident.split("_")[0]: ident for ident in reversed(members)}.values())  # one per language
+
+
+@cache
+def _likely(territory: str) -> str:
+    try:
+        return str(Locale.parse(f"und_{territory}"))
+    except UnknownLocaleError:
+        return ""
+
+
+@cache
+def conventions(code: str) -> tuple[str, ...]:
+    """One locale per distinct way of writing numbers in the currency's home (decimal mark, and the
+    thousands mark when it is "." or ","); a currency without a home is read both ways."""
+    seen: dict[tuple[str, str], str] = {}
+    for ident in home_locales(code) or ("en_US", "de_DE"):
+        dec, grp = get_decimal_symbol(ident), get_group_symbol(ident)
+        seen.setdefault((dec, grp if grp in ".," else ""), ident)
+    return tuple(seen.values())
+
+
+@lru_cache(maxsize=1)
+def _current_codes() -> frozenset[str]:
+    return frozenset(c for codes in _territory_currencies().values() for c in codes)
+
+
+@lru_cache(maxsize=1)
+def symbols() -> dict[str, tuple[str, bool]]:
+    """Currency symbol → (ISO code, guessed). English CLDR symbols first (unambiguous by design: A$, CA$,
+    €, £, ¥); then each currency's home symbol, where one shared by several currencies names none."""
+    current, shared, english = _current_codes(), {}, Locale("en").currency_symbols
+    for code in sorted(c for c in COMMON_CODES if not _SYMBOL_CHARS.search(english.get(c, ""))):
+        # home symbols where English has none (zł, Kč, ₽…)
+        local = Locale.parse(_likely(code[:2])).currency_symbols if _likely(code[:2]) else {}
+        sym = local.get(code, "").strip()
+        if sym and _SYMBOL_CHARS.search(sym):
+            shared.setdefault(sym, set()).add(code)
+    table = {s: ((c.pop(), False) if len(c) == 1 else (UNKNOWN, False)) for s, c in shared.items()}
+    table.update({s: (c, False) for c, s in english.items() if c in current and _SYMBOL_CHARS.search(s)})
+    table.update(_SYMBOL_OVERRIDES)
+    return table
+
+
+@lru_cache(maxsize=1)
+def _marks() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    syms = "|".join(re.escape(s) for s in sorted(symbols(), key=len, reverse=True))
+    before = re.compile(rf"(?:(?P<sym>{syms})|(?<![^\W\d_])(?P<word>[A-Za-z]{{3}})){_SP}?\Z")
+    after = re.compile(rf"{_SP}?(?:(?P<sym>{syms})(?!{_SP}?\d)|(?P<word>[^\W\d_]{{2,12}}+)(?![^\W\d_]))")
+    return before, after
+
+
+def currency_of(mark: str) -> tuple[str, bool] | None:
+    """(ISO code, guessed) of a currency word, code or symbol; None when the mark is not money."""
+    low = mark.lower()
+    if low in WORDS_TO_CODE:
+        return WORDS_TO_CODE[low], False
+    if mark.isalpha() and len(mark) == 3:
+        up = mark.upper()
+        if up in COMMON_CODES or (mark.isupper() and up in _current_codes() and up not in _WORDLIKE_CODES):
+            return up, False
+        return None
+    return symbols().get(mark)
+
+
+# ---- reading one number ---------------------------------------------------------------------------------------
+def _ungroup(core: str) -> str | None:
+    """Drop apostrophe and space thousands marks ("1'200", "1 200,50"), which must group by three."""
+    parts = _GROUPING.split(core)
+    if len(parts) == 1:
+        return core
+    ok = (re.fullmatch(r"\d{1,3}", parts[0]) and all(re.fullmatch(r"\d{3}", p) for p in parts[1:-1])
+          and re.fullmatch(r"\d{3}(?:[.,]\d+)?", parts[-1]))
+    return "".join(parts) if ok else None
+
+
+def read_number(core: str, code: str, scale: int = 0) -> tuple[Decimal, bool] | None:
+    """(value, ambiguous) of digits with "." and "," as the currency's home locales write them; None when no
+    locale reads them as an amount of that currency (more decimals than it has: "$12.345")."""
+    plain = _ungroup(core)
+    if plain is None:
+        return None
+    precision, seen, valid = get_currency_precision(code), set(), set()
+    for ident in conventions(code):
+        try:
+            raw = parse_decimal(plain, locale=ident, strict=True)
+        except NumberFormatError:
+            continue
+        value = raw.scaleb(scale)
+        seen.add(value)
+        places = -(value.normalize() if scale else raw).as_tuple().exponent
+        if places <= max(precision, 0):
+            valid.add(value)
+    if not valid:
+        return None
+    return max(valid), len(seen) > 1
+
+
+# ---- scanning a message -----------------------------------------------------------------------------------------
+def _number_mark(text: str, m: re.Match[str]) -> tuple[Money | None, str | None]:
+    """The amount a number token is part of (with its marks), or the unreadable snippet, or neither."""
+    before_rx, after_rx = _marks()
+    start, end, core = m.start(), m.end(), m.group()
+    if sum(c.isdigit() for c in core) > MAX_DIGITS or len(core) > 2 * MAX_DIGITS:
+        return None, None
+    reasons: list[str] = []
+    suffix = _SUFFIX.match(text, end)
+    letters_after = _LETTERS.match(text, suffix.end() if suffix else end)
+    if any(c in "Ool" for c in core):
+        if letters_after:  # "$40lbs": the letters are a word, not digits
+            core = core[: next(i for i, c in enumerate(core) if c in "Ool")].rstrip(".,'’ʼ \u00a0\u202f\u2009")
+            end, suffix = start + len(core), None
+        reasons.append(LETTER)
+        core = core.translate(_CONFUSABLE)
+    scale = _SCALE[(suffix.group(1) or suffix.group(2)).lower()] if suffix else 0
+    tail = suffix.end() if suffix else end
+    near = text[max(0, start - 2):start].rstrip(_SPACES)[-1:]  # a mark ends in a letter or a symbol
+    pre = before_rx.search(text, max(0, start - 16), start) if near and near not in _NO_MARK else None
+    near = text[tail:tail + 2].lstrip(_SPACES)[:1]
+    post = after_rx.match(text, tail, tail + 16) if near and near not in _NO_MARK else None
+    cur_pre = currency_of(pre.group("sym") or pre.group("word")) if pre else None
+    cur_post = currency_of(post.group("sym") or post.group("word")) if post else None
+    if not (cur_pre or cur_post):
+        return None, None
+    if not cur_pre and start and re.match(r"[\w.,#/-]", text[start - 1]):
+        return None, None  # "BW-450 dollars", "v2.450 eur": part of an identifier
+    code, guessed = cur_post if cur_post and (not cur_pre or cur_pre[0] in ("USD", cur_post[0])) else cur_pre
+    if cur_pre and cur_post and cur_pre[0] != cur_post[0] and cur_pre[0] != "USD":
+        code, guessed = UNKNOWN, True
+    if guessed:
+        reasons.append(CURRENCY)
+    if " " in core and not cur_post:
+        reasons.append(SPACE)  # "1 200 €" is how French writes it; "$1 200" may be $1 and a stray 200
+    left = pre.start() if cur_pre else start
+    right = post.end() if cur_post else tail
+    reading = read_number(core, code, scale)
+    if reading is None:
+        return None, text[left:right]
+    value, ambiguous = reading
+    if ambiguous:
+        reasons.append(SEPARATOR)
+    return Money(_as_float(value, code), code, left, right, tuple(dict.fromkeys(reasons))), None
+
+
+def _as_float(value: Decimal, code: str) -> float:
+    return round(float(value), max(get_currency_precision(code), 0))
+
+
+def _word_amounts(text: str) -> list[Money]:
+    out = []
+    for m in _IN_WORDS.finditer(text):
+        cur = currency_of(m.group(1))
+        if not cur:
+            continue
+        try:
+            value = w2n.word_to_num(text[m.start():m.start(1)].strip().replace("-", " "))
+        except (ValueError, IndexError):
+            continue
+        if value > 0:
+            out.append(Money(float(value), cur[0], m.start(), m.end(), (WORDS,) + ((CURRENCY,) if cur[1] else ())))
+    return out
+
+
+def scan(text: str) -> Scan:
+    """Every money amount in `text`, in order, and the money-marked numbers that could not be read."""
+    amounts: list[Money] = []
+    unreadable: list[str] = []
+    for m in _NUMBER.finditer(text):
+        money, bad = _number_mark(text, m)
+        if money:
+            amounts.append(money)
+        elif bad:
+            unreadable.append(bad)
+        if len(amounts) + len(unreadable) >= MAX_AMOUNTS:
+            break
+    taken = [a.span for a in amounts]
+    amounts += [w for w in _word_amounts(text) if not any(a < w.end and w.start < b for a, b in taken)]
+    return Scan(sorted(amounts, key=lambda a: a.start), unreadable)
+
+
+def to_base(value: float | None, currency: str | None, rates: dict[str, float] | None,
+            base: str = "USD") -> float | None:
+    """`value` in the base currency with a configured rate (units of base per unit of `currency`); None when
+    there is no rate or no finite value, so an amount is never compared in the wrong currency."""
+    if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    code = (currency or base).upper()
+    rate = (rates or {}).get(code, 1.0 if code == base else None)
+    return None if rate is None else value * rate

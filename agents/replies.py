@@ -1,0 +1,110 @@
+"""Templated replies for conversational turns, in the customer's language (English when we have no template).
+
+Templates, not generated text: these replies carry no facts, so there is nothing for a model to add, and a fixed
+wording can be reviewed once, in every language, by the people who own the desk's tone.
+"""
+
+from __future__ import annotations
+
+HELP_TOPICS = {
+    "en": "orders and delivery, returns and refunds, payments and invoices, your account and our products",
+    "fr": "les commandes et la livraison, les retours et remboursements, les paiements et factures, votre compte "
+          "et nos produits",
+    "de": "Bestellungen und Lieferung, Rücksendungen und Erstattungen, Zahlungen und Rechnungen, Ihr Konto und "
+          "unsere Produkte",
+    "es": "pedidos y envíos, devoluciones y reembolsos, pagos y facturas, su cuenta y nuestros productos",
+}
+
+REPLIES: dict[str, dict[str, str]] = {
+    "greeting": {
+        "en": "Hello! I'm Brightwave's support assistant. How can I help you today? I can help with {topics}.",
+        "fr": "Bonjour ! Je suis l'assistant du support Brightwave. Comment puis-je vous aider ? Je peux vous aider "
+              "pour {topics}.",
+        "de": "Hallo! Ich bin der Support-Assistent von Brightwave. Wie kann ich Ihnen helfen? Ich helfe bei "
+              "{topics}.",
+        "es": "¡Hola! Soy el asistente de soporte de Brightwave. ¿En qué puedo ayudarle? Puedo ayudarle con "
+              "{topics}.",
+    },
+    "thanks": {
+        "en": "You're welcome! Is there anything else I can help you with?",
+        "fr": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
+        "de": "Gern geschehen! Kann ich Ihnen sonst noch helfen?",
+        "es": "¡De nada! ¿Puedo ayudarle con algo más?",
+    },
+    "goodbye": {
+        "en": "Thanks for contacting Brightwave. Have a great day!",
+        "fr": "Merci d'avoir contacté Brightwave. Bonne journée !",
+        "de": "Danke, dass Sie Brightwave kontaktiert haben. Einen schönen Tag noch!",
+        "es": "Gracias por contactar con Brightwave. ¡Que tenga un buen día!",
+    },
+    "acknowledgement": {
+        "en": "Glad I could help. Is there anything else you need?",
+        "fr": "Parfait. Avez-vous besoin d'autre chose ?",
+        "de": "Prima. Brauchen Sie sonst noch etwas?",
+        "es": "Perfecto. ¿Necesita algo más?",
+    },
+    "out_of_scope": {
+        "en": "Sorry, that's not something I can help with. I can help with {topics}. Is there anything like that "
+              "I can do for you?",
+        "fr": "Désolé, je ne peux pas vous aider sur ce sujet. Je peux vous aider pour {topics}. Puis-je faire "
+              "quelque chose dans ce domaine ?",
+        "de": "Dabei kann ich leider nicht helfen. Ich helfe bei {topics}. Kann ich dabei etwas für Sie tun?",
+        "es": "Lo siento, no puedo ayudarle con eso. Puedo ayudarle con {topics}. ¿Hay algo de eso en lo que pueda "
+              "ayudarle?",
+    },
+    "unclear": {  # the first clarifying question
+        "en": "I'd like to help, but I need a little more detail. What is it about: an order or delivery, a return "
+              "or refund, a payment, your account, or a product? If a device isn't working, which one, and what "
+              "happens?",
+        "fr": "Je souhaite vous aider, mais il me faut un peu plus de détails. De quoi s'agit-il : une commande ou "
+              "une livraison, un retour ou un remboursement, un paiement, votre compte ou un produit ? Si un "
+              "appareil ne fonctionne pas, lequel, et que se passe-t-il ?",
+        "de": "Ich helfe gern, brauche aber etwas mehr Details. Worum geht es: eine Bestellung oder Lieferung, eine "
+              "Rücksendung oder Erstattung, eine Zahlung, Ihr Konto oder ein Produkt? Wenn ein Gerät nicht "
+              "funktioniert: welches, und was passiert?",
+        "es": "Quiero ayudarle, pero necesito un poco más de detalle. ¿De qué se trata: un pedido o envío, una "
+              "devolución o reembolso, un pago, su cuenta o un producto? Si un dispositivo no funciona, ¿cuál es y "
+              "qué ocurre?",
+    },
+    "unclear_again": {  # the second: an example of what helps, then a person takes over
+        "en": "Sorry, I still can't tell what you need. Could you describe it in one sentence, for example \"my "
+              "headphones won't pair\" or \"where is order BW-12345?\" If it's easier, ask for a person.",
+        "fr": "Désolé, je ne comprends toujours pas votre demande. Pouvez-vous la décrire en une phrase, par "
+              "exemple « mon casque ne se connecte pas » ou « où en est la commande BW-12345 ? » Vous pouvez aussi "
+              "demander à parler à une personne.",
+        "de": "Entschuldigung, ich verstehe Ihr Anliegen noch nicht. Können Sie es in einem Satz beschreiben, z. B. "
+              "„Meine Kopfhörer verbinden sich nicht“ oder „Wo ist Bestellung BW-12345?“ Sie können auch nach "
+              "einem Mitarbeiter fragen.",
+        "es": "Lo siento, sigo sin entender qué necesita. ¿Puede describirlo en una frase, por ejemplo «mis "
+              "auriculares no se conectan» o «¿dónde está el pedido BW-12345?»? También puede pedir hablar con una "
+              "persona.",
+    },
+}
+
+ANSWER_NOTE = {  # offline answers come from the English help centre: say so in the customer's language
+    "fr": "Voici la réponse de notre centre d'aide (en anglais) :",
+    "de": "Hier ist die Antwort aus unserem Hilfe-Center (auf Englisch):",
+    "es": "Esta es la respuesta de nuestro centro de ayuda (en inglés):",
+    "it": "Ecco la risposta del nostro centro assistenza (in inglese):",
+    "pt": "Aqui está a resposta da nossa central de ajuda (em inglês):",
+    "nl": "Hier is het antwoord uit ons helpcentrum (in het Engels):",
+}
+
+
+def conversational(triage: dict) -> str:
+    """The reply to a greeting, thanks, goodbye, acknowledgement, off-topic or unclear message."""
+    intent = triage.get("intent", "greeting")
+    if intent == "unclear" and (triage.get("clarification") or 1) > 1:
+        intent = "unclear_again"
+    lang = triage.get("language") or "en"
+    templates = REPLIES.get(intent, REPLIES["greeting"])
+    lang = lang if lang in templates else "en"
+    return templates[lang].format(topics=HELP_TOPICS[lang])
+
+
+def answer_note(triage: dict, research: dict) -> str:
+    """The sentence that introduces an English help-centre answer to a customer who wrote in another language."""
+    lang = (triage or {}).get("language") or "en"
+    if lang == "en" or research.get("answered_by") == "llm" or lang not in ANSWER_NOTE:
+        return ""
+    return ANSWER_NOTE[lang] + "\n\n"

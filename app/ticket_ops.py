@@ -1,0 +1,164 @@
+"""People working tickets: assign, reply to the customer, note, move the status — each audited with its actor.
+
+A public reply is delivered into the customer's own thread as an agent message (`AIMessage(name="agent:<id>")`)
+written with LangGraph's `update_state(..., as_node="respond")`, so the conversation reads as one: `desk.history`
+and the chat show it, and the customer's next message is an ordinary next turn of the same thread. It is written
+under the thread's lock (one writer per thread, app/threads.py) and refused while the thread waits for a review
+decision or has a run a crash cut short: writing then would replace the paused step and lose the review.
+
+Notes are internal: stored as ticket events only, never in the thread.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import uuid
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+from agents.conversation import MessageError, validate_message
+from app.store.tickets import STATUSES, TicketError, TicketStore, UnknownTicketError, reopenable
+from app.threads import ThreadRunner, config_of, cut_short
+from knowledge.pii import redact
+
+__all__ = ["TicketDesk", "TicketError", "UnknownTicketError", "STATUSES", "response_summary"]
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+CUSTOMER = "customer"
+
+
+def check_name(value: str | None, what: str) -> str:
+    """Actor, assignee and queue ids end up in the audit trail and the thread: short, printable, no spaces."""
+    if not isinstance(value, str) or not _ID.match(value):
+        raise TicketError(f"invalid {what} {value!r}: 1-64 letters, digits, '.', '_', '@' or '-'")
+    return value
+
+
+def check_text(message: str) -> str:
+    try:
+        return redact(validate_message(message))
+    except MessageError as exc:
+        raise TicketError(str(exc)) from exc
+
+
+class TicketDesk:
+    """The ticket operations of the Python API (the CLI and the console call these)."""
+
+    def __init__(self, runner: ThreadRunner | None = None, services=None):
+        """`runner` is needed for replies only (they write to the thread); the rest works on `services` alone."""
+        if runner is None and services is None:
+            raise ValueError("TicketDesk needs a ThreadRunner or Services")
+        self.runner = runner
+        self.services = services or runner.services
+
+    @property
+    def store(self) -> TicketStore:
+        return self.services.tickets
+
+    # ---- reading -----------------------------------------------------------------------------------------
+    def list(self, thread_id: str | None = None, status: str | None = None, queue: str | None = None,
+             assignee: str | None = None, limit: int = 200) -> list[dict]:
+        if status is not None and status not in STATUSES:
+            raise TicketError(f"unknown status {status!r}; one of: {', '.join(STATUSES)}")
+        return self.store.list(thread_id=thread_id, status=status, queue=queue, assignee=assignee, limit=limit)
+
+    def show(self, ticket_id: str) -> dict:
+        """The ticket, its events (notes included: this is the team's view) and its response times."""
+        ticket = self.store.require(ticket_id)
+        [times] = self.store.response_times(ticket_id)
+        return {**ticket, "events": self.store.events(ticket_id),
+                "first_response_s": times["first_response_s"], "resolution_s": times["resolution_s"]}
+
+    # ---- changes -----------------------------------------------------------------------------------------
+    def assign(self, ticket_id: str, actor: str, to: str | None = None, queue: str | None = None) -> dict:
+        """`to` is a person, or "queue:<name>"; `queue` names a queue directly."""
+        if to and to.startswith("queue:"):
+            queue, to = to.removeprefix("queue:"), None
+        person = check_name(to, "assignee") if to else None
+        queue = check_name(queue, "queue") if queue else None
+        event = self.store.assign(ticket_id, _actor(actor), assignee=person, queue=queue)
+        return self._audit(ticket_id, event, "ticket_assigned", f"assigned: {event['body']}",
+                           {"assignee": person, "queue": queue})
+
+    def note(self, ticket_id: str, actor: str, message: str) -> dict:
+        event = self.store.add_event(ticket_id, "note", _actor(actor), check_text(message))
+        return self._audit(ticket_id, event, "ticket_note", "internal note added", {"note": event["body"]})
+
+    def status(self, ticket_id: str, actor: str, to: str, reason: str | None = None) -> dict:
+        was = self.store.require(ticket_id)["status"]
+        event = self.store.set_status(ticket_id, to, _actor(actor), check_text(reason) if reason else "")
+        return self._audit(ticket_id, event, "ticket_status", f"status {was} → {to}", {"from": was, "to": to})
+
+    def reply(self, ticket_id: str, actor: str, message: str, status: str | None = None) -> dict:
+        """A public reply: onto the ticket (with its status move, checked there), then into the customer's thread,
+        both under the thread's lock so replies land in the same order on the ticket and in the thread."""
+        if self.runner is None:
+            raise TicketError("replies need the desk's thread runner: TicketDesk(runner)")
+        actor = _actor(actor)
+        body = check_text(message)
+        ticket = self.store.require(ticket_id)
+        if ticket["status"] == "closed":
+            raise TicketError("ticket is closed; closed is final")
+        event_id = uuid.uuid4().hex
+        config = config_of(ticket["thread_id"])
+        with self.runner.hold(ticket["thread_id"]):
+            snapshot = self.runner.graph.get_state(config)
+            if snapshot.interrupts:
+                raise TicketError(f"thread {ticket['thread_id']} is waiting for a review decision; decide it first")
+            if cut_short(snapshot) or not snapshot.values:
+                raise TicketError(f"thread {ticket['thread_id']} has no finished turn to reply to")
+            was = ticket["status"]
+            event = self.store.add_event(ticket_id, "reply", actor, body, event_id=event_id, status=status)
+            message_ = AIMessage(content=body, name=f"agent:{actor}", id=f"reply-{event_id}")
+            self.runner.graph.update_state(config, {"messages": [message_], "answer": body}, as_node="respond")
+        evidence = {"reply": body, "message_id": message_.id, **({"from": was, "to": status} if status else {})}
+        return self._audit(ticket_id, event, "ticket_reply", "public reply sent to the customer", evidence)
+
+    def reopen_if_solved(self, thread_id: str) -> list[dict]:
+        """After a customer's turn on `thread_id`: their solved tickets reopen, and ones waiting on them are open
+        again. Tickets solved by an approved action are records and stay solved. Returns the events recorded."""
+        moves = {"pending_customer": "open"}
+        out = []
+        for t in self.store.list(thread_id=thread_id, limit=10_000):
+            target = "reopened" if reopenable(t) else moves.get(t["status"])
+            if target is None:
+                continue
+            try:
+                event = self.store.set_status(t["id"], target, CUSTOMER, "the customer wrote again")
+            except TicketError:  # someone moved it meanwhile: theirs stands
+                continue
+            out.append(self._audit(t["id"], event, "ticket_status", f"status {t['status']} → {target}: the customer "
+                                   "wrote again", {"from": t["status"], "to": target}, thread_id=thread_id))
+        return out
+
+    def _audit(self, ticket_id: str, event: dict, name: str, reason: str, evidence: dict[str, Any],
+               thread_id: str | None = None) -> dict:
+        thread_id = thread_id or self.store.require(ticket_id)["thread_id"]
+        actor = event["actor"]
+        self.services.audit.record(f"ticket:{ticket_id}:{event['id']}", thread_id, agent="tickets", event=name,
+                                   reason=reason, actor=actor if actor == CUSTOMER else f"agent:{actor}",
+                                   evidence={"ticket_id": ticket_id, "event_id": event["id"], **evidence})
+        return {**event, "ticket": self.store.require(ticket_id)}
+
+
+def transcript(runner: ThreadRunner, thread_id: str) -> list[dict[str, str]]:
+    """The thread's messages with who wrote them: "customer", "assistant", or "agent:<id>" for a person's reply."""
+    messages = (runner.snapshot(thread_id).values or {}).get("messages", [])
+    return [{"role": m.type, "content": str(m.content),
+             "author": "customer" if m.type == "human" else (m.name or "assistant")} for m in messages]
+
+
+def _actor(actor: str) -> str:
+    return check_name(actor.removeprefix("agent:") if isinstance(actor, str) else actor, "actor")
+
+
+def response_summary(rows: list[dict]) -> dict[str, Any]:
+    """Median and worst time to first response and to resolution over `TicketStore.response_times()` rows."""
+    out: dict[str, Any] = {"tickets": len(rows)}
+    for key in ("first_response_s", "resolution_s"):
+        values = [r[key] for r in rows if r[key] is not None]
+        out[key] = {"n": len(values), "p50": statistics.median(values) if values else None,
+                    "max": max(values) if values else None}
+    return out

@@ -113,7 +113,10 @@ def compose_reply(state: dict) -> tuple[str, str]:
 
 
 def respond(state: dict, svc, thread_id: str) -> dict:
-    text, outcome = compose_reply(state)
+    if state.get("answer") is not None:  # composed upstream: a question for missing details, several requests
+        text, outcome = state["answer"], state.get("outcome") or "answered"
+    else:
+        text, outcome = compose_reply(state)
     started = state.get("started_at")
     latency = round((time.time() - started) * 1000, 2) if started else None
     turn_calls = [c for c in state.get("llm_calls") or [] if c.get("turn", state.get("turn")) == state.get("turn")]

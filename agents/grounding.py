@@ -20,6 +20,7 @@ from knowledge.text import split_sentences, tokens
 
 JUDGE_PROMPT = """You check whether an answer is fully supported by the sources.
 List every claim in the answer that the sources do not state. grounded=true only if there is none.
+The answer may be in another language than the sources; judge what it says, not its wording.
 
 Sources:
 {sources}"""

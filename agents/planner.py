@@ -31,7 +31,7 @@ def gated_plan(triage: dict, route: list[str], svc: Services, turn: int | None =
     A question goes to compliance and ticketing (a person follows up) instead of an automatic answer;
     actions and escalations already pass compliance. The reason is written to the audit trail.
     """
-    if "compliance" in route or svc.reliability_gate(triage, route, turn) is None:
+    if not route or "compliance" in route or svc.reliability_gate(triage, route, turn) is None:
         return route
     return ["compliance", "ticketing"]
 

@@ -7,6 +7,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
 from agents import grounding
+from agents.language import NAMES
 from agents.llm import ask_structured
 from agents.services import Services
 from knowledge.openai_embed import EmbeddingUnavailable
@@ -61,9 +62,13 @@ def rewrite_queries(text: str, svc: Services) -> tuple[list[str] | None, dict | 
 
 
 def retrieve(state: dict, svc: Services) -> dict:
-    """Search with the whole message and its parts (offline) or its LLM rewrites, fused."""
-    request = state["request"]
-    rewritten, call = rewrite_queries(request, svc)
+    """Search with the whole message and its parts (offline) or its LLM rewrites, fused.
+
+    Triage's `search_text`, when set, is what to search for instead of the message as written: the English
+    keywords of a message in another language, or a follow-up ("how long does that take?") with its topic.
+    """
+    request = (state.get("triage") or {}).get("search_text") or state["request"]
+    rewritten, call = rewrite_queries(state["request"], svc)
     queries = [request, *rewritten] if rewritten else sub_queries(request)
     retriever, degraded = svc.retriever(), None
     try:
@@ -126,8 +131,10 @@ def answer_extractive(state: dict, svc: Services) -> dict:
 
 def answer_llm(state: dict, svc: Services) -> dict:
     research = dict(state["research"])
+    lang = (state.get("triage") or {}).get("language") or "en"
+    reply_in = "" if lang == "en" else f"\nWrite the answer in {NAMES.get(lang, lang)}, the customer's language."
     messages = [
-        SystemMessage(ANSWER_PROMPT.format(sources=format_sources(research["passages"]))),
+        SystemMessage(ANSWER_PROMPT.format(sources=format_sources(research["passages"])) + reply_in),
         HumanMessage(state["request"]),
     ]
     model = svc.models.for_role("research")

@@ -24,7 +24,7 @@ def upgrade(settings: Settings) -> dict[str, Any]:
     settings.ensure_dirs()
     saver = checkpointer(settings)
     close_saver(saver)
-    audit = AuditLog(settings.store_target)
+    audit = AuditLog(settings.store_target, settings=settings)
     stores = {"tickets": TicketStore(settings.store_target), "audit": audit, "metrics": Metrics(settings.store_target),
               "controls": Controls(settings.store_target, audit), "review_claims": ReviewClaims(settings.store_target),
               "vault": ContactVault(settings.vault_target)}

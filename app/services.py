@@ -59,7 +59,7 @@ class Services:
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.settings.store_target)
+        return AuditLog(self.settings.store_target, settings=self.settings)
 
     @cached_property
     def vault(self) -> ContactVault:

@@ -67,8 +67,9 @@ def events_for(node: str, state: dict, update: Any) -> list[dict[str, Any]]:
 
 def audit_update(svc, thread_id: str, node: str, state: dict, update: Any) -> None:
     turn = state.get("turn", 0)
+    part = f":{state['part']}" if state.get("part") is not None else ""  # several requests in one message
     for e in events_for(node, state, update):
-        key = f"{thread_id}:{turn}:{e['event']}:{e.get('suffix', node)}"
+        key = f"{thread_id}:{turn}:{e['event']}:{e.get('suffix', node)}{part}"
         svc.audit.record(key, thread_id, e["agent"], e["event"], e.get("reason", ""), actor=e.get("actor"),
                          evidence=e.get("evidence"), model=e.get("model"), tokens=e.get("tokens", 0))
 

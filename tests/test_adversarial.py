@@ -67,7 +67,7 @@ def test_kill_switch_sends_everything_to_review(desk, services):
     r = desk.send("Please refund $20 for order #48213")
     assert r.outcome == "escalated_pending_review"
     assert r.pending_review["metadata"]["rule_id"] == "kill-switch"
-    q = desk.send("Tell me the boiling point of mercury on Mars")  # unanswerable: would open a ticket
+    q = desk.send("Do you have a physical shop in Lisbon where I can try headphones?")  # unanswerable: a ticket
     assert q.outcome == "escalated_pending_review" and services.tickets.list() == []
     services.controls.set_kill_switch(False, actor="ops", reason="resolved")
     assert desk.send("Please refund $20 for order #48214").outcome == "ticket_created"

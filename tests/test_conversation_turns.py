@@ -293,10 +293,8 @@ def test_llm_mode_records_the_customers_language(llm):
 
 # Needs agents/research.py to search `triage.search_text` (issue #15 item 8; the change is in the report):
 # not strict, so it starts passing, unnoticed by CI, the day research searches what triage hands it.
-NEEDS_RESEARCH_SEARCH_TEXT = pytest.mark.xfail(reason="research does not search triage.search_text yet", strict=False)
 
 
-@NEEDS_RESEARCH_SEARCH_TEXT
 @pytest.mark.parametrize("message,lang,doc", [
     ("Bonjour, comment réinitialiser mon mot de passe ?", "fr", "password-reset.md"),
     ("Wie lange dauert es, bis eine Rückerstattung auf meiner Karte ist?", "de", "refund-timelines.md"),
@@ -308,14 +306,12 @@ def test_foreign_question_answered_from_the_english_help_centre(desk, services, 
     assert r.citations[0]["doc_id"] == doc and services.tickets.list() == []
 
 
-@NEEDS_RESEARCH_SEARCH_TEXT
 def test_follow_up_is_searched_with_its_topic(desk):
     first = desk.send("Please refund $40 for order #48213, the headphones arrived broken.", customer={"id": "c-fu2"})
     r = desk.send("and how long does that take?", thread_id=first.thread_id, customer={"id": "c-fu2"})
     assert r.intent == "refund_policy" and r.citations[0]["doc_id"] == "refund-timelines.md"
 
 
-@NEEDS_RESEARCH_SEARCH_TEXT
 def test_llm_mode_answers_in_the_customers_language(llm):
     desk, svc, small, big = llm
     small.script["TriageResult"] = [{"intent": "password_reset", "confidence": 0.95}]

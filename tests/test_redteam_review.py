@@ -333,6 +333,11 @@ def test_a_killed_approval_is_finished_by_the_next_approve(desk, services, node)
     tid = desk.send(MID).thread_id
     _kill_approval_before(desk, tid, node)
     assert len(services.tickets.list()) == (0 if node == "ticketing" else 1)
+    rid = _state(desk, tid)["compliance"]["review"]["review_id"]
+    services.claims.claim(tid, rid, "ana", "approve")  # while ana's run is alive, it is not a crash's leftover
+    with pytest.raises(door.ReviewClaimedError, match="being decided right now by ana"):
+        desk.approve(tid, reviewer="bo")
+    services.claims.release(tid, rid)  # ... and now it has died
     r = desk.approve(tid, reviewer="bo")
     assert r.outcome == "ticket_created" and r.ticket_id
     (ticket,) = services.tickets.list()

@@ -83,7 +83,8 @@ def tickets_list(
 
 
 @tickets_app.command("show")
-def tickets_show(ticket_id: str = typer.Argument(..., help="Ticket id, e.g. T-1A2B3C4D5E."), as_json: bool = JSON):
+def tickets_show(ticket_id: str = typer.Argument(..., help="Ticket id, e.g. T-1A2B3C4D5E."),
+                 as_json: bool = JSON) -> None:
     """One ticket with its replies, notes, assignments and status changes (the team's view)."""
     with _refusals():
         t = _ops().show(ticket_id)

@@ -138,6 +138,11 @@ def carry_on_steps_for(services: Services, claims: ReviewClaims, thread_id: str,
     anything they have not seen: a review the finished run pauses on is returned as pending."""
     choice = parse_resume(decision)
     registry_for(services.settings).get(choice.reviewer)  # an unknown reviewer finishes nothing
+    taken = ((snapshot.values or {}).get("compliance") or {}).get("review") or {}
+    if taken.get("review_id") and (row := claims.in_progress(thread_id, taken["review_id"])):
+        # Not cut short by a crash: its decider is still running it (a live holder never loses its claim).
+        raise ReviewClaimedError(f"thread {thread_id}: this review is being decided right now by {row['reviewer']} "
+                                 f"({row['decision']}); nothing was changed")
     config = config_of(thread_id)
     snapshot = yield from carry_on_steps(config, snapshot)
     review = ((snapshot.values or {}).get("compliance") or {}).get("review") or {}

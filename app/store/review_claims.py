@@ -112,6 +112,14 @@ class ReviewClaims:
         raise ClaimTakenError(f"thread {thread_id}: this review is {verb} by {row['reviewer']} "
                               f"({row['decision']}); nothing was changed")
 
+    def in_progress(self, thread_id: str, interrupt_id: str) -> dict | None:
+        """The claim, while its holder may still be resuming the thread (not finished, not abandoned)."""
+        row = self.get(thread_id, interrupt_id)
+        if row is None or row["status"] != "claimed" or row["claimed_at"] < time.time() - self.stale_after \
+                or holder_gone(row["holder"]):
+            return None
+        return row
+
     def finish(self, thread_id: str, interrupt_id: str) -> None:
         with self.db.connect() as c:
             c.execute("UPDATE review_claims SET status = 'done', finished_at = ? "

@@ -38,7 +38,7 @@ LOCK_TIMEOUT = 60.0
 HOLDING_REPLY = "Your request needs a quick review by our team. We'll get back to you as soon as it's decided."
 
 T = TypeVar("T")
-Step = tuple  # ("state", config) or ("invoke", input, config)
+Step = tuple  # ("state", config), ("peek", config): a read without the thread lock, or ("invoke", input, config)
 Steps = Generator[Step, Any, T]
 
 
@@ -183,7 +183,8 @@ class ThreadRunner:
 
     # ---- one writer per thread -----------------------------------------------------------------------
     def hold(self, thread_id: str, timeout: float | None = None):
-        """`with runner.hold(tid):` (or `async with`) for a caller driving the graph itself (e.g. streaming)."""
+        """`with runner.hold(tid):` (or `async with`) for a caller driving the graph itself (e.g. streaming a
+        turn). Runs by the same owner inside it (`desk.carry_on`, `desk.send`) share the hold; others wait."""
         return self.locks.hold(check_thread_id(thread_id), timeout)
 
     def _lease(self, step: Step, lease: Lease | None) -> Lease:
@@ -209,7 +210,8 @@ class ThreadRunner:
         try:
             while not stepper.done:
                 try:
-                    lease = self._lease(stepper.step, lease)
+                    if stepper.step[0] != "peek":  # a peek reads without taking the thread's lock
+                        lease = self._lease(stepper.step, lease)
                 except BaseException as exc:  # busy, lost or a bad thread id: nothing of this step ran
                     stepper.fail(exc)
                     continue
@@ -226,8 +228,9 @@ class ThreadRunner:
             while not stepper.done:
                 step = stepper.step
                 try:
-                    lease = await self._alease(step, lease)
-                    if step[0] == "state":
+                    if step[0] != "peek":  # a peek reads without taking the thread's lock
+                        lease = await self._alease(step, lease)
+                    if step[0] in ("state", "peek"):
                         result = await graph.aget_state(step[1])
                     else:
                         result = await graph.ainvoke(step[1], step[2], context=self.context, durability=DURABILITY)
@@ -241,7 +244,7 @@ class ThreadRunner:
         return stepper.value
 
     def _do(self, step: Step) -> Any:
-        if step[0] == "state":
+        if step[0] in ("state", "peek"):
             return self.graph.get_state(step[1])
         return self.graph.invoke(step[1], step[2], context=self.context, durability=DURABILITY)
 

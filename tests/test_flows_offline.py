@@ -123,8 +123,8 @@ def test_replay_does_not_duplicate_ticket(desk, services):
 
 
 def test_follow_up_turn_keeps_context(desk):
-    first = desk.send("I'd like a refund for order #66120")
-    assert first.outcome == "escalated_pending_review"  # no amount: a human confirms
+    first = desk.send("I'd like a refund for order #66120, I don't know the amount")
+    assert first.outcome == "escalated_pending_review"  # the customer cannot say the amount: a human confirms
     desk.approve(first.thread_id, reviewer="ana")
     second = desk.send("How long will it take to reach my card?", thread_id=first.thread_id)
     assert second.thread_id == first.thread_id

@@ -53,6 +53,22 @@ def check_each_told_its_own(desk, tid: str, results: list, n: int) -> None:
     assert values["turn"] == n
 
 
+def elsewhere(call):
+    """`call()` on another OS thread (another owner of thread locks): its result, or the exception it raised."""
+    out: dict = {}
+
+    def run() -> None:
+        try:
+            out["value"] = call()
+        except Exception as exc:  # returned to the test, which checks its type
+            out["value"] = exc
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join(timeout=600)
+    return out["value"]
+
+
 # ---- one writer per thread ------------------------------------------------------------------------------
 def test_six_concurrent_asends_on_one_thread_each_get_their_own_ticket(data_dir, backend):
     desk = make_desk(data_dir, backend)
@@ -110,12 +126,22 @@ def test_a_busy_thread_refuses_retryably_and_records_nothing(data_dir, backend):
 
     with make_desk(data_dir, backend, lock_timeout=0.3) as desk:
         with desk.runner.hold("T"):  # another run is on the thread
-            with pytest.raises(ThreadBusyError) as busy:
-                desk.send(refund(0), thread_id="T", message_id="m0")
-            assert isinstance(busy.value, MessageError) and busy.value.retryable and "send it again" in str(busy.value)
+            busy = elsewhere(lambda: desk.send(refund(0), thread_id="T", message_id="m0"))
+            assert isinstance(busy, ThreadBusyError) and isinstance(busy, MessageError)
+            assert busy.retryable and "send it again" in str(busy)
             assert not desk.runner.snapshot("T").values  # nothing recorded
         r = desk.send(refund(0), thread_id="T", message_id="m0")  # the retry goes through
         assert r.outcome == "ticket_created" and len(desk.services.tickets.list()) == 1
+
+
+def test_a_holder_may_run_on_its_thread_and_nobody_else_may(data_dir):
+    """`runner.hold` (a caller streaming a turn itself) is re-entrant for its own thread only."""
+    from app.desk import ThreadBusyError
+
+    with make_desk(data_dir, lock_timeout=0.3) as desk, desk.runner.hold("T"):
+        assert desk.send(refund(0), thread_id="T", message_id="m0").outcome == "ticket_created"
+        assert isinstance(elsewhere(lambda: desk.send(refund(1), thread_id="T", message_id="m1")), ThreadBusyError)
+    assert len(desk.services.tickets.list()) == 1
 
 
 def test_waiting_for_a_busy_thread_does_not_block_the_event_loop(data_dir):

@@ -96,7 +96,9 @@ def decide_steps(services: Services, claims: ReviewClaims, thread_id: str, decis
     """Check, sign, claim, resume once (by interrupt id). Raises UnknownThreadError, NoPendingReviewError,
     ReviewPayloadError, ReviewerError or ReviewClaimedError; on any of them the thread stays paused."""
     config = config_of(thread_id)
-    snapshot = yield ("state", config)
+    # A peek, without the thread's lock: reviewers racing on one item must both get as far as the claim, which
+    # decides between them; the resume itself then runs under the lock like every other run.
+    snapshot = yield ("peek", config)
     if snapshot.values and not snapshot.interrupts and cut_short(snapshot):
         return (yield from carry_on_steps_for(services, claims, thread_id, decision, via, snapshot))
     check_resume(thread_id, decision, snapshot)

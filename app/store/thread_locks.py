@@ -12,6 +12,10 @@ it) and their side effects share keys. `ThreadLocks` serialises them:
   process is gone (same host, pid not running), or that has not been renewed for `stale_after` seconds,
   is taken over atomically, from the holder that was read, like a review claim (app/review/claims.py).
 
+A hold is re-entrant for its owner only (the same asyncio task, or the same OS thread outside a loop), so a
+caller holding a thread (`hold`, e.g. to stream a run) can still run steps on it. Tasks it spawns are other
+owners: they wait like anyone else.
+
 Waiting is polling with backoff up to a deadline, never blocking in the database: a session blocked in
 `pg_advisory_lock` would hold a transaction open (and block `CREATE INDEX CONCURRENTLY` elsewhere), and the
 async driver must not block its event loop. Past the deadline, `ThreadBusyError`: nothing was recorded,
@@ -87,22 +91,49 @@ def holder_gone(holder: str) -> bool:
     return False
 
 
-class Lease:
-    """One hold on one thread: renew between steps, release once."""
+def _owner() -> object:
+    """The running asyncio task, else the OS thread: the objects themselves, whose ids could be reused."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:  # no loop running in this thread
+        task = None
+    return task if task is not None else threading.current_thread()
 
-    def __init__(self, backend, thread_id: str, token: str):
-        self.backend, self.thread_id, self.token = backend, thread_id, token
-        self.released = False
+
+_owned: dict[tuple, Lease] = {}  # (database, thread id, owner) → the owner's outermost hold
+_owned_mutex = threading.Lock()
+
+
+class Lease:
+    """One hold on one thread: renew between steps, release once. A nested hold by the same owner shares it."""
+
+    def __init__(self, backend, thread_id: str, token: str, outer: Lease | None = None):
+        self.backend, self.thread_id, self.token, self.outer = backend, thread_id, token, outer
+        self.released, self.key = False, None
+        if outer is None:
+            self.key = (backend.key, thread_id, _owner())
+            with _owned_mutex:
+                _owned[self.key] = self
+
+    @staticmethod
+    def nested(backend, thread_id: str) -> Lease | None:
+        with _owned_mutex:
+            outer = _owned.get((backend.key, thread_id, _owner()))
+        return Lease(backend, thread_id, outer.token, outer) if outer is not None else None
 
     def renew(self) -> None:
+        if self.outer is not None:
+            return self.outer.renew()
         if not self.backend.renew(self.thread_id, self.token):
             raise LockLostError(self.thread_id)
 
     def release(self) -> None:
         """Never raises: the run's own result or error is what the caller needs. A lease that could not be
         deleted is taken over at once by this process, by others once stale (PostgreSQL: the session's)."""
-        if not self.released:
+        if not self.released and self.outer is None:
             self.released = True
+            with _owned_mutex:
+                _owned.pop(self.key, None)
             try:
                 self.backend.release(self.thread_id, self.token)
             except Exception as exc:
@@ -122,12 +153,16 @@ class ThreadLocks:
             self.backend = _LeaseLocks(connect(target), stale_after)
 
     def acquire(self, thread_id: str, timeout: float | None = None) -> Lease:
+        if (nested := Lease.nested(self.backend, thread_id)) is not None:
+            return nested
         wait = _Wait(thread_id, self.timeout if timeout is None else timeout)
         while (token := self.backend.try_acquire(thread_id)) is None:
             time.sleep(wait.pause())
         return Lease(self.backend, thread_id, token)
 
     async def aacquire(self, thread_id: str, timeout: float | None = None) -> Lease:
+        if (nested := Lease.nested(self.backend, thread_id)) is not None:
+            return nested
         wait = _Wait(thread_id, self.timeout if timeout is None else timeout)
         while (token := await self._atry(thread_id)) is None:
             await asyncio.sleep(wait.pause())
@@ -190,7 +225,7 @@ _live_mutex = threading.Lock()
 
 class _LeaseLocks:
     def __init__(self, db: Database, stale_after: float):
-        self.db, self.stale_after = db, stale_after
+        self.db, self.stale_after, self.key = db, stale_after, str(db.target)
         self.db.script(SCHEMA)
 
     def try_acquire(self, thread_id: str) -> str | None:
@@ -248,7 +283,7 @@ def lock_key(thread_id: str) -> int:
 
 class _AdvisoryLocks:
     def __init__(self, url: str):
-        self.url = url
+        self.url = self.key = url
         self._mutex = threading.Lock()
         self._held: dict[str, tuple[str, int]] = {}  # thread id → (token, session generation)
         self._conn, self._generation = None, 0

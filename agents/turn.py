@@ -27,6 +27,7 @@ from langchain_core.messages import HumanMessage
 
 from agents import slots, triage
 from agents.services import Services
+from agents.speech_act import speech_act
 from agents.splitting import split_requests
 
 READS = ("request", "triage", "messages", "pending", "turn", "recent")
@@ -81,8 +82,8 @@ def _in_context(piece: str, tri: dict, topic: str | None, state: dict, svc: Serv
     (a question, or a short message the classifier is unsure about)."""
     unsure = (tri.get("confidence") or 0) < svc.settings.triage_confidence
     if not topic or not (_kind(tri) == "question" or unsure) or len(piece.split()) > 10 \
-            or not BACK_REFERENCE.search(piece):
-        return piece, tri
+            or not BACK_REFERENCE.search(piece) or (_kind(tri) == "action" and speech_act(piece) == "request"):
+        return piece, tri  # ...and a message that asks for the action itself ("refund $10, it broke") is not one
     text = f"{piece} ({topic})"
     hinted = triage_text(text, state, svc, calls)
     if _kind(hinted) == "question":

@@ -10,6 +10,7 @@ The facade only composes: turns run on `app.threads.ThreadRunner`, reviews in `a
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from app.threads import (
     send_steps,
     summarize,
 )
+from app.ticket_ops import TicketDesk
 from graphs.supervisor import build_graph
 
 
@@ -59,6 +61,7 @@ class SupportDesk:
         self.checkpointer = self.runner.checkpointer
         self.graph = self.runner.graph
         self.reviews = Reviews(self.runner)
+        self.tickets = TicketDesk(self.runner)
 
     # ---- conversations (sync, and async twins driving the same steps) ---------------------------------
     def send(self, message: str, thread_id: str | None = None, customer: dict | None = None,
@@ -66,12 +69,16 @@ class SupportDesk:
         """Run one turn. With `message_id`, sending again is safe: a message the thread already holds is
         not processed twice; its unfinished run (e.g. cut short by a crash) is carried on instead."""
         payload, config = self.runner.prepare(message, thread_id, customer, message_id)
-        return self.runner.run(send_steps(payload, config, message_id))
+        result = self.runner.run(send_steps(payload, config, message_id))
+        self.tickets.reopen_if_solved(result.thread_id)  # the customer wrote again: a solved ticket reopens
+        return result
 
     async def asend(self, message: str, thread_id: str | None = None, customer: dict | None = None,
                     message_id: str | None = None) -> TurnResult:
         payload, config = self.runner.prepare(message, thread_id, customer, message_id)
-        return await self.runner.arun(send_steps(payload, config, message_id))
+        result = await self.runner.arun(send_steps(payload, config, message_id))
+        await asyncio.to_thread(self.tickets.reopen_if_solved, result.thread_id)
+        return result
 
     def carry_on(self, config: dict, snapshot=None):
         """Finish a run a crash cut short; the thread's snapshot afterwards."""
@@ -85,7 +92,8 @@ class SupportDesk:
 
     def history(self, thread_id: str) -> list[dict[str, str]]:
         snap = self.runner.snapshot(thread_id)
-        return [{"role": m.type, "content": str(m.content)} for m in (snap.values or {}).get("messages", [])]
+        return [{"role": m.type, "content": str(m.content), "name": getattr(m, "name", None)}
+                for m in (snap.values or {}).get("messages", [])]
 
     # ---- human review ----------------------------------------------------------------------------------
     def resume(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:

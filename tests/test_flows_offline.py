@@ -31,7 +31,7 @@ def test_small_refund_auto_approved_creates_one_ticket(desk, services):
     tickets = services.tickets.list()
     assert len(tickets) == 1
     t = tickets[0]
-    assert t["id"] == r.ticket_id and t["status"] == "approved"
+    assert t["id"] == r.ticket_id and t["status"] == "solved" and t["resolution"] == "approved"
     assert t["action"] == {"name": "refund", "args": {"amount": 40.0, "currency": "USD", "intent": "refund_request",
                                                      "order_id": "48213"}}
     assert services.tickets.notifications(t["id"])

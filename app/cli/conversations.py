@@ -11,7 +11,6 @@ from app.cli.common import desk, fail, print_json, services
 
 EX_TEMPFAIL = 75  # sysexits.h: a temporary failure, try again
 
-tickets_app = typer.Typer(help="Tickets created by the ticketing specialist.", no_args_is_help=True)
 
 
 def ingest(
@@ -69,21 +68,3 @@ def ask(
         req = result.pending_review["action_requests"][0]
         typer.echo(f"paused for review: {req['description']}; decide with `python -m app review approve "
                    f"{result.thread_id} --reviewer NAME`", err=True)
-
-
-@tickets_app.command("list")
-def tickets_list(as_json: bool = typer.Option(False, "--json"), thread: str | None = typer.Option(None)) -> None:
-    from app.thread_ids import InvalidThreadIdError, check_thread_id
-
-    try:
-        thread = check_thread_id(thread) if thread is not None else None
-    except InvalidThreadIdError as exc:
-        fail(str(exc))
-    rows = services().tickets.list(thread_id=thread)
-    if as_json:
-        print_json(rows)
-        return
-    if not rows:
-        typer.echo("no tickets")
-    for t in rows:
-        typer.echo(f"{t['id']}  {t['status']:<8} {t['priority']:<6} {t['queue'] or '-':<14} {t['summary']}")

@@ -12,12 +12,13 @@ import typer
 
 from app.cli.bench import bench_app
 from app.cli.common import CliState, settings
-from app.cli.conversations import ask, ingest, tickets_app
+from app.cli.conversations import ask, ingest
 from app.cli.eval import eval_app
 from app.cli.governance import audit_app, killswitch_app, policy_app
 from app.cli.review import review_app
 from app.cli.service import db_app, serve, worker
 from app.cli.stats import stats
+from app.cli.tickets import tickets_app
 from app.cli.triage import triage_app
 from app.logs import configure
 

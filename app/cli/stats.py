@@ -7,6 +7,7 @@ import time
 import typer
 
 from app.cli.common import desk, print_json, services
+from app.ticket_ops import response_summary
 
 
 def stats(hours: float = typer.Option(0, help="Only the last N hours (0 = all).")) -> None:
@@ -18,4 +19,5 @@ def stats(hours: float = typer.Option(0, help="Only the last N hours (0 = all)."
     summary["pending_reviews"] = len(desk().pending_reviews())
     summary["kill_switch"] = svc.controls.kill_switch().get("on", False)
     summary["reliability"] = {"threshold": svc.settings.reliability_threshold, "scores": reliability_report(svc)}
+    summary["tickets"] = response_summary(svc.tickets.response_times())  # time to first response, to resolution
     print_json(summary)

@@ -146,7 +146,7 @@ def carry_on_steps_for(services: Services, claims: ReviewClaims, thread_id: str,
         raise ReviewClaimedError(f"thread {thread_id}: this review is being decided right now by {row['reviewer']} "
                                  f"({row['decision']}); nothing was changed")
     config = config_of(thread_id)
-    snapshot = yield from carry_on_steps(config, snapshot)
+    snapshot = yield from carry_on_steps(config)  # reads the thread again, as the run that finishes it
     review = ((snapshot.values or {}).get("compliance") or {}).get("review") or {}
     if review.get("review_id"):
         claims.finish(thread_id, review["review_id"])

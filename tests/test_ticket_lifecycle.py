@@ -106,7 +106,8 @@ def test_reply_reaches_the_thread_and_the_customer_reopens_it(desk):
     assert sent["ticket"]["status"] == "solved" and sent["ticket"]["first_response_at"]
 
     history = desk.history(tid)
-    assert history[-1] == {"role": "ai", "content": "Your parcel is at the depot; write to me at [EMAIL]."}
+    assert history[-1] == {"role": "ai", "content": "Your parcel is at the depot; write to me at [EMAIL].",
+                           "name": "agent:ana"}  # who wrote it: the person, not the desk
     assert not any("VIP" in m["content"] for m in history)  # the note stays internal
     assert transcript(desk.runner, tid)[-1]["author"] == "agent:ana"
     assert desk.get(tid).answer == history[-1]["content"]
@@ -116,8 +117,7 @@ def test_reply_reaches_the_thread_and_the_customer_reopens_it(desk):
     assert again.thread_id == tid and again.answer
     history = desk.history(tid)
     assert [m["role"] for m in history[:4]] == ["human", "ai", "ai", "human"]  # the same conversation
-    moved = ops.reopen_if_solved(tid)
-    assert [(e["ticket"]["id"], e["ticket"]["status"]) for e in moved] == [(t["id"], "reopened")]
+    assert desk.services.tickets.get(t["id"])["status"] == "reopened"  # the desk reopened it on that message
     assert ops.reopen_if_solved(tid) == []  # nothing solved left
 
     story = [e for e in desk.services.audit.entries(tid) if e["agent"] == "tickets"]

@@ -32,7 +32,7 @@ from app.store import audit_guards
 from app.store.audit_anchor import Anchor, AnchorError, Head, db_label
 from app.store.db import Database, connect
 from app.store.keys import subkey
-from knowledge.pii import redact
+from knowledge.pii import redact, redact_value
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -135,7 +135,7 @@ class AuditLog:
         row = {
             "key": key, "ts": round(time.time(), 6), "thread_id": thread_id, "agent": agent,
             "actor": actor or f"agent:{agent}", "event": event, "reason": redact(reason or ""),
-            "evidence": redact(json.dumps(evidence or {}, sort_keys=True, default=str)),
+            "evidence": _evidence_json(evidence or {}),
             "model": model, "tokens": int(tokens),
         }
         with self.anchor.locked():  # commits and anchor writes of this host's writers stay in one order
@@ -239,7 +239,14 @@ class AuditLog:
                         "previous_anchor_problem": previous or (None if head else "missing")}
             row = {"key": f"audit:reseal:{uuid.uuid4().hex}", "ts": round(time.time(), 6), "thread_id": "-",
                    "agent": "audit", "actor": actor, "event": "audit_resealed", "reason": redact(reason),
-                   "evidence": redact(json.dumps(evidence, sort_keys=True)), "model": None, "tokens": 0}
+                   "evidence": _evidence_json(evidence), "model": None, "tokens": 0}
             seq, hash_ = self._append(row)
             self.anchor.write(Head(seq, hash_, keyed_from))
         return self.verify()
+
+
+def _evidence_json(evidence: Any) -> str:
+    """Evidence as stored: redacted value by value, then serialised. Redacting the serialised text instead can cut
+    through its quoting (a redacted span crossing a `"`) and leave JSON that no longer parses."""
+    plain = json.loads(json.dumps(evidence, default=str))  # only JSON types left, so every string is seen
+    return json.dumps(redact_value(plain), sort_keys=True)

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     encrypt_checkpoints: bool = Field(
         False, description="Encrypt checkpoints at rest (AES, LangGraph's EncryptedSerializer) with a key derived "
         "from the secret key.")
+    thread_lock_timeout: float = Field(
+        60.0, description="Seconds a message or review decision waits for the run already on its thread before "
+        "ThreadBusyError (retryable).")
     log_level: str = Field("WARNING", description="Log level of the supportflow loggers (records are redacted).")
     shadow_config: Path | None = Field(
         None, description="Candidate settings overrides (YAML/JSON) that `eval` shadows."

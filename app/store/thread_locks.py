@@ -29,7 +29,6 @@ import hashlib
 import logging
 import os
 import random
-import socket
 import threading
 import time
 import uuid
@@ -37,6 +36,7 @@ from pathlib import Path
 
 from agents.conversation import MessageError
 from app.store.db import Database, connect, is_postgres
+from app.store.review_claims import holder_gone, this_process  # one notion of a live holder
 
 _log = logging.getLogger("supportflow.locks")
 
@@ -71,24 +71,6 @@ class LockLostError(ThreadBusyError):
     def __init__(self, thread_id: str):
         super().__init__(thread_id, 0.0, f"thread {thread_id!a}: its lock was lost mid-run; the run stopped and "
                                          "is carried on by the next message or decision")
-
-
-def this_process() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def holder_gone(holder: str) -> bool:
-    """A holder process on this host that no longer runs. Other hosts (and a reused pid) wait for staleness."""
-    host, _, pid = holder.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 def _owner() -> object:

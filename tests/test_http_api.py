@@ -91,22 +91,11 @@ def test_message_id_makes_a_send_idempotent_and_the_stream_ends_with_the_result(
         assert "progress" in events and events[-1] == "result"
 
 
-@pytest.fixture
-def chroma_url(tmp_path):
-    port = free_port()
-    exe = Path(sys.executable).parent / "chroma"
-    proc = subprocess.Popen([str(exe), "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    yield port
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-def test_two_servers_on_one_postgres_share_reviews_and_race_safely(pg_url, chroma_url, tmp_path):
+def test_two_servers_on_one_postgres_share_reviews_and_race_safely(pg_url, chroma_server, tmp_path):
     """A refund paused through one server is decided through the other; two simultaneous approvals: 200 + 409."""
     data_a, data_b = tmp_path / "a", tmp_path / "b"
     shared = {"SUPPORT_DATABASE_URL": pg_url, "SUPPORT_CHROMA_HOST": "127.0.0.1",
-              "SUPPORT_CHROMA_PORT": str(chroma_url), "SUPPORT_SECRET_KEY": "shared-test-key"}
+              "SUPPORT_CHROMA_PORT": str(chroma_server), "SUPPORT_SECRET_KEY": "shared-test-key"}
     ingest = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_a), "ingest", "knowledge/sample"],
                             cwd=ROOT, env=_env(data_a, **shared), capture_output=True, text=True, timeout=300)
     assert ingest.returncode == 0, ingest.stderr
@@ -202,13 +191,13 @@ def test_the_job_worker_runs_the_sla_sweep_from_postgres(pg_url, data_dir, tmp_p
     desk.close()
 
 
-def test_a_turn_cut_short_by_kill_9_is_completed_once_by_the_other_server(pg_url, chroma_url, tmp_path):
+def test_a_turn_cut_short_by_kill_9_is_completed_once_by_the_other_server(pg_url, chroma_server, tmp_path):
     """The client retries with the same message_id on another server after the first one died mid-turn."""
     import signal
     import time
 
     shared = {"SUPPORT_DATABASE_URL": pg_url, "SUPPORT_CHROMA_HOST": "127.0.0.1",
-              "SUPPORT_CHROMA_PORT": str(chroma_url), "SUPPORT_SECRET_KEY": "shared-test-key"}
+              "SUPPORT_CHROMA_PORT": str(chroma_server), "SUPPORT_SECRET_KEY": "shared-test-key"}
     data_a, data_b = tmp_path / "a", tmp_path / "b"
     ingest = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_a), "ingest", "knowledge/sample"],
                             cwd=ROOT, env=_env(data_a, **shared), capture_output=True, text=True, timeout=300)

@@ -117,6 +117,24 @@ def bench_serve(
     print_json(serve.run(n, counts, latency_ms, conversations))
 
 
+def bench_redteam(
+    quick: bool = typer.Option(False, help="At least one probe per family, none of the slow ones."),
+    family: list[str] = typer.Option([], help="Only this family (repeatable): limits, amounts, concurrency, "
+                                              "identity, audit, killed_approval, pii, fuzz, async."),
+    template: Path | None = typer.Option(None, help="An ingested data directory to copy instead of ingesting."),
+) -> None:
+    """Run the red-team probes (#19) against a fresh temporary data dir; JSON tally per family, exit 1 if any broke."""
+    from app.bench import redteam  # deferred: see the module docstring
+
+    try:
+        report = redteam.run(quick, template, family or None)
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    print_json(report)
+    if report["broken"]:
+        raise typer.Exit(1)
+
+
 bench_app.command("cost")(bench_cost)
 bench_app.command("retrieval")(bench_retrieval)
 bench_app.command("retrieval-scale")(bench_retrieval_scale)
@@ -125,3 +143,4 @@ bench_app.command("concurrency")(bench_concurrency)
 bench_app.command("throughput")(bench_throughput)
 bench_app.command("review-groups")(bench_review_groups)
 bench_app.command("serve")(bench_serve)
+bench_app.command("redteam")(bench_redteam)

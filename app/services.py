@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -107,7 +108,29 @@ class Services:
 
     @cached_property
     def classifier(self) -> IntentClassifier:
-        return load_or_train(self.settings.triage_examples, self.settings.models_dir, self.embedder)
+        """Loaded and used once, timed as warm-up: the first prediction also loads the embedding model, and that
+        load is not the triage node's work (app/store/metrics.py takes it out of the node that triggered it)."""
+        start = time.perf_counter()
+        model = load_or_train(self.settings.triage_examples, self.settings.models_dir, self.embedder)
+        model.predict("warm up")
+        self.metrics.warmup("triage-model", (time.perf_counter() - start) * 1000)
+        return model
+
+    def warm_up(self, collection: str | None = None) -> dict[str, float]:
+        """Load the models before the first run, so no turn pays for them; ms per part (also in `warmups`).
+
+        Callers that run turns call it first (`ask`, `serve`): the language detector, unlike the two models
+        below, loads inside the triage node, where its load could not be told from the node's work."""
+        out = {}
+        parts = (("language-detector", _warm_language), ("triage-model", lambda: self.classifier),
+                 ("retriever", lambda: self.retriever(collection)))
+        for part, load in parts:
+            start = time.perf_counter()
+            loaded = load()
+            out[part] = round((time.perf_counter() - start) * 1000, 1)
+            if loaded is True:  # the others record themselves, in whichever caller loads them first
+                self.metrics.warmup(part, out[part])
+        return out
 
     def check(self) -> None:
         """Fail fast, with the file named, on configuration a run would trip over later."""
@@ -133,7 +156,14 @@ class Services:
         name = collection or self.settings.collection
         with self._lock:
             if name not in self._retrievers:
-                self._retrievers[name] = Retriever(self.store(name), self.search_embedder)
+                start = time.perf_counter()
+                retriever = Retriever(self.store(name), self.search_embedder)
+                try:  # the first search opens the vector index: warm-up, not the research node's work
+                    retriever.search("warm up", k=1)
+                except Exception:  # noqa: BLE001 - an empty or broken collection fails the real search, clearly
+                    pass
+                self.metrics.warmup(f"retriever:{name}", (time.perf_counter() - start) * 1000)
+                self._retrievers[name] = retriever
             return self._retrievers[name]
 
     @classmethod
@@ -155,6 +185,23 @@ class Services:
                   else "answered after retry" if info["answered_by"] else "all models failed: offline path")
         self.audit.record(f"{info['thread_id']}:llm_degraded:{uuid.uuid4().hex}", info["thread_id"], "llm",
                           "llm_degraded", f"{info['primary']}: {reason}", evidence=info, model=info["answered_by"])
+
+
+_language_warm = threading.Lock()
+_language_loaded = False
+
+
+def _warm_language() -> bool:
+    """Load the language detector (process-wide, agents/language.py); True the first time only."""
+    global _language_loaded
+    from agents import language
+
+    with _language_warm:
+        if _language_loaded:
+            return False
+        language.detect("Loading the language models before the first customer message arrives.")
+        _language_loaded = True
+        return True
 
 
 _default: Services | None = None

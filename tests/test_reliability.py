@@ -149,7 +149,7 @@ def test_stats_shows_reliability(data_dir, services):
     from tests.helpers import run_cli
 
     seed_history(services, "privacy", 12, grounded=False)
-    out = run_cli(data_dir, "stats")
+    out = run_cli(data_dir, "stats", "--json")
     assert out.returncode == 0, out.stderr
     rel = json.loads(out.stdout)["reliability"]
     low = [r for r in rel["scores"] if r["below_threshold"]]

@@ -53,7 +53,9 @@ def ask(
     try:
         if thread is not None:
             check_thread_id(thread)  # before the desk is built: nothing is opened for an id no store can hold
-        result = desk().send(message, thread_id=thread, customer=customer or None)
+        support = desk()
+        support.services.warm_up()  # model loading is warm-up, recorded apart, not this turn's latency
+        result = support.send(message, thread_id=thread, customer=customer or None)
     except ThreadBusyError as exc:
         fail(str(exc), code=EX_TEMPFAIL)
     except MessageError as exc:

@@ -49,8 +49,7 @@ def _start(app: FastAPI, settings: Settings | None) -> None:
         upgrade(settings)
         services = Services.from_settings(settings)
         desk = SupportDesk(services=services)
-        services.classifier.predict("warm up")  # the first request must not pay for model loading
-        services.retriever().search("warm up", k=1)
+        services.warm_up()  # the first request must not pay for model loading (recorded as warm-up)
         app.state.desk = desk
         app.state.ready = True
     except Exception as exc:  # reported by /readyz; the worker stays up so operators can see why

@@ -1,4 +1,10 @@
-"""Chat page: talk to the desk as a customer, watch the specialists work, decide paused actions."""
+"""Customer chat: what a customer sees — the conversation, its sources, and where their request stands.
+
+Nothing of the team's machinery shows here: no review controls, no action JSON, no rule, queue, role or
+thread ids; a ticket is named by its reference only. A request waiting for a person reads as "with our
+team"; a person's reply on the ticket appears in the same conversation. The team works in the agent
+workspace (app/ui/workspace.py).
+"""
 
 from __future__ import annotations
 
@@ -6,23 +12,27 @@ import uuid
 
 import streamlit as st
 
-from app.desk import SupportDesk, TurnResult, UnknownThreadError
-from app.ticket_ops import transcript
-from app.ui import common
+from agents.conversation import validate_message
+from app.desk import MessageError, SupportDesk, ThreadBusyError, TurnResult, UnknownThreadError
+from app.ui import common, conversation, labels
 from app.ui.progress import AGENTS, stream_turn
 
+REFRESH_S = 4  # how often an open chat looks for a reply from the team
+WITH_TEAM = "With our team — a person is checking this request. Their answer will appear here."
+QUEUED = "Your message is kept and will be sent as soon as our team has finished with your request."
 
-def conversation_sidebar(desk: SupportDesk) -> dict:
-    st.sidebar.subheader("Conversation")
+
+def customer_sidebar(desk: SupportDesk) -> dict:
+    st.sidebar.subheader("Your conversations")
     if st.sidebar.button("New conversation", width="stretch"):
         st.session_state.thread_id = uuid.uuid4().hex
     tid = st.session_state.thread_id
-    options = [tid] + [t for t in desk.runner.thread_ids() if t != tid]
-    chosen = st.sidebar.selectbox("Reopen a conversation", options, index=0, format_func=lambda t: t[:12])
+    options = conversation.reopen_options(desk, tid)
+    chosen = st.sidebar.selectbox("Reopen a conversation", list(options), index=0, format_func=options.get)
     if chosen != tid:
         st.session_state.thread_id = chosen
         st.rerun()
-    st.sidebar.subheader("Customer")
+    st.sidebar.subheader("You (demo sign-in)")
     return {
         "id": st.sidebar.text_input("Customer id", value="guest"),
         "verified": st.sidebar.checkbox("Identity verified", value=False),
@@ -30,31 +40,73 @@ def conversation_sidebar(desk: SupportDesk) -> dict:
     }
 
 
-def show_details(result: TurnResult) -> None:
-    st.caption(f"{result.outcome} · intent {result.intent} · route {' → '.join(result.route) or '—'}")
+def _details(result: TurnResult) -> None:
+    """Under the assistant's latest answer: a clarifying question reads as one; sources to open."""
+    if result.outcome == "needs_info":
+        st.caption("❓ A quick question so we can help — please answer below.")
     for c in result.citations:
         with st.expander(f"Source: {c['title']} ({c['doc_id']})"):
             st.write(c["snippet"])
-    if result.ticket:
-        t = result.ticket
-        st.info(f"Ticket **{t['id']}** · status {t['status']} · priority {t['priority']} · queue {t['queue']}")
 
 
-def show_review(desk: SupportDesk, result: TurnResult) -> None:
-    review = result.pending_review
-    req, meta = review["action_requests"][0], review.get("metadata") or {}
-    st.markdown(result.answer or "")
-    st.warning(f"**Under review** — {req['description']} The conversation is paused until a reviewer decides.")
-    st.caption(f"rule {meta.get('rule_id')} · queue {meta.get('queue')} · needs role {meta.get('reviewer_role')}")
-    item = {"thread_id": result.thread_id, "action": req["name"], "args": req.get("args") or {}}
-    common.review_controls(desk, item, "chat")
+def _queued(tid: str) -> list[str]:
+    return st.session_state.setdefault("queued", {}).setdefault(tid, [])
 
 
-def show_progress(tid: str) -> None:
-    lines = st.session_state.get("progress", {}).get(tid)
-    if lines:
-        with st.expander("Agent progress (last turn)"):
+def show_conversation(desk: SupportDesk, tid: str) -> None:
+    """One bubble per message; the latest answer carries its sources; a pending review reads neutrally."""
+    msgs = conversation.turns(desk, tid)
+    try:
+        result = desk.get(tid)
+    except UnknownThreadError:
+        result = None
+    paused = bool(result and result.pending_review)
+    if _queued(tid) and not paused and st.session_state.get("_in_fragment"):
+        st.rerun(scope="app")  # the review is decided: the page sends what the customer wrote meanwhile
+    last_human = max((i for i, m in enumerate(msgs) if m["role"] == "human"), default=-1)
+    answer = next((i for i, m in enumerate(msgs) if i > last_human and m["role"] == "ai"
+                   and not conversation.is_person(m)), None)
+    for i, msg in enumerate(msgs):
+        conversation.bubble(msg)
+        if i == answer and result is not None:
+            _details(result)
+    if paused:
+        with st.chat_message("assistant"):
+            st.markdown(result.answer or "")
+            st.info(WITH_TEAM, icon="⏳")
+    for text in _queued(tid):
+        with st.chat_message("user"):
+            st.markdown(text)
+            st.caption("Not sent yet: " + QUEUED)
+    tickets = desk.tickets.list(thread_id=tid, limit=1)
+    if tickets:
+        t = tickets[0]
+        st.caption(f"Ticket reference **{t['id']}** · {labels.CUSTOMER_STATUS.get(t['status'], t['status'])}")
+    st.session_state.setdefault("progress", {})
+    if lines := st.session_state["progress"].get(tid):
+        with st.expander("How we handled your last message"):
             st.markdown("\n".join(f"- {line}" for line in lines))
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_conversation(desk: SupportDesk, tid: str) -> None:
+    """Re-read every few seconds, so a reviewer's decision or a person's reply shows without a click."""
+    st.session_state["_in_fragment"] = True
+    try:
+        show_conversation(desk, tid)
+    finally:
+        st.session_state["_in_fragment"] = False
+
+
+def _progress_line(ev) -> str | None:
+    """Which specialist works, in words; never a rule, queue or node name (those are the team's)."""
+    if ev.kind == "route":
+        return f"{AGENTS.get(ev.data['to'], ev.data['to'])} is looking into it"
+    if ev.kind == "finished":
+        return f"✓ {AGENTS.get(ev.agent, ev.agent)} finished"
+    if ev.kind == "paused":
+        return "Passed to our team for a quick check"
+    return None
 
 
 def run_turn(desk: SupportDesk, prompt: str, tid: str, customer: dict) -> None:
@@ -64,57 +116,58 @@ def run_turn(desk: SupportDesk, prompt: str, tid: str, customer: dict) -> None:
         st.markdown(prompt)
     with st.chat_message("assistant"):
         draft = st.empty()
-        with st.status("Triage is working…", expanded=True) as status:
+        with st.status("Reading your message…", expanded=True) as status:
             try:
                 for ev in stream_turn(desk, prompt, tid, customer):
                     if ev.kind == "token":
-                        draft.markdown(f"*Draft (checked against the sources before it is sent):* {ev.text} ▌")
+                        draft.markdown(f"*Draft (checked against our help centre before it is sent):* {ev.text} ▌")
                         continue
-                    name = AGENTS.get(ev.agent, ev.agent)
-                    if ev.kind == "route":
-                        line = f"Supervisor → {AGENTS.get(ev.data['to'], ev.data['to'])}"
-                        status.update(label=f"{AGENTS.get(ev.data['to'], ev.data['to'])} is working…")
-                    elif ev.kind == "finished":
-                        line = f"✓ {name} finished"
-                    elif ev.kind == "paused":
-                        line = "⏸ Paused: waiting for a human review"
-                    else:
-                        line = f"{name} · {ev.node}: {ev.text}"
-                    lines.append(line)
-                    st.write(line)
+                    if line := _progress_line(ev):
+                        lines.append(line)
+                        status.update(label=f"{line}…")
+                        st.write(line)
                 status.update(label="Done", state="complete", expanded=False)
+            except ThreadBusyError:
+                status.update(label="Still working on your previous message", state="error")
+                common.flash("We're still working on your previous message. Send this one again in a moment.",
+                             "info")
             except common.ERRORS as exc:
-                status.update(label="Not processed", state="error")
+                status.update(label="Not sent", state="error")
                 common.flash(str(exc))
     st.session_state.setdefault("progress", {})[tid] = lines
+
+
+def paused(desk: SupportDesk, tid: str) -> bool:
+    try:
+        return bool(desk.get(tid).pending_review)
+    except UnknownThreadError:
+        return False
 
 
 def render() -> None:
     desk = common.current_desk()
     st.session_state.setdefault("thread_id", uuid.uuid4().hex)
-    customer = conversation_sidebar(desk)
+    customer = customer_sidebar(desk)
     tid = st.session_state.thread_id
     st.title("Customer support")
     common.show_flash()
-    for msg in transcript(desk.runner, tid):
-        person = msg["author"].startswith("agent:")  # a person's reply to the ticket (app/ticket_ops.py)
-        with st.chat_message("user" if msg["role"] == "human" else "assistant", avatar="🧑‍💼" if person else None):
-            if person:
-                st.caption("Reply from our support team")
-            st.markdown(msg["content"])
-    try:
-        result = desk.get(tid)
-    except UnknownThreadError:
-        result = None
-    if result is not None:
-        with st.chat_message("assistant"):
-            if result.pending_review:
-                show_review(desk, result)
-            else:
-                show_details(result)
-            show_progress(tid)
-    if prompt := st.chat_input("How can we help?"):
+    queued = _queued(tid)
+    if queued and not paused(desk, tid):  # the team finished: send what the customer wrote meanwhile
+        prompt = queued.pop(0)
         run_turn(desk, prompt, tid, customer)
+        st.rerun()
+    live_conversation(desk, tid)
+    if prompt := st.chat_input("How can we help?"):
+        if paused(desk, tid):
+            try:  # the backend refuses new messages while a review is pending; keep it for later
+                prompt = validate_message(prompt)  # but refuse bad input at once, with its reason
+            except MessageError as exc:
+                common.flash(str(exc))
+            else:
+                queued.append(prompt)
+                common.flash(QUEUED, "info")
+        else:
+            run_turn(desk, prompt, tid, customer)
         st.rerun()
 
 

@@ -45,7 +45,7 @@ def sidebar(desk: SupportDesk) -> None:
 
 
 def identity_box(desk: SupportDesk) -> None:
-    st.sidebar.subheader("Reviewer")
+    st.sidebar.subheader("Team sign-in")
     who = identity()
     if who is not None:
         st.sidebar.markdown(f"Signed in as **{who.id}** — {who.name} ({', '.join(who.roles)})")
@@ -53,7 +53,7 @@ def identity_box(desk: SupportDesk) -> None:
             del st.session_state["identity"]
             st.rerun()
         return
-    rid = st.sidebar.text_input("Reviewer id", key="reviewer")
+    rid = st.sidebar.text_input("Team member id", key="reviewer")
     token = st.sidebar.text_input("Secret token", key="reviewer_token", type="password",
                                   help="Decisions need a configured reviewer (app/config/reviewers.yaml).")
     if st.sidebar.button("Sign in", key="sign-in"):
@@ -115,9 +115,8 @@ def parse_args(text: str) -> dict | None:
 
 
 def review_controls(desk: SupportDesk, item: dict, prefix: str) -> None:
-    """Approve / edit / reject one paused action."""
+    """Approve / edit / reject one paused action (the caller shows the action itself)."""
     tid = item["thread_id"]
-    st.code(json.dumps({"action": item["action"], "args": item["args"]}, indent=2), language="json")
     message = st.text_input("Message to the customer if rejected", key=f"{prefix}-msg-{tid}")
     edited = st.text_input("Edited arguments (JSON) for Edit", key=f"{prefix}-args-{tid}",
                            placeholder='{"amount": 300}')

@@ -1,6 +1,8 @@
-"""Operations page: workflows, review backlog, outcome rates, agent latency and LLM cost, over time.
+"""Operations page: workflows, review backlog, outcome rates, agent latency, ticket response times and LLM
+cost, over time. Re-read every 30 s (`st.fragment(run_every=...)`).
 
-Every figure is read from what the runs recorded (app/ui/queries.py), never re-estimated.
+Every figure is read from what the runs recorded (app/ui/queries.py), never re-estimated. Time series are
+bars (app/ui/charts.py), so a window whose data falls in one bucket still shows it.
 """
 
 from __future__ import annotations
@@ -10,33 +12,27 @@ import time
 import pandas as pd
 import streamlit as st
 
-from app.ui import common, queries
+from app.ticket_ops import response_summary
+from app.ui import charts, common, labels, queries
 
 WINDOWS = {"Last hour": (3600, "5min"), "Last 24 hours": (86400, "1h"), "Last 7 days": (7 * 86400, "6h"),
            "All time": (None, "1D")}
+REFRESH_S = 30
+AGENT_COLUMNS = {"agent": "Agent", "runs": "Runs", "p50_ms": "p50 (ms)", "p95_ms": "p95 (ms)",
+                 "failure_rate": "Failure rate"}
 
 
 def _pct(x: float) -> str:
     return f"{x:.0%}"
 
 
-def render() -> None:
-    desk = common.current_desk()
-    svc = desk.services
-    st.title("Operations")
-    common.show_flash()
-    window = st.selectbox("Window", list(WINDOWS), index=1, key="ops-window")
-    span, freq = WINDOWS[window]
-    since = time.time() - span if span else 0.0
+def _ms(figure) -> str:
+    return "—" if figure is None else f"{figure:,.0f} ms"
 
+
+def workflows(desk, since: float, span, started: int) -> None:
     flows = queries.workflows(desk)
-    items = desk.inbox()  # every paused action, from the checkpointer
-    nodes, turn_rows = queries.node_runs(svc, since), queries.turns(svc, since)
-    esc, tix = queries.escalations(svc, since), queries.tickets(svc, since)
-    recorded = svc.metrics.summary(since)  # what `python -m app stats` prints
-    started = int((nodes["node"] == "intake").sum())
     by_state = flows["state"].value_counts()
-
     st.subheader("Workflows")
     c = st.columns(4)
     c[0].metric("Running now", int(by_state.get("running", 0)))
@@ -45,52 +41,122 @@ def render() -> None:
     c[2].metric("Conversations active in window", len(active))
     c[3].metric("Turns started in window", started)
 
+
+def reviews(desk) -> None:
+    items = desk.inbox()  # every paused action, from the checkpointer
     st.subheader("Pending reviews by age")
-    if items:
-        st.bar_chart(queries.age_buckets(items), sort=False)
-        st.dataframe([{k: i.get(k) for k in ("age", "thread_id", "action", "amount", "rule_id", "queue", "tier")}
-                      for i in sorted(items, key=lambda i: -i["age_seconds"])[:20]], hide_index=True)
-    else:
+    if not items:
         st.caption("No pending reviews.")
+        return
+    st.altair_chart(charts.bars(queries.age_buckets(items), "Pending reviews"), width="stretch")
+    st.dataframe([{"Age": i["age"], "Action": labels.humanize(i["action"]), "Amount": i.get("amount"),
+                   "Customer": i.get("customer_id") or "guest", "Rule": i.get("rule_id"), "Queue": i.get("queue"),
+                   "Tier": i.get("tier"), "Overdue": bool(i.get("overdue"))}
+                  for i in sorted(items, key=lambda i: -i["age_seconds"])[:20]], hide_index=True)
 
+
+def outcomes(nodes, turn_rows, esc, freq: str, started: int, recorded: dict) -> None:
     st.subheader("Outcomes")
-    rates = queries.rates(nodes, turn_rows, esc, freq)
-    if started:
-        total = rates[["started", "completed", "escalated", "failed"]].sum()
-        c = st.columns(3)
-        c[0].metric("Completion rate", _pct(total["completed"] / total["started"]))
-        c[1].metric("Escalation rate", _pct(total["escalated"] / total["started"]))
-        c[2].metric("Error rate", _pct(total["failed"] / total["started"]))
-        st.line_chart(rates[["completion_rate", "escalation_rate", "error_rate"]])
-        if not turn_rows.empty:
-            st.bar_chart(turn_rows.groupby([turn_rows["time"].dt.floor(freq), "outcome"]).size().unstack(fill_value=0))
-    else:
+    if not started:
         st.caption("No turns recorded in this window.")
+        return
+    rates = queries.rates(nodes, turn_rows, esc, freq)
+    total = rates[["started", "completed", "escalated", "failed"]].sum()
+    c = st.columns(5)
+    c[0].metric("Completion rate", _pct(total["completed"] / total["started"]))
+    c[1].metric("Escalation rate", _pct(total["escalated"] / total["started"]))
+    c[2].metric("Error rate", _pct(total["failed"] / total["started"]))
+    machine = recorded.get("turn_latency_ms")
+    c[3].metric("Turn time p50 (machine)", _ms(machine.get("p50") if isinstance(machine, dict)
+                                                else recorded.get("turn_latency_ms_p50")))
+    wait = recorded.get("review_wait_ms") or {}
+    c[4].metric("Review wait p50", _ms(wait.get("p50")), help="Time a turn waited for a person; not turn time.")
+    shares = rates[["completion_rate", "escalation_rate", "error_rate"]].rename(columns=labels.column)
+    st.altair_chart(charts.bars_over_time(shares, "Share of turns started", charts.RATE), width="stretch")
+    if not turn_rows.empty:
+        counts = turn_rows.groupby([turn_rows["time"].dt.floor(freq), "outcome"]).size().unstack(fill_value=0)
+        counts = counts.rename(columns=labels.humanize)
+        st.altair_chart(charts.bars_over_time(counts, "Turns", charts.COUNT, "Outcome"), width="stretch")
 
+
+def agents(nodes, freq: str, recorded: dict) -> None:
     st.subheader("Agents")
-    st.dataframe(queries.agent_latency(nodes), hide_index=True)
+    st.dataframe(queries.agent_latency(nodes).rename(columns=AGENT_COLUMNS), hide_index=True,
+                 column_config={"Failure rate": st.column_config.NumberColumn(format="percent")})
     over_time = queries.latency_over_time(nodes, freq)
     if not over_time.empty:
-        st.caption("p95 time per turn (ms) by agent")
-        st.line_chart(over_time)
-    with st.expander("Per node (as `python -m app stats` reports)"):
-        st.dataframe([{"node": n, **v} for n, v in recorded.get("agents", {}).items()],
-                     hide_index=True)
+        st.altair_chart(charts.bars_over_time(over_time.rename(columns=labels.humanize), "p95 time per turn (ms)",
+                                              charts.MS, "Agent"), width="stretch")
+    with st.expander("Per step (as `python -m app stats` reports)"):
+        st.dataframe([{"Step": labels.humanize(n), **{AGENT_COLUMNS.get(k, labels.column(k)): x for k, x in v.items()}}
+                      for n, v in recorded.get("agents", {}).items()], hide_index=True)
 
+
+def response_times(svc, tix: pd.DataFrame) -> None:
+    """Time to a person's first reply and to the solve, per ticket opened in the window."""
+    st.subheader("Ticket response times")
+    ids = set(tix["id"]) if len(tix) else set()
+    times = [t for t in svc.tickets.response_times() if t["id"] in ids]
+    if not times:
+        st.caption("No tickets opened in this window.")
+        return
+    summary = response_summary(times)
+    c = st.columns(4)
+    c[0].metric("First response, median", labels.duration(summary["first_response_s"]["p50"]))
+    c[1].metric("First response, worst", labels.duration(summary["first_response_s"]["max"]))
+    c[2].metric("Resolution, median", labels.duration(summary["resolution_s"]["p50"]))
+    c[3].metric("Resolution, worst", labels.duration(summary["resolution_s"]["max"]))
+    st.dataframe([{"Ticket": t["id"], "Queue": t["queue"] or "—", "Status": labels.status(t["status"]),
+                   "First response": labels.duration(t["first_response_s"]),
+                   "Resolution": labels.duration(t["resolution_s"])} for t in reversed(times)], hide_index=True)
+
+
+def llm_usage(tix: pd.DataFrame, turn_rows: pd.DataFrame, freq: str, recorded: dict) -> None:
     st.subheader("LLM usage")
     c = st.columns(3)
     c[0].metric("Tickets", len(tix))
     c[1].metric("LLM calls per ticket", f"{tix['llm_calls'].mean():.2f}" if len(tix) else "—")
     c[2].metric("Tokens per ticket", f"{tix['tokens'].mean():.0f}" if len(tix) else "—")
-    if len(tix):
+    if len(tix) and (tix["llm_calls"].sum() or tix["tokens"].sum()):
         per = tix.groupby(tix["time"].dt.floor(freq))[["llm_calls", "tokens"]].mean()
-        st.line_chart(per)
+        st.altair_chart(charts.bars_over_time(per[["llm_calls"]].rename(columns=labels.column),
+                                              "LLM calls per ticket", charts.DECIMAL), width="stretch")
+        st.altair_chart(charts.bars_over_time(per[["tokens"]].rename(columns=labels.column),
+                                              "Tokens per ticket", charts.MS), width="stretch")
+    elif len(tix):
+        st.caption("No LLM calls behind the tickets in this window (offline mode answers without a model).")
     by_agent = recorded.get("llm_by_agent") or {}
     if by_agent:
-        st.dataframe([{"agent": a, **v} for a, v in by_agent.items()], hide_index=True)
+        st.dataframe([{"Agent": a, **{labels.column(k): x for k, x in v.items()}} for a, v in by_agent.items()],
+                     hide_index=True)
     if not turn_rows.empty:
         st.caption(f"Per turn: {turn_rows['llm_calls'].mean():.2f} LLM calls, "
                    f"{(turn_rows['prompt_tokens'] + turn_rows['completion_tokens']).mean():.0f} tokens")
+
+
+@st.fragment(run_every=REFRESH_S)
+def board(desk, window: str) -> None:
+    svc = desk.services
+    span, freq = WINDOWS[window]
+    since = time.time() - span if span else 0.0
+    nodes, turn_rows = queries.node_runs(svc, since), queries.turns(svc, since)
+    esc, tix = queries.escalations(svc, since), queries.tickets(svc, since)
+    recorded = svc.metrics.summary(since)  # what `python -m app stats` prints
+    started = int((nodes["node"] == "intake").sum())
+    workflows(desk, since, span, started)
+    reviews(desk)
+    outcomes(nodes, turn_rows, esc, freq, started, recorded)
+    agents(nodes, freq, recorded)
+    response_times(svc, tix)
+    llm_usage(tix, turn_rows, freq, recorded)
+
+
+def render() -> None:
+    desk = common.current_desk()
+    st.title("Operations")
+    common.show_flash()
+    window = st.selectbox("Window", list(WINDOWS), index=1, key="ops-window")
+    board(desk, window)
 
 
 if __name__ == "__main__":

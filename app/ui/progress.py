@@ -96,10 +96,20 @@ def streams_tokens(desk: SupportDesk) -> bool:
 
 
 def stream_turn(desk: SupportDesk, message: str, thread_id: str, customer: dict | None = None) -> Iterator[Event]:
-    """Like `desk.send`, but yields progress events; read the result with `desk.get(thread_id)`."""
+    """Like `desk.send`, but yields progress events; read the result with `desk.get(thread_id)`.
+
+    The whole streamed run holds the thread's lock (`desk.runner.hold`), as `desk.send` does, so a reply
+    from a person or a second tab cannot write to the thread between its steps; the lease is renewed as
+    steps finish. Afterwards a solved ticket on the thread reopens, as after `desk.send`."""
     payload, config = desk.runner.prepare(message, thread_id, customer)
-    if desk.carry_on(config).interrupts:
-        raise MessageError(f"thread {thread_id} is waiting for a review decision")
+    with desk.runner.hold(thread_id) as lease:
+        if desk.carry_on(config).interrupts:
+            raise MessageError(f"thread {thread_id} is waiting for a review decision")
+        yield from _stream(desk, payload, config, lease)
+    desk.tickets.reopen_if_solved(thread_id)
+
+
+def _stream(desk: SupportDesk, payload: dict, config: dict, lease) -> Iterator[Event]:
     draft = _Draft()
     modes = ["updates", "messages"] if streams_tokens(desk) else ["updates"]
     for namespace, mode, chunk in desk.graph.stream(payload, config, context=desk.runner.context, durability=DURABILITY,
@@ -109,6 +119,7 @@ def stream_turn(desk: SupportDesk, message: str, thread_id: str, customer: dict 
             if meta.get("langgraph_node") == DRAFT_NODE and (text := draft.feed(msg)):
                 yield Event("token", "research", DRAFT_NODE, text)
             continue
+        lease.renew()  # a step finished: the run is alive (a long LLM turn must not look stale)
         for node, update in chunk.items():
             agent = _agent_of(namespace, node)
             if node == "__interrupt__":

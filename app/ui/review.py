@@ -9,6 +9,8 @@ from app.desk import SupportDesk
 from app.review.inbox import age_text
 from app.ui import common
 
+REFRESH_S = 15
+
 
 def _money(amount, currency=None) -> str:
     return "" if amount is None else f" {currency or 'USD'} {amount:,.2f}"
@@ -22,6 +24,7 @@ def _item(desk: SupportDesk, item: dict) -> None:
         st.markdown(f"**Why:** {item.get('reason')}  \n**Customer said:** {item.get('request') or '—'}")
         st.caption(f"thread {item['thread_id']} · needs role {item.get('reviewer_role')} · priority "
                    f"{item.get('priority', 'normal')} · qualified: {', '.join(item.get('qualified') or []) or '—'}")
+        st.json({"action": item["action"], "args": item["args"]}, expanded=True)
         common.review_controls(desk, item, "inbox")
 
 
@@ -63,9 +66,15 @@ def render() -> None:
     desk = common.current_desk()
     st.title("Review inbox")
     common.show_flash()
-    who = common.identity()
-    if who is None:
+    if common.identity() is None:
         st.info("Sign in as a reviewer in the sidebar to decide. Every decision is recorded with your identity.")
+    inbox(desk)
+
+
+@st.fragment(run_every=REFRESH_S)
+def inbox(desk: SupportDesk) -> None:
+    """Re-read every few seconds: new paused actions appear, decided ones leave, without a click."""
+    who = common.identity()
     mine = who is not None and st.checkbox("Only items I may decide", key="inbox-mine")
     reviewer = who.id if mine else None
     groups = desk.review_groups(reviewer=reviewer)

@@ -1,0 +1,54 @@
+"""Words people read instead of the store's identifiers: statuses, events and durations.
+
+The stores keep snake_case codes (they are an API); every console table and caption goes through here,
+so a header never reads `customer_id` and a status never reads `pending_customer`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+STATUS = {"new": "New", "open": "Open", "pending_customer": "Waiting on customer", "solved": "Solved",
+          "closed": "Closed", "reopened": "Reopened", "review": "Awaiting review"}
+# What the customer is told about their ticket: no queue, no rule, no reviewer.
+CUSTOMER_STATUS = {"new": "received", "open": "being worked on", "pending_customer": "waiting for your reply",
+                   "solved": "solved", "closed": "closed", "reopened": "reopened"}
+EVENT = {"reply": "Reply to the customer", "note": "Internal note", "assign": "Assignment", "status": "Status change"}
+COLUMN = {"customer_id": "Customer", "thread_id": "Conversation", "p50_ms": "p50 (ms)", "p95_ms": "p95 (ms)",
+          "failure_rate": "Failure rate", "llm_calls": "LLM calls", "first_response_s": "First response",
+          "resolution_s": "Resolution", "rule_id": "Rule", "ms": "Duration (ms)"}
+
+
+def status(code: str | None) -> str:
+    return STATUS.get(code or "", (code or "—").replace("_", " ").capitalize())
+
+
+def column(name: str) -> str:
+    return COLUMN.get(name, name.replace("_", " ").capitalize())
+
+
+def humanize(name: str | None) -> str:
+    """`policy_decision` → "Policy decision"."""
+    return (name or "—").replace("_", " ").capitalize()
+
+
+def duration(seconds: float | None) -> str:
+    """"—" until it happened; then the coarsest two units ("45s", "12m 05s", "3h 20m", "2d 4h")."""
+    if seconds is None:
+        return "—"
+    s = int(max(0.0, seconds))
+    if s < 60:
+        return f"{s}s"
+    m, h, d = s // 60, s // 3600, s // 86400
+    if h == 0:
+        return f"{m}m {s % 60:02d}s"
+    return f"{h}h {m % 60:02d}m" if d == 0 else f"{d}d {h % 24}h"
+
+
+def when(ts: float | None) -> str:
+    return "—" if ts is None else datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def preview(text: str | None, width: int = 80) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"

@@ -1,0 +1,102 @@
+"""Agent workspace: the team's list of tickets and conversations waiting for a review, and one of them
+opened — the thread, the specialists' steps, the audit story — with reply, note, assign, status and, for
+signed-in reviewers, the review decision. Re-read every few seconds (`st.fragment(run_every=...)`).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.desk import SupportDesk
+from app.store.tickets import STATUSES
+from app.ui import common, labels, story, ticket_work
+from app.ui.workspace_rows import REVIEW, Row, keep, rows
+
+REFRESH_S = 10
+
+
+def filters(all_rows: list[Row]) -> tuple[list[str], list[str], str]:
+    c1, c2, c3 = st.columns([1, 1, 2])
+    queues = sorted({r.queue for r in all_rows if r.queue})
+    q = c1.multiselect("Queue", queues, key="ws-queue", placeholder="All queues")
+    s = c2.multiselect("Status", [REVIEW, *STATUSES], key="ws-status", format_func=labels.status,
+                       placeholder="Any status")
+    text = c3.text_input("Search", key="ws-search", placeholder="ticket, customer, message, assignee…")
+    return q, s, text
+
+
+def ticket_detail(desk: SupportDesk, row: Row) -> None:
+    t = desk.tickets.show(row.ticket_id)
+    st.subheader(f"Ticket {t['id']} · {row.customer}")
+    c = st.columns(6)
+    c[0].metric("Status", labels.status(t["status"]))
+    c[1].metric("Priority", labels.humanize(t["priority"]))
+    c[2].metric("Queue", t.get("queue") or "—")
+    c[3].metric("Assignee", t.get("assignee") or "—")
+    c[4].metric("First response", labels.duration(t["first_response_s"]))
+    c[5].metric("Resolution", labels.duration(t["resolution_s"]))
+    st.markdown(f"**Summary:** {t['summary'] or '—'}  \n**SLA (first response):** {row.sla} · "
+                f"**Opened:** {labels.when(t['created_at'])}")
+    if st.button("Open in the customer chat", key=f"open-{t['id']}"):
+        st.session_state.thread_id = t["thread_id"]
+        st.switch_page("app/ui/chat.py")
+    ticket_work.actions(desk, t)
+    tabs = st.tabs(["Conversation", "Activity", "Specialists' steps", "Audit story", "Action and policy"])
+    with tabs[0]:
+        story.messages(desk, t["thread_id"])
+    with tabs[1]:
+        ticket_work.activity(desk, t["id"])
+    with tabs[2]:
+        story.steps(desk, t["thread_id"])
+    with tabs[3]:
+        story.audit_story(desk, t["thread_id"])
+    with tabs[4]:
+        story.action_and_policy(t)
+
+
+def review_detail(desk: SupportDesk, row: Row) -> None:
+    st.subheader(f"Awaiting review · {row.customer}")
+    story.review_request(row.item)
+    if common.identity() is None:
+        st.info("Sign in as a reviewer (sidebar) to approve, edit or reject. Every decision is recorded "
+                "with your identity.")
+    else:
+        common.review_controls(desk, row.item, "ws")
+    tabs = st.tabs(["Conversation", "Specialists' steps", "Audit story"])
+    with tabs[0]:
+        story.messages(desk, row.thread_id)
+    with tabs[1]:
+        story.steps(desk, row.thread_id)
+    with tabs[2]:
+        story.audit_story(desk, row.thread_id)
+
+
+@st.fragment(run_every=REFRESH_S)
+def board(desk: SupportDesk) -> None:
+    all_rows = rows(desk)
+    shown = keep(all_rows, *filters(all_rows))
+    overdue = sum(r.overdue for r in all_rows)
+    st.caption(f"{len(shown)} of {len(all_rows)} shown · {sum(r.status == REVIEW for r in all_rows)} awaiting "
+               f"review · {overdue} past SLA")
+    st.dataframe([r.table() for r in shown], hide_index=True, width="stretch",
+                 column_config={"Last message": st.column_config.TextColumn(width="large")})
+    if not shown:
+        return
+    by_key = {r.key: r for r in shown}
+    key = st.selectbox("Open", list(by_key), key="ws-open", format_func=lambda k: by_key[k].label())
+    row = by_key[key]
+    with st.container(border=True):
+        (review_detail if row.status == REVIEW else ticket_detail)(desk, row)
+
+
+def render() -> None:
+    desk = common.current_desk()
+    st.title("Agent workspace")
+    common.show_flash()
+    who = common.identity()
+    st.caption(f"Signed in as {who.id} — {who.name}" if who else "Not signed in: read only. Sign in in the sidebar.")
+    board(desk)
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,101 @@
+"""The agent workspace's list: tickets and conversations waiting for a review, one row each, with the
+customer, the last message, status, queue, age and SLA, filtered by queue, status and text.
+
+SLA is the first-response deadline of the ticket's queue (`sla_hours` in the reviewer registry,
+app/config/reviewers.yaml): met or missed once a person replied, due or overdue until then. A paused review
+uses the same deadline from the moment it paused (app/review/inbox.py computes it).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from agents.reviewers import ReviewerError, registry_for
+from app.desk import SupportDesk
+from app.ticket_ops import transcript
+from app.ui import labels
+
+REVIEW = "review"  # the status filter's name for "awaiting review" rows
+DONE = ("solved", "closed")
+
+
+@dataclass
+class Row:
+    key: str  # "ticket:<id>" or "review:<thread id>"
+    thread_id: str
+    ticket_id: str | None
+    customer: str
+    preview: str
+    status: str
+    queue: str
+    assignee: str
+    age_s: float
+    sla: str
+    overdue: bool
+    search: str = ""
+    item: dict = field(default_factory=dict, repr=False)  # the ticket or the inbox item
+
+    def table(self) -> dict:
+        return {"Ticket": self.ticket_id or "—", "Customer": self.customer, "Last message": self.preview,
+                "Status": labels.status(self.status), "Queue": self.queue or "—", "Assignee": self.assignee or "—",
+                "Age": labels.duration(self.age_s), "SLA": self.sla}
+
+    def label(self) -> str:
+        ref = self.ticket_id or "Review"
+        return f"{ref} · {self.customer} · {labels.status(self.status)} · {labels.preview(self.preview, 50)}"
+
+
+def sla_hours(desk: SupportDesk) -> dict[str, float]:
+    try:
+        return {name: q.sla_hours for name, q in registry_for(desk.services.settings).queues.items()}
+    except ReviewerError:
+        return {}
+
+
+def ticket_sla(ticket: dict, hours: float | None, now: float) -> tuple[str, bool]:
+    """(words, overdue) for the first-response deadline."""
+    if hours is None:
+        return "—", False
+    deadline = ticket["created_at"] + hours * 3600
+    if ticket.get("first_response_at"):
+        late = ticket["first_response_at"] - deadline
+        return ("Met" if late <= 0 else f"Missed by {labels.duration(late)}"), False
+    if ticket["status"] in DONE:
+        return "—", False
+    left = deadline - now
+    return (f"Due in {labels.duration(left)}", False) if left > 0 else (f"Overdue by {labels.duration(-left)}", True)
+
+
+def _last(desk: SupportDesk, thread_id: str) -> str:
+    msgs = transcript(desk.runner, thread_id)
+    return labels.preview(msgs[-1]["content"]) if msgs else ""
+
+
+def rows(desk: SupportDesk, limit: int = 200, now: float | None = None) -> list[Row]:
+    """Reviews waiting (oldest first), then tickets (newest first)."""
+    now = time.time() if now is None else now
+    hours = sla_hours(desk)
+    out = []
+    for it in sorted(desk.inbox(), key=lambda i: -i["age_seconds"]):
+        left = (it["sla_hours"] or 0) * 3600 - it["age_seconds"]
+        sla = "—" if not it["sla_hours"] else (
+            f"Overdue by {labels.duration(-left)}" if it["overdue"] else f"Due in {labels.duration(left)}")
+        out.append(Row(f"review:{it['thread_id']}", it["thread_id"], None, it.get("customer_id") or "guest",
+                       _last(desk, it["thread_id"]), REVIEW, it.get("queue") or "", "", it["age_seconds"], sla,
+                       bool(it["overdue"]), item=it))
+    for t in desk.tickets.list(limit=limit):
+        sla, overdue = ticket_sla(t, hours.get(t.get("queue") or ""), now)
+        out.append(Row(f"ticket:{t['id']}", t["thread_id"], t["id"], t.get("customer_id") or "guest",
+                       _last(desk, t["thread_id"]), t["status"], t.get("queue") or "", t.get("assignee") or "",
+                       now - t["created_at"], sla, overdue, item=t))
+    for r in out:
+        r.search = " ".join(str(x) for x in (r.ticket_id, r.customer, r.preview, r.queue, r.assignee,
+                                             r.item.get("summary"), r.item.get("request"), r.thread_id)).lower()
+    return out
+
+
+def keep(rows_: list[Row], queues: list[str], statuses: list[str], text: str) -> list[Row]:
+    text = (text or "").strip().lower()
+    return [r for r in rows_ if (not queues or r.queue in queues) and (not statuses or r.status in statuses)
+            and (not text or text in r.search)]

@@ -92,6 +92,8 @@ def compose_reply(state: dict) -> tuple[str, str]:
     status = decision.get("status")
     if status in ("denied", "rejected"):
         return decision.get("message") or "We can't do this for you.", "refused"
+    if status == "withdrawn":  # the customer withdrew it while it waited for a review
+        return decision.get("message") or "Your request has been withdrawn.", "withdrawn"
     if decision and ticket:
         if action["name"] == "escalate":
             return (f"I've passed this to our {ticket.get('queue', 'support')} team as ticket {ticket['id']} "

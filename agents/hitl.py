@@ -6,6 +6,9 @@ agent (which checks reviewers against it) can both depend on them without depend
 A resume value is checked for size and depth before anything parses, signs or stores it, and an edit may
 lower an amount but never blank one (or any other argument the pending action has): a blank amount would
 otherwise slip past every approval limit. `canonical` is the one byte string a decision's signature covers.
+
+What the customer sends while the review waits (a note, or withdrawing the request) is a separate kind of resume
+value with no reviewer in it, so it can never be read as a decision; the desk signs it like the API signs decisions.
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from agents.config import one_line
-from knowledge.pii import redact
+from knowledge.pii import redact, redact_value
 
 MAX_PAYLOAD_CHARS = 64 * 1024  # serialized (JSON, ASCII-escaped), so characters are bytes
 MAX_DEPTH = 20
 UNSIGNED = ("signature", "token")  # proof of who decided travels with a decision, it is not part of it
 PROTECTED_ARGS = frozenset({"order_id", "amount", "amount_usd", "currency", "intent"})  # never redacted
+MAX_NOTE_CHARS = 20_000  # a customer's message while their request waits (agents/conversation.py's limit)
 BOOKKEEPING = frozenset({"intent", "missing"})  # not arguments a reviewer decides on: an edit may drop them
 
 
@@ -70,6 +74,61 @@ class ResumePayload(BaseModel):
 
 
 _resume = TypeAdapter(ResumePayload)
+
+
+# ---- what the customer sends while their request waits for a review ------------------------------------------
+class Opened(BaseModel):
+    """The review as it was first paused: a note re-asks under a new interrupt id, but the item keeps its age
+    and SLA escalation."""
+
+    model_config = ConfigDict(extra="forbid")
+    review_id: str = Field(min_length=1, max_length=100)
+    at: str = Field(min_length=1, max_length=40)
+
+
+class _FromCustomer(BaseModel):
+    """No reviewer, no decision: nothing of this kind can approve, reject or edit the pending action."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=MAX_NOTE_CHARS, description="The customer's message, redacted.")
+    message_id: str = Field(min_length=1, max_length=200)
+    at: str = Field(min_length=1, max_length=40, description="When the desk received it (ISO 8601).")
+    opened: Opened | None = None
+    signature: str | None = Field(None, max_length=128, description="HMAC of `canonical`, made by the desk.")
+
+
+class CustomerMessage(_FromCustomer):
+    type: Literal["customer_message"]
+
+
+class Withdraw(_FromCustomer):
+    type: Literal["withdraw"]
+
+
+CustomerT = Annotated[CustomerMessage | Withdraw, Field(discriminator="type")]
+
+
+class CustomerResume(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer: CustomerT
+
+
+_customer = TypeAdapter(CustomerResume)
+
+
+def from_customer(value: Any) -> bool:
+    """A resume value sent on the customer's behalf (its one key is `customer`), not a reviewer's decision."""
+    return isinstance(value, dict) and "customer" in value and "decisions" not in value
+
+
+def parse_customer(value: Any) -> CustomerMessage | Withdraw:
+    """Validate a customer resume value (`{"customer": {...}}`); ReviewPayloadError naming what is wrong."""
+    check_limits(value)
+    try:
+        return _customer.validate_python(value).customer
+    except ValidationError as exc:
+        raise ReviewPayloadError('invalid customer message for a pending review (expected {"customer": {"type": '
+                                 f'"customer_message"|"withdraw", "text": "...", ...}}}}): {one_line(exc)}') from None
 
 
 def check_limits(value: Any) -> None:
@@ -144,16 +203,6 @@ def parse_resume(value: Any, pending: dict | str | None = None) -> Approve | Rej
 
 
 # ---- personal data, signatures -------------------------------------------------------------------------
-def _redact_strings(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: v if k in PROTECTED_ARGS else _redact_strings(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_redact_strings(v) for v in value]
-    return value
-
-
 def scrub(decision: dict[str, Any]) -> dict[str, Any]:
     """A copy of a (limit-checked) decision with personal data redacted from the reviewer's free text and from
     the edited arguments' strings (never amounts or order ids), as it may be stored."""
@@ -163,7 +212,8 @@ def scrub(decision: dict[str, Any]) -> dict[str, Any]:
             out[key] = redact(out[key])
     action = out.get("edited_action")
     if isinstance(action, dict) and isinstance(action.get("args"), dict):
-        out["edited_action"] = {**action, "args": _redact_strings(action["args"])}
+        args = {k: v if k in PROTECTED_ARGS else redact_value(v) for k, v in action["args"].items()}
+        out["edited_action"] = {**action, "args": args}
     return out
 
 

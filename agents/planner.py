@@ -11,7 +11,8 @@ from agents.conversation import compose_reply
 from agents.services import Services
 
 # When a turn's parts end differently, the outcome that tells the most about what happens next wins.
-OUTCOME_ORDER = ("error", "escalated_pending_review", "needs_info", "ticket_created", "refused", "answered")
+OUTCOME_ORDER = ("error", "escalated_pending_review", "needs_info", "ticket_created", "refused", "withdrawn",
+                 "answered")
 
 
 def plan_for(triage: dict, svc: Services) -> list[str]:
@@ -41,7 +42,7 @@ def part_step(state: dict, svc: Services) -> tuple[str, list[str]]:
     triage = state["triage"]
     plan = list(state.get("plan") or gated_plan(triage, plan_for(triage, svc), svc, state.get("turn")))
     decision = state.get("compliance") or {}
-    if decision.get("status") in ("denied", "rejected"):
+    if decision.get("status") in ("denied", "rejected", "withdrawn"):  # withdrawn: by the customer, during review
         return "respond", plan
     research = state.get("research") or {}
     if triage.get("kind") == "question" and research and not research.get("grounded") and "ticketing" not in plan:

@@ -11,11 +11,13 @@ The facade only composes: turns run on `app.threads.ThreadRunner`, reviews in `a
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from agents.conversation import MessageError
 from agents.hitl import ReviewPayloadError
+from app.review.customer_notes import pending_steps
 from app.review.reviews import Reviews
 from app.services import Services
 from app.settings import Settings
@@ -62,21 +64,23 @@ class SupportDesk:
         self.graph = self.runner.graph
         self.reviews = Reviews(self.runner)
         self.tickets = TicketDesk(self.runner)
+        self._on_pending = partial(pending_steps, services)
 
     # ---- conversations (sync, and async twins driving the same steps) ---------------------------------
     def send(self, message: str, thread_id: str | None = None, customer: dict | None = None,
              message_id: str | None = None) -> TurnResult:
         """Run one turn. With `message_id`, sending again is safe: a message the thread already holds is
-        not processed twice; its unfinished run (e.g. cut short by a crash) is carried on instead."""
+        not processed twice; its unfinished run (e.g. cut short by a crash) is carried on instead. A message
+        for a thread waiting for a review is accepted too (app/review/customer_notes.py)."""
         payload, config = self.runner.prepare(message, thread_id, customer, message_id)
-        result = self.runner.run(send_steps(payload, config, message_id))
+        result = self.runner.run(send_steps(payload, config, message_id, self._on_pending))
         self.tickets.reopen_if_solved(result.thread_id)  # the customer wrote again: a solved ticket reopens
         return result
 
     async def asend(self, message: str, thread_id: str | None = None, customer: dict | None = None,
                     message_id: str | None = None) -> TurnResult:
         payload, config = self.runner.prepare(message, thread_id, customer, message_id)
-        result = await self.runner.arun(send_steps(payload, config, message_id))
+        result = await self.runner.arun(send_steps(payload, config, message_id, self._on_pending))
         await asyncio.to_thread(self.tickets.reopen_if_solved, result.thread_id)
         return result
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any, TypeVar
 
 from langchain_core.messages import HumanMessage
@@ -38,8 +38,12 @@ LOCK_TIMEOUT = 60.0
 HOLDING_REPLY = "Your request needs a quick review by our team. We'll get back to you as soon as it's decided."
 
 T = TypeVar("T")
-Step = tuple  # ("state", config), ("peek", config): a read without the thread lock, or ("invoke", input, config)
+# ("state", config), ("peek", config): a read without the thread lock, ("invoke", input, config), or ("call", fn,
+# config): `fn(runner)` run under the thread's lock (in a worker thread by the async driver), e.g. a stateless
+# sub-graph for a message that arrives while the thread waits for a review.
+Step = tuple
 Steps = Generator[Step, Any, T]
+OnPending = Callable[[dict, dict, Any], "Steps[TurnResult]"]
 
 
 class NoPendingReviewError(LookupError):
@@ -75,7 +79,7 @@ def summarize(thread_id: str, snapshot) -> TurnResult:
     calls = [c for c in v.get("llm_calls") or [] if c.get("turn") == v.get("turn")]  # this turn's calls
     return TurnResult(
         thread_id=thread_id,
-        answer=HOLDING_REPLY if pending else v.get("answer"),
+        answer=held_reply(v) if pending else v.get("answer"),
         outcome="escalated_pending_review" if pending else v.get("outcome"),
         intent=triage.get("intent"),
         confidence=triage.get("confidence"),
@@ -92,6 +96,14 @@ def summarize(thread_id: str, snapshot) -> TurnResult:
         prompt_tokens=sum(c["input_tokens"] for c in calls),
         completion_tokens=sum(c["output_tokens"] for c in calls),
     )
+
+
+def held_reply(values: dict) -> str:
+    """The reply while part of the turn waits for a review: the replies of the turn's finished requests (e.g. a
+    password answer given with the paused refund) first, then the holding reply."""
+    parts = sorted(values.get("parts") or [], key=lambda p: p.get("index", 0))
+    done = [p["reply"]["text"] for p in parts if (p.get("reply") or {}).get("text")]
+    return "\n\n".join([*done, HOLDING_REPLY])
 
 
 def config_of(thread_id: str) -> dict:
@@ -125,15 +137,18 @@ def carry_on_steps(config: dict, snapshot=None) -> Steps:
     return snapshot
 
 
-def send_steps(payload: dict, config: dict, message_id: str | None) -> Steps:
+def send_steps(payload: dict, config: dict, message_id: str | None, on_pending: OnPending | None = None) -> Steps:
     """One turn. A message the thread already holds (same `message_id`) is not processed twice; its
-    unfinished run is carried on instead."""
+    unfinished run is carried on instead. A message for a thread waiting for a review goes to `on_pending`
+    (app/review/customer_notes.py: a note for the reviewer, an answer, or a withdrawal), under the same lock."""
     snapshot = yield ("state", config)
     held = bool(message_id) and holds(snapshot, message_id)
     snapshot = yield from carry_on_steps(config, snapshot)
     if not held:
         if snapshot.interrupts:
-            raise MessageError(f"thread {config['configurable']['thread_id']} is waiting for a review decision")
+            if on_pending is None:
+                raise MessageError(f"thread {config['configurable']['thread_id']} is waiting for a review decision")
+            return (yield from on_pending(payload, config, snapshot))
         yield ("invoke", payload, config)
         snapshot = yield ("state", config)
     return summarize(config["configurable"]["thread_id"], snapshot)
@@ -232,6 +247,8 @@ class ThreadRunner:
                         lease = await self._alease(step, lease)
                     if step[0] in ("state", "peek"):
                         result = await graph.aget_state(step[1])
+                    elif step[0] == "call":
+                        result = await asyncio.to_thread(step[1], self)
                     else:
                         result = await graph.ainvoke(step[1], step[2], context=self.context, durability=DURABILITY)
                 except BaseException as exc:
@@ -246,6 +263,8 @@ class ThreadRunner:
     def _do(self, step: Step) -> Any:
         if step[0] in ("state", "peek"):
             return self.graph.get_state(step[1])
+        if step[0] == "call":
+            return step[1](self)
         return self.graph.invoke(step[1], step[2], context=self.context, durability=DURABILITY)
 
     async def async_graph(self):

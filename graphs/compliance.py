@@ -8,6 +8,11 @@ leave an audit entry naming a decision that did not take effect). Side effects w
 
 Every answer, whichever client sent it (the API and CLI, Studio, the SDK), must prove who decided: a reviewer
 token or the API's signature; then the reviewer's role and limit are checked, and the review is claimed.
+
+The customer may write while the review waits. The desk (app/review/customer_notes.py) resumes the loop with a
+signed `{"customer": ...}` value, which carries no reviewer and so can decide nothing: a note is kept and shown with
+the re-asked review (`metadata.customer_notes`, with `opened`, so the item keeps its age), a withdrawal ends the
+review with status `withdrawn` (no ticket), audited by `record` with the customer as the actor.
 """
 
 from itertools import count
@@ -17,7 +22,16 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Interrupt, interrupt
 
 from agents import compliance
-from agents.hitl import Edit, check_edit, check_limits, decision_digest
+from agents.hitl import (
+    CustomerMessage,
+    Edit,
+    Withdraw,
+    check_edit,
+    check_limits,
+    decision_digest,
+    from_customer,
+    parse_customer,
+)
 from graphs.audit_events import record_edit, record_refusal
 from graphs.context import SupportContext, bind
 from graphs.state import SpecialistState
@@ -46,16 +60,63 @@ def _digest(thread_id: str, rid: str, value) -> str:
         return "malformed"
 
 
+MAX_NOTES = 20  # the latest customer notes a review shows
+WITHDRAWN_REPLY = "As you asked, I've withdrawn that request: nothing was changed, and our team won't act on it."
+
+
+def _ask(decision: dict, error: str | None, rid: str, previous: dict | None, notes: list, opened: dict | None) -> dict:
+    payload = compliance.review_request(decision, error, rid, previous)
+    if notes:
+        payload["metadata"]["customer_notes"] = list(notes)
+    if opened:
+        payload["metadata"]["opened"] = dict(opened)
+    return payload
+
+
+def _from_customer(value, thread_id: str, rid: str, svc) -> CustomerMessage | Withdraw:
+    """A customer's message for this review, valid and signed by the desk; ReviewPayloadError otherwise."""
+    message = parse_customer(value)
+    if not message.signature or not svc.verify_decision(thread_id, rid, value["customer"]):
+        raise compliance.ReviewPayloadError("a customer message for a pending review must come through the desk, "
+                                            "which signs it; nothing was changed")
+    return message
+
+
+def _withdrawn(decision: dict, message: Withdraw, rid: str) -> dict:
+    withdrawal = {"by": "customer", "review_id": rid, "message_id": message.message_id, "at": message.at,
+                  "text": message.text, "rule_id": decision["rule_id"]}
+    return {**decision, "status": "withdrawn", "message": WITHDRAWN_REPLY, "review": None, "withdrawal": withdrawal}
+
+
 def review(state: SpecialistState, svc) -> dict:
-    """Pause for a human; an unproven, malformed, unqualified or already-claimed answer re-asks with the error."""
+    """Pause for a human; an unproven, malformed, unqualified or already-claimed answer re-asks with the error.
+    A customer's note re-asks with the note attached; a customer's withdrawal ends the review."""
     conf = get_config()["configurable"]
     thread_id, ns = str(conf.get("thread_id") or "no-thread"), conf.get("checkpoint_ns", "")
     decision, error, previous = state["compliance"], None, None
+    notes: list[dict] = []
+    opened: dict | None = None
     for index in count():
         rid = review_id(ns, index)
-        value = interrupt(compliance.review_request(decision, error, rid, previous))
+        value = interrupt(_ask(decision, error, rid, previous, notes, opened))
         if previous:  # its re-ask has been answered, so the edit that caused it is on disk
             record_edit(svc, thread_id, previous)
+        if from_customer(value):
+            try:
+                message = _from_customer(value, thread_id, rid, svc)
+            except compliance.ReviewPayloadError as exc:
+                error, previous = str(exc), None
+                record_refusal(svc, thread_id, rid, _digest(thread_id, rid, {"decisions": [value.get("customer")]}),
+                               "unverified:customer", error, {"rule_id": decision["rule_id"], "decision": "customer",
+                                                              "args": decision["action"]["args"]})
+                continue
+            if isinstance(message, Withdraw):
+                return {"compliance": _withdrawn(decision, message, rid), "outcome": None}
+            opened = opened or (message.opened.model_dump() if message.opened else {"review_id": rid, "at": message.at})
+            notes = [*notes, {"text": message.text, "at": message.at, "message_id": message.message_id,
+                              "review_id": rid}][-MAX_NOTES:]
+            error, previous = None, None
+            continue
         proven = False
         try:
             choice = compliance.parse_resume(value)
@@ -87,11 +148,19 @@ def review(state: SpecialistState, svc) -> dict:
         previous = {"review_id": rid, "reviewer": choice.reviewer, "via": meta["via"], "decision": "edit",
                     "edited_args": decided["review"].get("edited_args"), "rule_from": decision["rule_id"],
                     "rule_to": decided["rule_id"], "max_amount": decided.get("max_amount")}
-        decision, error = decided, None
+        decision, error, opened = decided, None, None  # another rule's review: a new item, notes still shown
 
 
 def record_decision(state: SpecialistState, svc) -> dict:
-    """Nothing to change: its audit entry (graphs/audit_events.py) is the point, written after the checkpoint."""
+    """Nothing to change: its audit entry (graphs/audit_events.py; a withdrawal's here) is the point, written after
+    the checkpoint, keyed by the review id so a replay logs nothing new."""
+    d = state.get("compliance") or {}
+    if w := d.get("withdrawal"):
+        thread_id = str(get_config()["configurable"].get("thread_id") or "no-thread")
+        svc.audit.record(f"{thread_id}:review_withdrawn:{w['review_id']}", thread_id, "compliance", "review_withdrawn",
+                         f"the customer withdrew the request pending review under rule {d['rule_id']}",
+                         actor="customer", evidence={"rule_id": d["rule_id"], "policy_version": d.get("policy_version"),
+                                                     "action": d.get("action"), "withdrawal": w})
     return {}
 
 

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal, TypedDict
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
-Outcome = Literal["answered", "ticket_created", "escalated_pending_review", "refused", "error", "needs_info"]
+Outcome = Literal["answered", "ticket_created", "escalated_pending_review", "refused", "error", "needs_info",
+                  "withdrawn"]
 
 
 class Customer(TypedDict, total=False):
@@ -81,7 +82,7 @@ class Decision(TypedDict, total=False):
     priority: str | None
     action: dict[str, Any]
     review: dict[str, Any] | None
-    status: Literal["approved", "rejected", "denied", "pending"]
+    status: Literal["approved", "rejected", "denied", "pending", "withdrawn"]  # withdrawn: by the customer
 
 
 class TicketRef(TypedDict, total=False):

@@ -86,6 +86,8 @@ def check_resume(thread_id: str, decision: Any, snapshot: Any) -> None:
     if not snapshot.values:
         raise UnknownThreadError(f"unknown thread id {thread_id!r}")
     if not snapshot.interrupts:
+        if ((snapshot.values or {}).get("compliance") or {}).get("status") == "withdrawn":
+            raise NoPendingReviewError(f"thread {thread_id} has no pending review: the customer withdrew the request")
         raise NoPendingReviewError(f"thread {thread_id} has no pending review")
     action = snapshot.interrupts[0].value["action_requests"][0]["name"]
     parse_resume(decision, action)  # raises ReviewPayloadError; the thread stays paused

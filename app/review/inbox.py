@@ -35,7 +35,9 @@ def to_item(thread_id: str, interrupt: Any, created_at: str, values: dict, regis
     rule_queue, role = meta.get("queue"), meta.get("reviewer_role")
     queue, qualified = registry.route(rule_queue, role, limit_amount)
     q = registry.queues.get(queue or "") or registry.queues.get(rule_queue or "")
-    paused = datetime.fromisoformat(created_at).timestamp()
+    # A customer's note re-asks the review under a new interrupt: the item's age counts from its first pause.
+    opened = meta.get("opened") or {}
+    paused = datetime.fromisoformat(opened.get("at") or created_at).timestamp()
     age = max(0.0, now - paused)
     base = (values.get("compliance") or {}).get("priority") or "normal"
     sla_hours = q.sla_hours if q else None
@@ -53,7 +55,7 @@ def to_item(thread_id: str, interrupt: Any, created_at: str, values: dict, regis
         "overdue": bool(sla_hours and age > sla_hours * 3600),
         "escalated_to": escalation["escalated_to"] if escalation else None,
         "qualified": qualified, "error": meta.get("error"),
-        "request": values.get("request"), "review": payload,
+        "customer_notes": meta.get("customer_notes") or [], "request": values.get("request"), "review": payload,
     }
 
 
@@ -67,8 +69,9 @@ def inbox(runner: ThreadRunner, claims: ReviewClaims, registry: Registry, queue:
     for tid in runner.thread_ids():
         snap = runner.snapshot(tid)
         for intr in snap.interrupts[:1]:
-            items.append(to_item(tid, intr, snap.created_at, snap.values or {}, registry,
-                                 escalations.get((tid, intr.id)), now))
+            first = ((intr.value.get("metadata") or {}).get("opened") or {}).get("review_id")
+            escalation = escalations.get((tid, intr.id)) or escalations.get((tid, first))
+            items.append(to_item(tid, intr, snap.created_at, snap.values or {}, registry, escalation, now))
     if queue:
         items = [i for i in items if i["queue"] == queue]
     if who:

@@ -6,7 +6,11 @@ with `{"decisions": [{"type": "approve"|"edit"|"reject", "reviewer": ..., ...}]}
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
+
+from langgraph.config import get_config
 
 from agents import slots
 from agents.hitl import Approve, Edit, Reject, ReviewPayloadError, parse_resume, scrub
@@ -16,21 +20,57 @@ from agents.services import Services
 __all__ = ["READS", "ReviewPayloadError", "parse_resume", "check_reviewer", "prove_reviewer", "evaluate",
            "apply_decision"]
 
-READS = ("triage", "customer", "compliance")  # data contract: decides on facts, never on free text
+READS = ("triage", "customer", "compliance", "turn", "message_id", "part")  # facts, never free text
+TOTAL_DAYS = 30  # a customer's earlier refunds count towards the total limit for this long
 
 
-def decided_amount(decision: dict[str, Any], choice: Approve | Reject | Edit | None = None) -> float | None:
-    """The amount a reviewer takes responsibility for: the largest this action has carried (the customer's
-    request, every edit so far, and this choice's edit), so an amount can be lowered but never laundered."""
-    edited = choice.edited_action.args.get("amount") if isinstance(choice, Edit) else None
-    return carried_amount(decision.get("max_amount"), decision["action"]["args"].get("amount"), edited)
+def base_amount(args: dict[str, Any], svc: Services | None) -> Any:
+    """An action's amount in the policy currency (svc.policy.to_base), the value every limit is compared with:
+    "£450" is about $571, not $450. Infinite when its currency has no configured rate (no limit covers an amount of
+    unknown worth); as given when it is no finite number (carried_amount treats it so) or there is no policy."""
+    raw = args.get("amount")
+    if raw is None or svc is None or isinstance(raw, bool) or not isinstance(raw, int | float) \
+            or not math.isfinite(raw):
+        return raw
+    converted = svc.policy.to_base(raw, args.get("currency"))
+    return math.inf if converted is None else converted
+
+
+def decided_amount(decision: dict[str, Any], choice: Approve | Reject | Edit | None = None,
+                   svc: Services | None = None) -> float | None:
+    """The amount a reviewer takes responsibility for, in the policy currency: the largest this action has carried
+    (the customer's request, every edit so far, and this choice's edit), so an amount can be lowered but never
+    laundered, neither by blanking it nor by changing its currency."""
+    args = decision["action"]["args"]
+    edited = base_amount({**args, **choice.edited_action.args}, svc) if isinstance(choice, Edit) else None
+    return carried_amount(decision.get("max_amount"), base_amount(args, svc), edited)
+
+
+def _finite(amount: float | None) -> float | None:
+    return amount if amount is not None and math.isfinite(amount) else None
 
 
 def check_reviewer(decision: dict[str, Any], choice: Approve | Reject | Edit, svc: Services | None = None) -> None:
     """Raise ReviewPayloadError (a ReviewerError) unless the registry qualifies this reviewer for the rule's
     role and the amount; the thread stays paused."""
     registry = registry_for(svc.settings if svc is not None else None)
-    authorize(registry, choice.reviewer, decision.get("reviewer_role"), decided_amount(decision, choice))
+    args = decision["action"]["args"]
+    edited = {**args, **choice.edited_action.args} if isinstance(choice, Edit) else args
+    unrated = next((a for a in (args, edited) if _unrated(a, svc)), None)
+    if unrated is not None:
+        if isinstance(choice, Reject):  # refusing money of unknown worth needs the role, not a limit
+            authorize(registry, choice.reviewer, decision.get("reviewer_role"), _finite(decision.get("max_amount")))
+            return
+        raise ReviewerError(f"amount {unrated['amount']:,.2f} {unrated.get('currency')} has no rate in the policy's "
+                            "currency_rates, so no approval limit covers it: reject it, or add the rate to the "
+                            "policy and decide again")
+    authorize(registry, choice.reviewer, decision.get("reviewer_role"), decided_amount(decision, choice, svc))
+
+
+def _unrated(args: dict[str, Any], svc: Services | None) -> bool:
+    raw = args.get("amount")
+    return (svc is not None and isinstance(raw, int | float) and not isinstance(raw, bool) and math.isfinite(raw)
+            and svc.policy.to_base(raw, args.get("currency")) is None)
 
 
 def prove_reviewer(choice: Approve | Reject | Edit, raw: dict[str, Any], thread_id: str, review_id: str,
@@ -65,12 +105,18 @@ def propose_action(state: dict) -> dict[str, Any]:
     return {"name": triage.get("action") or "escalate", "args": args}
 
 
-def facts(state: dict, svc: Services | None = None) -> dict[str, Any]:
-    """What rules may look at: triage's signals, the customer record, and counts from the ticket store."""
+def facts(state: dict, svc: Services | None = None, action: dict[str, Any] | None = None,
+          thread_id: str | None = None) -> dict[str, Any]:
+    """What rules may look at: triage's signals, the customer record, counts and totals from the ticket store."""
     triage, customer = state["triage"], state.get("customer") or {}
     recent = svc.tickets.count_recent(customer.get("id"), "refund", days=30) if svc and customer.get("id") else 0
+    args = triage.get("args")
+    unsure = bool((triage.get("entities") or {}).get("amount_unsure")) if args is None else bool(
+        args.get("amount_unsure"))  # slots (agents/turn.py) fill an unsure amount only once the customer confirms
     return {
         "refunds_30d": recent,
+        "amount_unsure": unsure,
+        "prior_total": prior_total(action, state, svc, thread_id) if action and svc else 0.0,
         "intent": triage["intent"],
         "category": triage.get("category"),
         "risk": triage.get("risk", []),
@@ -78,6 +124,42 @@ def facts(state: dict, svc: Services | None = None) -> dict[str, Any]:
         "tier": customer.get("tier", "standard"),
         "account_age_days": customer.get("account_age_days"),
     }
+
+
+def prior_total(action: dict[str, Any], state: dict, svc: Services, thread_id: str | None) -> float:
+    """The largest total, in the policy currency, of earlier tickets of this action for the same order, the same
+    thread or (over TOTAL_DAYS) the same customer: five "$400" refunds in one thread add up to $2,000 however each
+    is worded. This request's own ticket (a replayed run) is left out; amounts without a rate are not added."""
+    args = action.get("args") or {}
+    lookup = getattr(svc.tickets, "action_amounts", None)
+    if args.get("amount") is None or lookup is None:
+        return 0.0
+    thread_id = thread_id or _current_thread()
+    customer, order = (state.get("customer") or {}).get("id"), args.get("order_id")
+    rows = lookup(action["name"], thread_id=thread_id, customer_id=customer,
+                  order_id=str(order) if order else None, since=time.time() - TOTAL_DAYS * 86400)
+    # the key agents/ticketing.py gives this very request's ticket
+    part, message = state.get("part"), state.get("message_id")
+    own = (f"{thread_id}:{state.get('turn', 1)}:" + (f"{message}:" if message else "") + (f"p{part}:" if part else "")
+           + action["name"])
+    totals = {"thread": 0.0, "customer": 0.0, "order": 0.0}
+    for row in rows:
+        value = svc.policy.to_base(row["args"].get("amount"), row["args"].get("currency"))
+        if row["key"] == own or value is None:
+            continue
+        for scope, same in (("thread", row["thread_id"] == thread_id), ("customer", customer and row["customer_id"]
+                                                                        == customer),
+                            ("order", order and str(row["args"].get("order_id")) == str(order))):
+            totals[scope] += value if same else 0.0
+    return max(totals.values())
+
+
+def _current_thread() -> str | None:
+    """The running graph's thread (the compliance sub-graph binds its nodes without it); None outside a run."""
+    try:
+        return get_config()["configurable"].get("thread_id")
+    except (RuntimeError, KeyError):
+        return None
 
 
 KILL_SWITCH = {"effect": "review", "rule_id": "kill-switch", "reviewer_role": "supervisor", "queue": "general",
@@ -104,10 +186,10 @@ def unfilled(action: dict[str, Any], svc: Services) -> list[str]:
     return gaps
 
 
-def decide(action: dict[str, Any], state: dict, svc: Services) -> dict[str, Any]:
+def decide(action: dict[str, Any], state: dict, svc: Services, thread_id: str | None = None) -> dict[str, Any]:
     """Policy decides; the operator's kill switch overrides every automatic approval, and so does a missing
     required detail (the customer could not give it, or a risk signal sent the request on without it)."""
-    decision = svc.policy.evaluate(action, facts(state, svc))
+    decision = svc.policy.evaluate(action, facts(state, svc, action, thread_id))
     if svc.controls.paused and decision["effect"] == "allow":
         decision = {**KILL_SWITCH, "policy_version": decision["policy_version"]}
     elif decision["effect"] == "allow" and unfilled(action, svc):
@@ -117,9 +199,12 @@ def decide(action: dict[str, Any], state: dict, svc: Services) -> dict[str, Any]
     return {**decision, "action": action, "status": status, "review": None}
 
 
-def evaluate(state: dict, svc: Services) -> dict:
-    """No side effects here: this node's output is recorded before the review pause."""
-    decision = decide(propose_action(state), state, svc)
+def evaluate(state: dict, svc: Services, thread_id: str | None = None) -> dict:
+    """No side effects here: this node's output is recorded before the review pause. `max_amount` starts as the
+    request's amount in the policy currency (finite only: an unrated one is judged as such by check_reviewer)."""
+    decision = decide(propose_action(state), state, svc, thread_id)
+    if (most := _finite(decided_amount(decision, svc=svc))) is not None:
+        decision["max_amount"] = most
     update: dict[str, Any] = {"compliance": decision}
     if decision["status"] == "pending":
         update["outcome"] = "escalated_pending_review"
@@ -145,7 +230,8 @@ def review_request(decision: dict[str, Any], error: str | None = None, review_id
         },
     }
     meta = payload["metadata"]
-    if (most := decided_amount(decision)) is not None:
+    most = decision["max_amount"] if "max_amount" in decision else decided_amount(decision)  # before conversion
+    if most is not None:
         meta["max_amount"] = most
     if review_id:
         meta["review_id"] = review_id
@@ -165,7 +251,8 @@ def apply_decision(decision: dict, choice: Approve | Reject | Edit, state: dict,
               "rule_id": decision["rule_id"], **(meta or {})}
     if choice.batch:
         review["batch"] = choice.batch
-    carried = {"max_amount": decided_amount(decision, choice)}
+    most = _finite(decided_amount(decision, choice, svc))
+    carried = {"max_amount": most} if most is not None else {}
     if isinstance(choice, Approve):
         return {**decision, **carried, "status": "approved", "review": review}
     if isinstance(choice, Reject):

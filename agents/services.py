@@ -20,7 +20,7 @@ class Services(Protocol):
     taxonomy: Taxonomy
     classifier: Any  # agents.intent_model.IntentClassifier
     llm_limiter: Any  # a langchain rate limiter, or None
-    tickets: Any  # ticket store: get/create/count_recent
+    tickets: Any  # ticket store: get/create/count_recent, action_amounts (earlier amounts, for total limits)
     audit: Any  # audit trail: record
     vault: Any  # contact vault: the only place raw contact details go
     controls: Any  # operator controls: `paused` (kill switch)

@@ -249,6 +249,25 @@ class TicketStore:
                         "AND created_at >= ?", (customer_id, action, since))
         return int(row["n"])
 
+    def action_amounts(self, action: str, thread_id: str | None = None, customer_id: str | None = None,
+                       order_id: str | None = None, since: float = 0.0) -> list[dict]:
+        """Tickets of `action` on this thread, for this customer (created since `since`) or for this order:
+        {key, thread_id, customer_id, args}, what compliance adds up against a total limit (agents/compliance.py)."""
+        order = ("((action)::jsonb -> 'args' ->> 'order_id')" if self.db.postgres
+                 else "json_extract(action, '$.args.order_id')")
+        where, args = [], []
+        for sql, values in (("thread_id = ?", (thread_id,)), ("(customer_id = ? AND created_at >= ?)",
+                                                             (customer_id, since)), (f"{order} = ?", (order_id,))):
+            if values[0]:
+                where, args = [*where, sql], [*args, *(str(v) if isinstance(v, str) else v for v in values)]
+        if not where:
+            return []
+        with self.db.connect() as c:
+            rows = c.all(f"SELECT idempotency_key, thread_id, customer_id, action FROM tickets WHERE "
+                         f"{self.db.json_text('action', 'name')} = ? AND ({' OR '.join(where)})", [action, *args])
+        return [{"key": r["idempotency_key"], "thread_id": r["thread_id"], "customer_id": r["customer_id"],
+                 "args": (json.loads(r["action"]) or {}).get("args") or {}} for r in rows]
+
     def notifications(self, ticket_id: str) -> list[dict]:
         with self.db.connect() as c:
             return c.all("SELECT * FROM notifications WHERE ticket_id = ?", (ticket_id,))

@@ -120,7 +120,7 @@ def run(quick: bool = False, template: Path | None = None, families: list[str] |
         desk = SupportDesk(services=Services.from_settings(Settings(data_dir=data_dir, offline=True)))
         ctx = p.Ctx(data_dir=data_dir, desk=desk, quick=quick)
         try:
-            tally = {name: _family(ctx, probes, quick) for name, probes in FAMILIES.items()
+            tally = {name: family_tally(ctx, probes, quick) for name, probes in FAMILIES.items()
                      if not families or name in families}
         finally:
             desk.close()
@@ -129,7 +129,7 @@ def run(quick: bool = False, template: Path | None = None, families: list[str] |
             "quick": quick, "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _family(ctx: p.Ctx, probes: list[tuple[str, Probe, bool]], quick: bool) -> dict:
+def family_tally(ctx: p.Ctx, probes: list[tuple[str, Probe, bool]], quick: bool) -> dict:
     held, broken, errors = 0, [], {}
     for name, probe, fast in probes:
         if quick and not fast:

@@ -176,3 +176,15 @@ def test_an_amount_without_a_rate_is_approved_by_nobody_but_may_be_rejected(desk
     with pytest.raises(ReviewerError, match="does not hold the role"):
         desk.reject(tid, reviewer="sam")
     assert desk.reject(tid, reviewer="bo").outcome != "ticket_created" and services.tickets.list() == []
+
+
+def test_two_refunds_in_one_message_are_two_tickets_and_add_up(desk, services):
+    """"$450 for #55120 and $450 for #55121" approved one refund and silently dropped the other; each part has its
+    own ticket key (`part`), and the second counts the first towards the total."""
+    small = desk.send("Please refund $40 for order #55120 and $30 for order #55121, both arrived broken.", "T")
+    keys = sorted(t["idempotency_key"].split(":", 3)[-1] for t in services.tickets.list(thread_id="T"))
+    assert small.outcome == "ticket_created" and keys == ["p1:refund", "refund"]
+    big = desk.send("Please refund $450 for #55130 and $450 for #55131", "U")
+    assert big.pending_review["metadata"]["rule_id"] == "refund-total-over-limit"
+    (ticket,) = services.tickets.list(thread_id="U")
+    assert ticket["action"]["args"]["order_id"] == "55130"

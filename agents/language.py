@@ -14,6 +14,7 @@ classifier and the English help centre to find the topic; it is not a translatio
 
 from __future__ import annotations
 
+import difflib
 import re
 import threading
 import unicodedata
@@ -94,3 +95,48 @@ def gloss(text: str, lang: str | None) -> str | None:
 
 def _kept(chunk: str) -> list[str]:
     return [w for w in _WORD.findall(chunk) if any(c.isdigit() for c in w) or w.startswith("#") or "$" in w]
+
+
+# Support words customers misspell most ("cancle", "refnud", "pasword"): a misspelt key word sends the
+# classifier and the search elsewhere. Only a word that is not itself a common English word and is one or two
+# edits from exactly one of these is corrected (difflib's ratio; the standard library, no word list to ship).
+DOMAIN_WORDS = (
+    "cancel", "cancelled", "cancellation", "refund", "refunded", "password", "order", "orders", "account",
+    "address", "delivery", "deliver", "delivered", "receive", "received", "return", "returned", "shipping",
+    "shipped", "invoice", "receipt", "warranty", "payment", "charge", "charged", "tracking", "package", "parcel",
+    "reset", "money", "headphones", "earphones", "laptop", "speaker", "broken", "replacement", "membership",
+    "subscription", "delete", "change", "update", "email", "phone", "number", "arrived", "damaged", "missing",
+    "wrong", "verification", "recognise", "unauthorised", "purchase", "express", "standard", "customer",
+)
+_KNOWN = frozenset(DOMAIN_WORDS) | frozenset("""cancels canceled canceling cancelling refunds refunding passwords
+ordered ordering accounts addresses deliveries returns returning ship ships invoices receipts payments charges
+track tracked packages parcels resets headphone laptops speakers break breaks change changed changes updated
+updates emails phones numbers arrive damage miss wrong verify purchased purchases customers chance charger chargers
+range orange border cancer recent record cause clause record reason person personal respond response answer
+after other offer older holder ready really rather there these those their where while which whose would could
+should about above again against among around before behind being below beside between beyond during except
+inside outside through toward under until within without speak speaking speaks spoke coder""".split())
+EXAMPLES = Path(__file__).with_name("triage_examples.csv")
+
+
+@cache
+def _vocabulary() -> frozenset[str]:
+    """Words the classifier was trained on are left alone: they are English (or a typo it already knows)."""
+    words = re.findall(r"[a-z]+", EXAMPLES.read_text(encoding="utf-8").lower()) if EXAMPLES.exists() else []
+    return _KNOWN | frozenset(words)
+_SPELL_WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+def respell(text: str) -> str:
+    """The English message with misspelt support words corrected; anything else is left as written."""
+    def fix(m: re.Match) -> str:
+        word = m.group()
+        low = word.lower()
+        if low in _vocabulary():
+            return word
+        near = difflib.get_close_matches(low, DOMAIN_WORDS, n=2, cutoff=0.8)
+        if not near or (len(near) > 1 and difflib.SequenceMatcher(None, low, near[1]).ratio()
+                        == difflib.SequenceMatcher(None, low, near[0]).ratio()):
+            return word
+        return near[0]
+    return _SPELL_WORD.sub(fix, text)

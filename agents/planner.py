@@ -77,7 +77,8 @@ def next_step(state: dict, svc: Services) -> tuple[str, dict]:
             return "respond", {**update, "plan": plan, **_remember(parts, view)}
         index = view["part"]
         text, outcome = compose_reply(view)
-        parts[index] = {**parts[index], "reply": {"text": text, "outcome": outcome}, "ticket": view.get("ticket")}
+        parts[index] = {**parts[index], "reply": {"text": text, "outcome": outcome}, "ticket": view.get("ticket"),
+                        "citations": (view.get("research") or {}).get("citations") or []}
         following = index + 1 if index + 1 < len(parts) and not parts[index + 1].get("reply") else None
         change: dict = {"parts": parts, "part": following}
         if following is not None:
@@ -104,6 +105,9 @@ def compose_turn(parts: list[dict], state: dict) -> dict:
     replies = [p["reply"] for p in sorted(parts, key=lambda p: p["index"]) if p.get("reply")]
     outcome = min((r["outcome"] for r in replies), key=lambda o: OUTCOME_ORDER.index(o) if o in OUTCOME_ORDER else 99)
     update = {"answer": "\n\n".join(r["text"] for r in replies), "outcome": outcome}
+    cited = {c["doc_id"]: c for p in sorted(parts, key=lambda p: p["index"]) for c in p.get("citations") or []}
+    if cited:  # the turn cites what every part's answer used, not only the last part's
+        update["research"] = {**(state.get("research") or {}), "citations": list(cited.values())}
     if not state.get("ticket"):  # the last part was a question: the turn's ticket is an earlier part's
         ticket = next((p["ticket"] for p in reversed(parts) if p.get("ticket")), None)
         if ticket:

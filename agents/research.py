@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import re
+import weakref
+
 import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
@@ -31,6 +35,19 @@ NOT_FOUND = (
 )
 READS = ("request", "triage", "research")  # data contract: redacted request, no customer record
 MAX_QUERY_SENTENCES = 3
+MAX_ANSWER_SENTENCES = 5  # a longer section keeps its best-matching sentences, in order
+SNIPPET_CHARS = 300
+LEXICAL_WEIGHT, ANSWER_TYPE_BONUS, TITLE_WEIGHT = 0.4, 0.15, 0.5
+POSITION_WEIGHT = 0.03  # an article's first sections answer the common case; later ones, its exceptions
+# What kind of answer a question wants, and how a section that gives one reads: "how long" wants a duration,
+# "how much" a price. A section that has the right kind of answer beats one that only shares the topic.
+ANSWER_TYPES = (
+    (re.compile(r"\b(how long|how soon|how quickly|how fast|when|until|how many (business )?days)\b", re.I),
+     re.compile(r"\b\d+\s*(to \d+\s*)?(business |working )?(minutes?|hours?|days?|weeks?|months?|years?)\b"
+                r"|\binstant(ly)?\b", re.I)),
+    (re.compile(r"\b(how much|cost|costs|price|fee|charge for)\b", re.I), re.compile(r"[$€£]\s?\d|\bfree\b", re.I)),
+)
+LIST_ITEM = re.compile(r"^\s*([-*•]|\d+[.)])\s")
 
 
 class GroundedAnswer(BaseModel):
@@ -76,8 +93,10 @@ def retrieve(state: dict, svc: Services) -> dict:
     except EmbeddingUnavailable as exc:  # the configured embedding provider is down: keyword search alone
         degraded = f"dense search unavailable ({exc}); BM25 only"
         hits = retriever.search(queries, k=svc.settings.retrieval_k, dense=False)
+    where = _positions(retriever)
     passages = [  # the best document may hold the answer in any of its sections: give it one more chunk
-        {"doc_id": h.doc_id, "title": h.title, "section": sec, "text": text, "similarity": round(h.similarity, 4)}
+        {"doc_id": h.doc_id, "title": h.title, "section": sec, "text": text, "similarity": round(h.similarity, 4),
+         "position": where.get((h.doc_id, sec), 0)}
         for rank, h in enumerate(hits)
         for sec, text in h.chunks[: 3 if rank == 0 else 2]
     ]
@@ -86,47 +105,128 @@ def retrieve(state: dict, svc: Services) -> dict:
     return {"research": research, **({"llm_calls": [call]} if call else {})}
 
 
+_POSITIONS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _positions(retriever) -> dict[tuple[str, str], int]:
+    """(doc id, section) → the section's place in its document (chunk ids are "doc#i"), from the retriever's
+    in-memory lexical index; computed once per index. Empty when the retriever has no such index."""
+    try:
+        lex = retriever.lexical()
+    except Exception:  # noqa: BLE001 - a retriever without a lexical index: no positions, no preference
+        return {}
+    if lex not in _POSITIONS:
+        out: dict[tuple[str, str], int] = {}
+        for cid, meta in zip(lex.ids, lex.metas, strict=False):
+            tail = str(cid).rsplit("#", 1)[-1]
+            key = (meta.get("doc_id"), meta.get("section", ""))
+            out[key] = min(out.get(key, 10**6), int(tail) if tail.isdigit() else 0)
+        _POSITIONS[lex] = out
+    return _POSITIONS[lex]
+
+
 def format_sources(passages: list[dict]) -> str:
     return "\n\n".join(f"[{p['doc_id']}] {p['title']} — {p['section']}\n{p['text']}" for p in passages)
 
 
-def _citations(passages: list[dict], doc_ids: list[str]) -> list[dict]:
+def _citations(passages: list[dict], doc_ids: list[str], quotes: dict[str, str] | None = None) -> list[dict]:
+    """One citation per document; its snippet is a whole sentence the answer used (`quotes`), never a cut."""
     out, seen = [], set()
     for p in passages:
         if p["doc_id"] in doc_ids and p["doc_id"] not in seen:
             seen.add(p["doc_id"])
-            out.append({"doc_id": p["doc_id"], "title": p["title"], "snippet": p["text"][:300]})
+            snippet = (quotes or {}).get(p["doc_id"]) or _whole_sentences(p["text"], SNIPPET_CHARS)
+            out.append({"doc_id": p["doc_id"], "title": p["title"], "snippet": snippet})
     return out
 
 
-def answer_extractive(state: dict, svc: Services) -> dict:
-    """Pick the sentences of the retrieved passages that best answer the query; cite their documents."""
-    research = dict(state["research"])
-    passages = research["passages"][:6]
-    candidates = [(p, s) for p in passages for s in split_sentences(p["text"]) if len(s) > 20]
-    if not candidates:
-        return {"research": {**research, "answer": NOT_FOUND, "citations": []}}
-    vecs = svc.embedder.embed([research["query"]] + [s for _, s in candidates])
-    sims = vecs[1:] @ vecs[0]
-    rank_of = {d: i for i, d in enumerate(research["retrieved"])}
-    q = set(tokens(research["query"]))
-    scores = [
-        float(sim) + 0.15 * len(q & set(tokens(s))) / max(len(q), 1) - 0.03 * rank_of.get(p["doc_id"], 9)
-        for (p, s), sim in zip(candidates, sims, strict=True)
-    ]
-    order = np.argsort(scores)[::-1]
-    best = scores[order[0]]
-    chosen: list[int] = []
-    for i in order:
-        if len(chosen) == 3 or scores[i] < best * 0.8:
+def _answers_type(query: str, text: str) -> float:
+    """1 when the question asks for a duration or a price and the section states one, else 0."""
+    return float(any(asks.search(query) and gives.search(text) for asks, gives in ANSWER_TYPES))
+
+
+def _whole_sentences(text: str, limit: int) -> str:
+    """As many whole sentences as fit in `limit` characters (at least one)."""
+    out: list[str] = []
+    for s in split_sentences(text):
+        if out and len(" ".join([*out, s])) > limit:
             break
-        if all(float(vecs[i + 1] @ vecs[j + 1]) < 0.9 for j in chosen):
-            chosen.append(int(i))
-    chosen.sort(key=lambda i: (rank_of.get(candidates[i][0]["doc_id"], 9), -scores[i]))  # best-supported first
-    text = " ".join(candidates[i][1] for i in chosen)
-    docs = list(dict.fromkeys(candidates[i][0]["doc_id"] for i in chosen))
-    citations = _citations(passages, docs)
-    return {"research": {**research, "answer": text, "citations": citations, "answered_by": "extractive"}}
+        out.append(s)
+    return " ".join(out)
+
+
+def _items(text: str) -> list[tuple[str, bool]]:
+    """(sentence, is a list item) in source order: a list in the source stays a list in the answer."""
+    out = []
+    for line in text.splitlines():
+        item = bool(LIST_ITEM.match(line))
+        out += [(s, item) for s in split_sentences(line)]
+    return out
+
+
+def _render(sentences: list[tuple[str, bool]]) -> str:
+    """Prose sentences run together; list items are numbered on lines of their own, in their order."""
+    blocks: list[str] = []
+    number = 0
+    for s, item in sentences:
+        if item:
+            number += 1
+            blocks.append(f"\n{number}. {s}")
+        else:
+            number = 0
+            blocks.append(("\n" if blocks and blocks[-1].startswith("\n") else " ") + s if blocks else s)
+    return "".join(blocks).strip()
+
+
+def answer_extractive(state: dict, svc: Services) -> dict:
+    """Answer from the one section that best matches the question, its sentences in their order.
+
+    A section of a help article is written to answer one question, in order ("open…, choose…, confirm…"):
+    picking the best sentences across the retrieved passages mixes sections and breaks the steps apart. The
+    section is chosen on its text, its heading and its best sentence; a long section keeps its sentences
+    that match, still in order. The citation quotes a whole sentence of what was used.
+    """
+    research = dict(state["research"])
+    passages = [p for p in research["passages"][:8] if _items(p["text"])]
+    if not passages:
+        return {"research": {**research, "answer": NOT_FOUND, "citations": []}}
+    query = research["query"]
+    per = [_items(p["text"]) for p in passages]
+    flat = [s for items in per for s, _ in items]
+    heads = [f"{p['title']}: {p['section']}" for p in passages]
+    titles = list(dict.fromkeys(p["title"] for p in passages))
+    vecs = svc.embedder.embed([query, *heads, *(p["text"] for p in passages), *titles, *flat])
+    qv, n, t = vecs[0], len(passages), len(titles)
+    head_sim, text_sim = vecs[1:n + 1] @ qv, vecs[n + 1:2 * n + 1] @ qv
+    title_sim = dict(zip(titles, (vecs[2 * n + 1:2 * n + 1 + t] @ qv).tolist(), strict=True))
+    sent_sim = vecs[2 * n + 1 + t:] @ qv
+    rank_of = {d: i for i, d in enumerate(research["retrieved"])}
+    q = set(tokens(query))
+    bag = [set(tokens(f"{p['section']} {p['text']}")) for p in passages]
+    idf = {w: math.log(1 + len(bag) / sum(w in b for b in bag)) for w in q if any(w in b for b in bag)}
+    best, best_score, offset = 0, float("-inf"), 0
+    sims: list[np.ndarray] = []
+    for i, p in enumerate(passages):
+        sims.append(sent_sim[offset:offset + len(per[i])])
+        offset += len(per[i])
+        words = bag[i]
+        overlap = sum(idf[w] for w in q & words) / max(sum(idf.get(w, 1.0) for w in q), 1e-9)
+        score = (float(text_sim[i]) + 0.5 * float(head_sim[i]) + 0.5 * float(sims[i].max())
+                 + TITLE_WEIGHT * title_sim[p["title"]]
+                 + LEXICAL_WEIGHT * overlap + ANSWER_TYPE_BONUS * _answers_type(query, p["text"])
+                 - 0.02 * rank_of.get(p["doc_id"], 9) - POSITION_WEIGHT * min(p.get("position", 0), 3))
+        if score > best_score:
+            best, best_score = i, score
+    items, scores = per[best], sims[best]
+    keep = list(range(len(items)))
+    if len(items) > MAX_ANSWER_SENTENCES:
+        top = float(scores.max())
+        keep = sorted(int(j) for j in np.argsort(scores)[::-1][:MAX_ANSWER_SENTENCES] if scores[j] >= top * 0.7)
+    chosen, quote = passages[best], items[max(keep, key=lambda j: float(scores[j]))][0]
+    items = [items[j] for j in keep]
+    citations = _citations(passages, [chosen["doc_id"]], {chosen["doc_id"]: quote})
+    return {"research": {**research, "answer": _render(items), "citations": citations,
+                         "section": chosen["section"], "answered_by": "extractive"}}
 
 
 def answer_llm(state: dict, svc: Services) -> dict:

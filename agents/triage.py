@@ -8,7 +8,7 @@ import re
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from agents import language, smalltalk
+from agents import fraud, language, smalltalk
 from agents.budget import open_turn
 from agents.llm import ask_structured
 from agents.services import Services
@@ -98,6 +98,8 @@ def classify(state: dict, svc: Services) -> dict:
         return {"triage": conversational}
     lang = lang or "en"
     english = language.gloss(text, lang)
+    if lang == "en" and (fixed := language.respell(text)) != text:
+        english = fixed  # misspelt support words ("cancle", "pasword"): classified and searched as meant
     pred = _predict(svc, text, english)
     prev = _previous_requests(state)
     follow_up = bool(prev) and len(text.split()) <= FOLLOW_UP_WORDS and bool(ANAPHORA.search(english or text))
@@ -163,6 +165,12 @@ def _mentions_number(text: str, value: float) -> bool:
     return whole in digits.replace(",", "") or f"{int(value):,}" in text
 
 
+def _weak_fraud(text: str, risks: list[str]) -> bool:
+    """A question whose only fraud cue is an unrecognised charge ("a $79 charge I don't recognise") is usually a
+    renewal or a split shipment: it is answered. A refund asked on the same words still counts as fraud."""
+    return "legal_threat" not in risks and fraud.evidence(text) == ["unrecognised"]
+
+
 def enrich(state: dict, svc: Services) -> dict:
     """Signals the policy depends on are computed by rules, whatever classified the intent."""
     triage = dict(state["triage"])
@@ -181,7 +189,7 @@ def enrich(state: dict, svc: Services) -> dict:
     mood = sentiment(text)
     risks = risk_signals(text, mood)
     kind, action = spec["kind"], spec.get("action")
-    if kind in ("question", "conversation") and set(risks) & ESCALATING_RISKS:
+    if kind in ("question", "conversation") and set(risks) & ESCALATING_RISKS and not _weak_fraud(text, risks):
         kind, action = "escalation", "escalate"  # a question that mentions fraud or lawyers goes to a person
     clarifications = state.get("clarifications") or 0
     if kind == "conversation" and triage["intent"] == "unclear":

@@ -13,9 +13,10 @@ Pending actions and new messages:
   the values always continues it;
 - a new action or escalation replaces it; a question or small talk parks it (a question's answer ends with a
   reminder); "never mind" or a goodbye drops it, and so does `slots.PENDING_TURNS` turns without progress;
-- an escalating risk (fraud, a legal threat) never waits for details: a person must see it now, so the action
-  goes to policy with the missing slots listed in `args["missing"]`, and compliance never approves it
-  automatically (agents/compliance.py `decide`).
+- an escalating risk (fraud, a legal threat) does not wait long for details: a person must see it, so the
+  action goes to policy with the missing slots listed in `args["missing"]` (compliance never approves it
+  automatically, agents/compliance.py `decide`); only a fraud report that names no detail at all is asked
+  for them once first (`_escalate_now`).
 """
 
 from __future__ import annotations
@@ -129,6 +130,16 @@ def _ask(index: int, text: str, tri: dict, pend: dict, again: bool = False) -> d
             "reply": {"text": q, "outcome": "needs_info"}}
 
 
+def _escalate_now(tri: dict, spec: dict, args: dict) -> bool:
+    """A risk that cannot wait: a legal threat always; fraud once the request names at least one detail (a
+    "refund that $300 someone charged" goes to the fraud team as it is). Fraud with no detail at all is asked
+    for them once first, so the reviewer gets something to check; the reply goes to review whatever it holds."""
+    risk = set(tri.get("risk") or [])
+    if "legal_threat" in risk:
+        return True
+    return bool(ESCALATING & risk) and any(args.get(s) not in (None, "") for s in slots.required(spec))
+
+
 def _action_parts(index: int, text: str, tri: dict, spec: dict, turn: int) -> tuple[list[dict], list[dict]]:
     """(parts, new pending actions) for one action request, one part per order it names."""
     parts, pending = [], []
@@ -143,7 +154,7 @@ def _action_parts(index: int, text: str, tri: dict, spec: dict, turn: int) -> tu
         unknown = slots.declared_unknown(text, gaps)
         if "amount" in unknown:
             args, gaps = {**args, "missing": ["amount"]}, [g for g in gaps if g != "amount"]
-        if gaps and ESCALATING & set(tri.get("risk") or []):
+        if gaps and _escalate_now(tri, spec, args):
             args, gaps = {**args, "missing": sorted({*args.get("missing", []), *gaps})}, []
         if not gaps:
             parts.append({"index": index, "request": text, "triage": {**tri, "args": args}})

@@ -19,7 +19,7 @@ from agents.conversation import MessageError
 from agents.hitl import ReviewPayloadError
 from agents.reviewers import ReviewerError
 from app.desk import SupportDesk
-from app.http import routes_messages, routes_team
+from app.http import routes_messages, routes_team, routes_tickets
 from app.http.auth import channels_from_env
 from app.http.deps import NotReady
 from app.review.groups import GroupNotFoundError
@@ -107,4 +107,5 @@ def create_app(settings: Settings | None = None, warm_in_background: bool = True
 
     app.include_router(routes_messages.router, prefix=f"/{API_VERSION}")
     app.include_router(routes_team.router, prefix=f"/{API_VERSION}")
+    app.include_router(routes_tickets.router, prefix=f"/{API_VERSION}")
     return app

@@ -1,4 +1,5 @@
-"""Team endpoints, for signed-in reviewers only: the review inbox and decisions, tickets, the audit story.
+"""Team endpoints, for signed-in reviewers only: the review inbox and decisions, the audit story (tickets:
+routes_tickets.py).
 
 The deciding reviewer is the token's owner; the desk still checks their role and approval limit, claims the item
 and audits the decision, exactly as for the CLI.
@@ -56,21 +57,6 @@ def decide_group(group_id: str, decision: Literal["approve", "reject"], request:
     body = body or Decision()
     return desk_of(request).decide_group(group_id, decision, reviewer=caller.id, note=body.note,
                                          message=body.message)
-
-
-@router.get("/tickets")
-def list_tickets(request: Request, thread_id: str | None = None, status: str | None = None,
-                 caller: Caller = Depends(reviewer)) -> list[dict[str, Any]]:
-    return desk_of(request).services.tickets.list(thread_id=thread_id, status=status)
-
-
-@router.get("/tickets/{ticket_id}")
-def get_ticket(ticket_id: str, request: Request, caller: Caller = Depends(reviewer)) -> dict[str, Any]:
-    tickets = desk_of(request).services.tickets
-    ticket = tickets.get(ticket_id)
-    if ticket is None:
-        raise HTTPException(404, f"unknown ticket id {ticket_id!r}")
-    return {**ticket, "notifications": tickets.notifications(ticket_id)}
 
 
 @router.get("/threads/{thread_id}/audit")

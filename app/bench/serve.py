@@ -119,6 +119,11 @@ def _server(data_dir: Path, workers: int, extra_env: dict[str, str]):
         log.close()
 
 
+def _loadavg() -> list[float]:
+    """The machine's 1/5/15-minute load: other processes competing for the cores make a ratio meaningless."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 async def _load(url: str, n: int, concurrency: int) -> dict[str, Any]:
     latencies: list[float] = []
     errors = 0
@@ -143,10 +148,12 @@ async def _load(url: str, n: int, concurrency: int) -> dict[str, Any]:
                 latencies.append((time.perf_counter() - start) * 1000)
                 errors += not ok
 
+        load_before = _loadavg()
         start = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
         wall = time.perf_counter() - start
     return {"requests": n, "errors": errors, "concurrency": concurrency, "seconds": round(wall, 2),
+            "loadavg_before": load_before, "loadavg_after": _loadavg(),
             "throughput_per_s": round(n / wall, 2), "p50_ms": round(statistics.median(latencies), 1),
             "p95_ms": round(percentile(latencies, 0.95), 1), "p99_ms": round(percentile(latencies, 0.99), 1)}
 

@@ -27,6 +27,7 @@ NAMES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "it":
          "nl": "Dutch"}
 MIN_LETTERS = 12  # below this lingua's guesses on a handful of letters are not worth trusting
 MIN_CONFIDENCE = 0.5  # lingua's relative confidence of its best language
+WEAK_CONFIDENCE = 0.3  # ...enough when the glossary of that language knows a word of the message
 GLOSSARY = Path(__file__).with_name("glossary.yaml")
 _WORD = re.compile(r"[#\w][\w'’@.\-]*\w|\w", re.UNICODE)
 
@@ -51,9 +52,22 @@ def detect(text: str) -> str | None:
     if sum(c.isalpha() for c in text) < MIN_LETTERS:
         return None
     values = _lingua().compute_language_confidence_values(text)
-    if not values or values[0].value < MIN_CONFIDENCE:
+    if not values:
         return None
-    return values[0].language.iso_code_639_1.name.lower()
+    code = values[0].language.iso_code_639_1.name.lower()
+    if values[0].value >= MIN_CONFIDENCE:
+        return code
+    if values[0].value >= WEAK_CONFIDENCE and code != "en" and _own_words(text, code):
+        return code  # a short message lingua half-trusts, with support words of that language in it
+    return None
+
+
+def _own_words(text: str, lang: str) -> int:
+    """How many of the message's words are support vocabulary of `lang` itself (not shared product words)."""
+    entries = _glossary()
+    own = {fold(str(k)) for k in (entries.get(lang) or {})} - {fold(str(k)) for k in entries.get("common") or {}}
+    words = set(re.findall(r"[\w']+", fold(text)))
+    return len(words & own)
 
 
 def fold(text: str) -> str:
@@ -63,8 +77,13 @@ def fold(text: str) -> str:
 
 
 @cache
+def _glossary() -> dict:
+    return yaml.safe_load(GLOSSARY.read_text(encoding="utf-8")) or {}
+
+
+@cache
 def _phrases(lang: str) -> tuple[re.Pattern, dict[str, str]] | None:
-    entries = yaml.safe_load(GLOSSARY.read_text(encoding="utf-8")) or {}
+    entries = _glossary()
     if not entries.get(lang):
         return None
     table = {**entries.get("common", {}), **entries[lang]}  # product and brand words read the same everywhere

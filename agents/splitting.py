@@ -13,7 +13,8 @@ import re
 MAX_PARTS = 4
 MIN_WORDS = 3
 
-_INTRO = re.compile(r"^[^:\n]{0,40}?\b(?:two|three|four|2|3|4|a (?:couple|few))(?: of)? (?:quick )?(?:things|questions"
+_INTRO = re.compile(r"^[^:\n]{0,40}?\b(?:two|three|four|2|3|4|a (?:couple|few)|couple|few|some|several|multiple|quick)"
+                    r"(?: of)? (?:quick |more |small )?(?:things|questions"
                     r"|requests|issues|problems)\b[^:\n]{0,20}?(?:[:\-–—]|\.(?=\s)|$)\s*", re.I)
 _LIST = re.compile(r"(?:^|\n|\s)(?:\(?\d{1,2}[.)]|[-•*])\s+(?=\S)")
 # How a new request opens: a connective (also, and, plus…) and/or a question word, a polite ask or an action verb.
@@ -49,11 +50,16 @@ def split_requests(text: str) -> list[str]:
     parts = [_TRAIL.sub("", _LEAD.sub("", p)).strip(" ,;") for p in _pieces(text)]
     parts = [p for p in parts if p and not _INTRO.fullmatch(p)]
     merged: list[str] = []
+    carry = ""
     for part in parts:
-        if merged and len(part.split()) < MIN_WORDS:
-            merged[-1] = f"{merged[-1]} {part}"  # too short to be a request of its own
-        else:
-            merged.append(part)
+        if len(part.split()) < MIN_WORDS:  # too short to be a request of its own: joins its neighbour
+            if merged:
+                merged[-1] = f"{merged[-1]} {part}"
+            else:
+                carry = f"{carry} {part}".strip()
+            continue
+        merged.append(f"{carry} {part}".strip() if carry else part)
+        carry = ""
     if len(merged) < 2 or len(merged) > MAX_PARTS:
         return [text]
     return merged

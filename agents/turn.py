@@ -58,6 +58,12 @@ def triage_text(text: str, state: dict, svc: Services, calls: list) -> dict:
     return triage.enrich(view, svc)["triage"]
 
 
+def _two_questions(before: str, text: str, tri: dict) -> bool:
+    """Two questions on one topic ("how do I download my data, and how do I turn off marketing emails?") are
+    two questions, each with its own answer; an action cut in two is one request."""
+    return _kind(tri) == "question" and speech_act(before) == "question" and speech_act(text) == "question"
+
+
 def _pieces(text: str, whole: dict, state: dict, svc: Services, calls: list) -> list[tuple[str, dict]]:
     """(text, triage) per request; a single request keeps the triage the sub-graph already made."""
     texts = split_requests(text)
@@ -66,7 +72,7 @@ def _pieces(text: str, whole: dict, state: dict, svc: Services, calls: list) -> 
     groups: list[list[tuple[str, dict]]] = []
     for t in texts:
         tri = triage_text(t, state, svc, calls)
-        if groups and groups[-1][-1][1]["intent"] == tri["intent"]:
+        if groups and groups[-1][-1][1]["intent"] == tri["intent"] and not _two_questions(groups[-1][-1][0], t, tri):
             groups[-1].append((t, tri))  # the same request, cut in two
         else:
             groups.append([(t, tri)])

@@ -44,6 +44,8 @@ def test_details_sent_while_pending_are_accepted_attached_and_shown_in_the_inbox
     assert item["review"]["metadata"]["opened"]["review_id"] == before["review"]["metadata"]["review_id"]
     (entry,) = _events(services, tid, "customer_note")
     assert entry["actor"] == "customer" and entry["evidence"]["message_id"] == note["message_id"]
+    said = [h["content"] for h in desk.history(tid)]
+    assert said[-2:] == [note["text"], NOTED]  # the exchange is in the thread's history too
     # The pending action is untouched and the reviewer still decides it, with the note in front of them.
     assert item["args"] == before["args"] and item["rule_id"] == "refund-over-limit"
     assert desk.approve(tid, reviewer="bo").outcome == "ticket_created"
@@ -86,6 +88,7 @@ def test_withdrawal_ends_the_review_is_audited_and_a_later_decision_is_refused(d
     tid = _paused(desk)
     r = desk.send(text, thread_id=tid)
     assert r.outcome == "withdrawn" and r.pending_review is None and "withdrawn" in r.answer
+    assert [h["content"] for h in desk.history(tid)][-2] == text
     assert desk.inbox() == [] and services.tickets.list() == []
     (entry,) = _events(services, tid, "review_withdrawn")
     assert entry["actor"] == "customer" and entry["evidence"]["rule_id"] == "refund-over-limit"
@@ -167,5 +170,36 @@ def test_pending_messages_on_postgres(data_dir, pg_url):
         with pytest.raises(NoPendingReviewError, match="withdrew"):
             desk.approve(tid, reviewer="bo")
         assert [e["actor"] for e in _events(services, tid, "review_withdrawn")] == ["customer"]
+    finally:
+        desk.close()
+
+
+def test_pending_messages_with_the_scripted_llm(data_dir):
+    from app.llm.models import ModelRouter
+    from app.llm.scripted import ScriptedChatModel
+    from app.services import Services
+    from tests.helpers import make_settings
+
+    small, big = ScriptedChatModel(model="small"), ScriptedChatModel(model="big")
+    services = Services(settings=make_settings(data_dir, offline=False, triage_confidence=0.999),
+                        models=ModelRouter(triage=small, research=big))
+    desk = SupportDesk(services=services)
+    try:
+        small.script["TriageResult"] = [
+            {"intent": "refund_request", "confidence": 0.95, "amount": 900},
+            {"intent": "refund_request", "confidence": 0.95, "amount": 80},  # the details
+            {"intent": "password_reset", "confidence": 0.95}]  # the question
+        big.script["GroundedAnswer"] = [{"answer": "A reset link is valid for 30 minutes and works only once.",
+                                         "citations": ["password-reset.md"]}]
+        tid = desk.send(REFUND).thread_id
+        assert desk.get(tid).pending_review
+        assert desk.send("It's order BW-40404, $80, the speaker crackles", thread_id=tid).answer == NOTED
+        r = desk.send("how long does the password reset link work?", thread_id=tid)
+        assert r.outcome == "answered" and r.grounded and r.answer.startswith("A reset link is valid")
+        assert r.answer.endswith(STILL_WITH_TEAM) and r.llm_calls == 2
+        (item,) = desk.inbox()
+        assert [n["text"] for n in item["customer_notes"]] == ["It's order BW-40404, $80, the speaker crackles"]
+        assert desk.send("never mind, I don't need the refund anymore", thread_id=tid).outcome == "withdrawn"
+        assert desk.inbox() == [] and services.tickets.list() == []
     finally:
         desk.close()

@@ -9,10 +9,19 @@ import typer
 
 from agents.reviewers import ReviewerError, load_registry, registry_path
 from agents.reviewers import hash_token as _hash_token
-from app.cli.common import desk, fail, print_json, services
+from app.cli.common import desk, emit, fail, json_option, print_json, services
 
 review_app = typer.Typer(help="Human review of paused conversations.", no_args_is_help=True)
 VIA = "operator-cli"  # operator mode: whoever runs the CLI vouches for --reviewer; the audit entry says so
+EX_TEMPFAIL = 75  # sysexits.h: the thread is busy with another run; nothing was recorded, try again
+REVIEWER = typer.Option(..., "--reviewer", help="Who decides (a reviewer id from the registry; checked against its "
+                                                "role and approval limit).")
+QUEUE = typer.Option(None, "--queue", help="Only this queue.")
+MAY_DECIDE = typer.Option(None, "--reviewer", help="Only what this reviewer may decide.")
+NOTE = typer.Option(None, "--note", help="Why: kept with the decision in the audit trail (`audit show`) and, when "
+                                         "the decision creates a ticket, added to it as an internal note.")
+THREAD = typer.Argument(..., help="The paused conversation's thread id (see `review list`).")
+GROUP = typer.Argument(..., help="A group id from `review groups`.")
 
 
 def _money(v) -> str:
@@ -27,9 +36,7 @@ def _listing(call):
 
 
 @review_app.command("list")
-def review_list(as_json: bool = typer.Option(False, "--json"),
-                queue: str | None = typer.Option(None, help="Only this queue."),
-                reviewer: str | None = typer.Option(None, help="Only what this reviewer may decide.")) -> None:
+def review_list(as_json: bool = json_option(), queue: str | None = QUEUE, reviewer: str | None = MAY_DECIDE) -> None:
     """Pending reviews across all threads (read from the checkpointer), most urgent and oldest first."""
     items = _listing(lambda: desk().inbox(queue=queue, reviewer=reviewer))
     if as_json:
@@ -42,38 +49,73 @@ def review_list(as_json: bool = typer.Option(False, "--json"),
         flag += f" → {it['escalated_to']}" if it["escalated_to"] else ""
         typer.echo(f"{it['thread_id']}  {it['priority']:<7}{it['queue'] or '-':<14}{it['age']:>8}  {it['rule_id']}  "
                    f"{it['action']} {_money(it['amount'])} ({it['tier']}){flag} — {it['reason']}")
+        for note in it.get("customer_notes") or []:  # what the customer added while it waited
+            typer.echo(f"    customer added: {note['text']}")
 
 
-def _decide(thread_id: str, decision: dict) -> None:
+def _busy(exc) -> None:
+    fail(f"thread busy, retry: {exc}", code=EX_TEMPFAIL)
+
+
+def _decide(thread_id: str, decision: dict, as_json: bool) -> None:
     # deferred: app.desk is the graph on top of Chroma (~3 s); desk() loads it anyway, this keeps `--help` fast
-    from app.desk import MessageError, NoPendingReviewError, ReviewPayloadError, UnknownThreadError
+    from app.desk import MessageError, NoPendingReviewError, ReviewPayloadError, ThreadBusyError, UnknownThreadError
 
+    support = desk()
     try:
-        result = desk().reviews.decide(thread_id, {"decisions": [decision]}, via=VIA)
-    except (UnknownThreadError, NoPendingReviewError, ReviewPayloadError, MessageError) as exc:  # busy thread too
+        result = support.reviews.decide(thread_id, {"decisions": [decision]}, via=VIA)
+    except ThreadBusyError as exc:  # another message or decision is running on the thread: retryable
+        _busy(exc)
+    except (UnknownThreadError, NoPendingReviewError, ReviewPayloadError, MessageError) as exc:
         fail(str(exc))
-    print_json(result.model_dump())
+    _note_on_ticket(support, result, decision)
+    if as_json:
+        print_json(result.model_dump())
+        return
+    typer.echo(result.answer or "")
+    ticket = f" · ticket {result.ticket_id}" if result.ticket_id else ""
+    typer.echo(f"[thread {result.thread_id} · {decision['type']} by {decision['reviewer']} · {result.outcome}{ticket}]")
+    if result.pending_review:
+        req = result.pending_review["action_requests"][0]
+        typer.echo(f"still paused for review: {req['description']}")
+
+
+def _note_on_ticket(support, result, decision: dict) -> None:
+    """The reviewer's note joins the ticket the decision created, as an internal note by the reviewer."""
+    from app.ticket_ops import TicketDesk, TicketError
+
+    note = decision.get("note")
+    if not note or not result.ticket_id:
+        return
+    try:
+        TicketDesk(services=support.services).note(result.ticket_id, decision["reviewer"], f"review note: {note}")
+    except TicketError as exc:  # the decision stands; say why the note did not reach the ticket
+        typer.echo(f"warning: the note was not added to ticket {result.ticket_id}: {exc}", err=True)
 
 
 @review_app.command("approve")
-def review_approve(thread_id: str, reviewer: str = typer.Option(..., help="Who decides (reviewer id)."),
-                   note: str | None = typer.Option(None)) -> None:
-    """Approve a paused action (the reviewer must hold the rule's role and a high enough limit)."""
-    _decide(thread_id, {"type": "approve", "reviewer": reviewer, "note": note})
+def review_approve(thread_id: str = THREAD, reviewer: str = REVIEWER, note: str | None = NOTE,
+                   as_json: bool = json_option()) -> None:
+    """Approve a paused action (the reviewer must hold the rule's role and a high enough limit).
+
+    Exits 75 (EX_TEMPFAIL) when the thread is busy with another run: nothing was recorded, run it again."""
+    _decide(thread_id, {"type": "approve", "reviewer": reviewer, "note": note}, as_json)
 
 
 @review_app.command("reject")
-def review_reject(thread_id: str, reviewer: str = typer.Option(...),
-                  message: str | None = typer.Option(None, help="What the customer is told.")) -> None:
-    """Reject a paused action; the customer is told the message."""
-    _decide(thread_id, {"type": "reject", "reviewer": reviewer, "message": message})
+def review_reject(thread_id: str = THREAD, reviewer: str = REVIEWER,
+                  message: str | None = typer.Option(None, help="What the customer is told."),
+                  as_json: bool = json_option()) -> None:
+    """Reject a paused action; the customer is told the message. Exits 75 when the thread is busy."""
+    _decide(thread_id, {"type": "reject", "reviewer": reviewer, "message": message}, as_json)
 
 
 @review_app.command("edit")
-def review_edit(thread_id: str, reviewer: str = typer.Option(...),
+def review_edit(thread_id: str = THREAD, reviewer: str = REVIEWER,
                 args: str = typer.Option(...,
-                                         help='JSON merged into the action arguments, e.g. {"amount": 300}')) -> None:
-    """Change the action's arguments; the policy is checked again on the edited action."""
+                                         help='JSON merged into the action arguments, e.g. {"amount": 300}'),
+                as_json: bool = json_option()) -> None:
+    """Change the action's arguments; the policy is checked again on the edited action. Exits 75 when busy."""
     from app.desk import NoPendingReviewError, UnknownThreadError  # deferred: as in _decide
 
     try:
@@ -90,12 +132,12 @@ def review_edit(thread_id: str, reviewer: str = typer.Option(...),
         fail(NoPendingReviewError(f"thread {thread_id} has no pending review").args[0])
     action = pending["action_requests"][0]
     edited = {"name": action["name"], "args": {**action["args"], **changes}}
-    _decide(thread_id, {"type": "edit", "reviewer": reviewer, "edited_action": edited})
+    _decide(thread_id, {"type": "edit", "reviewer": reviewer, "edited_action": edited}, as_json)
 
 
 @review_app.command("groups")
-def review_groups(as_json: bool = typer.Option(False, "--json"), queue: str | None = typer.Option(None),
-                  reviewer: str | None = typer.Option(None)) -> None:
+def review_groups(as_json: bool = json_option(), queue: str | None = QUEUE,
+                  reviewer: str | None = MAY_DECIDE) -> None:
     """Similar pending reviews grouped (rule, intent, amount band, request text): decide a group at once."""
     groups = _listing(lambda: desk().review_groups(queue=queue, reviewer=reviewer))
     if as_json:
@@ -110,42 +152,51 @@ def review_groups(as_json: bool = typer.Option(False, "--json"), queue: str | No
                    f"— e.g. {(g['sample_request'] or '')[:70]!r}; qualified: {', '.join(g['qualified']) or 'nobody'}")
 
 
-def _decide_group(group_id: str, decision: str, reviewer: str, **kw) -> None:
+def _decide_group(group_id: str, decision: str, reviewer: str, as_json: bool, **kw) -> None:
     from app.review.groups import GroupNotFoundError  # deferred: loads scikit-learn (~2 s); keeps `--help` fast
 
     try:
         summary = desk().reviews.decide_group(group_id, decision, reviewer, via=VIA, **kw)
     except (GroupNotFoundError, ReviewerError) as exc:
         fail(str(exc))
-    print_json(summary)
+    emit(summary, as_json)
     if summary["failed"]:
         raise typer.Exit(1)
 
 
 @review_app.command("approve-group")
-def approve_group(group_id: str, reviewer: str = typer.Option(...), note: str | None = typer.Option(None)) -> None:
+def approve_group(group_id: str = GROUP, reviewer: str = REVIEWER,
+                  note: str | None = typer.Option(None, help="Why: kept with each decision in the audit trail."),
+                  as_json: bool = json_option()) -> None:
     """Approve every member of a group; each thread is resumed and audited on its own."""
-    _decide_group(group_id, "approve", reviewer, note=note)
+    _decide_group(group_id, "approve", reviewer, as_json, note=note)
 
 
 @review_app.command("reject-group")
-def reject_group(group_id: str, reviewer: str = typer.Option(...),
-                 message: str | None = typer.Option(None, help="What each customer is told.")) -> None:
+def reject_group(group_id: str = GROUP, reviewer: str = REVIEWER,
+                 message: str | None = typer.Option(None, help="What each customer is told."),
+                 as_json: bool = json_option()) -> None:
     """Reject every member of a group; each thread is resumed and audited on its own."""
-    _decide_group(group_id, "reject", reviewer, message=message)
+    _decide_group(group_id, "reject", reviewer, as_json, message=message)
 
 
 @review_app.command("sla")
 def review_sla(now: float | None = typer.Option(None, hidden=True,
-                                                help="Judge deadlines as of this UNIX time.")) -> None:
+                                                help="Judge deadlines as of this UNIX time."),
+               as_json: bool = json_option()) -> None:
     """Escalate overdue reviews (priority up, another role notified in the audit trail). Idempotent."""
     escalated = _listing(lambda: desk().sla_sweep(now=now))
-    print_json({"escalated": escalated, "count": len(escalated)})
+    if as_json:
+        print_json({"escalated": escalated, "count": len(escalated)})
+        return
+    typer.echo(f"{len(escalated)} overdue review(s) escalated")
+    for item in escalated:
+        typer.echo("  " + (" ".join(f"{k}={v}" for k, v in item.items()) if isinstance(item, dict) else str(item)))
 
 
 @review_app.command("reviewers")
 def review_reviewers(file: Path | None = typer.Argument(None, help="Registry file (default: the one in force)."),
-                     as_json: bool = typer.Option(False, "--json")) -> None:
+                     as_json: bool = json_option()) -> None:
     """Validate the reviewer registry (and against the policy); list reviewers."""
     path = file or registry_path(services().settings)
     try:
@@ -165,6 +216,8 @@ def review_reviewers(file: Path | None = typer.Argument(None, help="Registry fil
 
 
 @review_app.command("hash-token")
-def hash_token(token: str = typer.Option(..., prompt=True, hide_input=True)) -> None:
+def hash_token(token: str = typer.Option(..., prompt=True, hide_input=True,
+                                        help="The reviewer's secret token (prompted for, not echoed, if omitted).")
+               ) -> None:
     """Print the token_hash to put in the registry for a reviewer's secret token."""
     typer.echo(_hash_token(token))

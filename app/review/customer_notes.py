@@ -10,6 +10,9 @@ read, then one of:
 - anything else (new details: "it's order BW-40404, $80, the speaker crackles", an unanswered question): the
   review is resumed with a signed `customer_message`, which the review loop attaches to the item and re-asks,
   so the inbox and console show it (`customer_notes`); attaching is audited here, once its checkpoint is on disk.
+A resume also adds the message (and the reply to a note) to the thread's history, in the same run
+(`Command(resume=..., update=...)`); a question or small talk leaves the paused thread as it is, so those
+exchanges are only in the audit trail.
 A resume takes the review's claim, as a reviewer's decision does: while a reviewer is deciding, the message is
 answered and audited but not attached, and the customer is told the decision is being made.
 """
@@ -20,7 +23,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from langchain_core.messages import HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.types import Command
 
 from agents.conversation import compose_reply
@@ -87,9 +90,9 @@ def _now() -> str:
 
 
 def resume_steps(services: Services, thread_id: str, config: dict, snapshot: Any, kind: str, text: str,
-                 message_id: str) -> Steps:
+                 message_id: str, reply: str | None = None) -> Steps:
     """Claim the review, resume it with a signed customer value, read the thread after; None if a reviewer holds
-    the claim (nothing was changed)."""
+    the claim (nothing was changed). The message (and `reply`) join the thread's history in the same run."""
     interrupt = snapshot.interrupts[0]
     meta = interrupt.value.get("metadata") or {}
     rid = review_id_of(interrupt)
@@ -101,7 +104,8 @@ def resume_steps(services: Services, thread_id: str, config: dict, snapshot: Any
     except ClaimTakenError:
         return None
     try:
-        yield ("invoke", Command(resume={interrupt.id: {"customer": body}}), config)
+        history = [HumanMessage(content=text, id=message_id), *([AIMessage(content=reply)] if reply else [])]
+        yield ("invoke", Command(resume={interrupt.id: {"customer": body}}, update={"messages": history}), config)
     except BaseException:
         services.claims.release(thread_id, rid)
         raise
@@ -161,7 +165,8 @@ def pending_steps(services: Services, payload: dict, config: dict, snapshot: Any
                {**evidence, "kind": "chat"}, message_id)
         return _result(thread_id, snapshot, f"{conversational(triage)}\n\n{STILL_WITH_TEAM}",
                        "escalated_pending_review", update, calls)
-    after = yield from resume_steps(services, thread_id, config, snapshot, "customer_message", text, message_id)
+    after = yield from resume_steps(services, thread_id, config, snapshot, "customer_message", text, message_id,
+                                    NOTED)
     if after is None:
         return _busy(services, thread_id, snapshot, evidence, "note")
     note = _attached(after, message_id)

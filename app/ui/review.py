@@ -22,6 +22,9 @@ def _item(desk: SupportDesk, item: dict) -> None:
              f"rule {item.get('rule_id')} · queue {item.get('queue')} · tier {item.get('tier')}{flag}")
     with st.expander(title, expanded=False):
         st.markdown(f"**Why:** {item.get('reason')}  \n**Customer said:** {item.get('request') or '—'}")
+        for note in item.get("customer_notes") or []:  # written while the review waited (app/review/customer_notes.py)
+            st.markdown(f"**Customer added** ({str(note.get('at', ''))[:16].replace('T', ' ')} UTC):")
+            st.text(note["text"])
         st.caption(f"thread {item['thread_id']} · needs role {item.get('reviewer_role')} · priority "
                    f"{item.get('priority', 'normal')} · qualified: {', '.join(item.get('qualified') or []) or '—'}")
         st.json({"action": item["action"], "args": item["args"]}, expanded=True)

@@ -38,6 +38,7 @@ MONEY = ("amount", "currency")  # as the customer wrote it: the policy converts 
 # A short question that points back ("how long until I see the money?", "when will I get it?") right after an
 # action is about that action: its topic is added before the question is triaged and researched.
 BACK_REFERENCE = re.compile(r"\b(?:it|that|this|them|the money|my money|the refund|the cancellation)\b", re.I)
+OPEN_QUESTION = re.compile(r"^\W*(?:and |also |plus )?(?:how|what|what's|when|where|which|who|why)\b", re.I)
 TOPIC = {"refund_request": "about my refund", "cancel_order": "about cancelling my order",
          "change_account_details": "about changing my account details", "close_account": "about closing my account"}
 
@@ -60,8 +61,10 @@ def triage_text(text: str, state: dict, svc: Services, calls: list) -> dict:
 
 def _two_questions(before: str, text: str, tri: dict) -> bool:
     """Two questions on one topic ("how do I download my data, and how do I turn off marketing emails?") are
-    two questions, each with its own answer; an action cut in two is one request."""
-    return _kind(tri) == "question" and speech_act(before) == "question" and speech_act(text) == "question"
+    two questions, each with its own answer; an action cut in two is one request. A yes/no question after
+    another ("Which payment methods do you accept? Can I use PayPal?") narrows it: one answer."""
+    return (_kind(tri) == "question" and bool(OPEN_QUESTION.match(text))
+            and speech_act(before) == "question" and speech_act(text) == "question")
 
 
 def _pieces(text: str, whole: dict, state: dict, svc: Services, calls: list) -> list[tuple[str, dict]]:

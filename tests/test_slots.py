@@ -158,10 +158,11 @@ def test_question_and_an_action_missing_its_order_ask_in_the_same_reply(desk, se
 
 
 def test_two_orders_with_two_amounts_are_two_actions(desk, services):
-    r = desk.send("Please refund $450 for #55120 and $120 for #55121, both arrived broken.")
+    # (the thread's total stays under the $500 automatic limit: the policy caps refunds per thread too)
+    r = desk.send("Please refund $250 for #55120 and $120 for #55121, both arrived broken.")
     assert r.outcome == "ticket_created"
     tickets = sorted(services.tickets.list(), key=lambda t: _args(t)["order_id"])
-    assert [(_args(t)["order_id"], _args(t)["amount"]) for t in tickets] == [("55120", 450.0), ("55121", 120.0)]
+    assert [(_args(t)["order_id"], _args(t)["amount"]) for t in tickets] == [("55120", 250.0), ("55121", 120.0)]
     decisions = [e for e in services.audit.entries(r.thread_id) if e["event"] == "policy_decision"]
     assert sorted(e["evidence"]["action"]["args"]["order_id"] for e in decisions) == ["55120", "55121"]
 

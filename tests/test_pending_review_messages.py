@@ -203,3 +203,38 @@ def test_pending_messages_with_the_scripted_llm(data_dir):
         assert desk.inbox() == [] and services.tickets.list() == []
     finally:
         desk.close()
+
+
+def test_a_reviewer_deciding_as_the_customer_writes_gets_a_clear_error_and_decides_again(desk, services, monkeypatch):
+    from app.review import door
+
+    tid = _paused(desk)
+    real = door.authorize
+
+    def customer_writes_meanwhile(*args, **kwargs):  # after the reviewer's look, before their claim
+        out = real(*args, **kwargs)
+        monkeypatch.setattr(door, "authorize", real)
+        assert desk.send("the speaker crackles", thread_id=tid).answer == NOTED
+        return out
+
+    monkeypatch.setattr(door, "authorize", customer_writes_meanwhile)
+    with pytest.raises(door.ReviewClaimedError, match="the customer wrote while you were deciding"):
+        desk.approve(tid, reviewer="bo")
+    assert services.tickets.list() == [] and desk.inbox()[0]["customer_notes"]
+    assert desk.approve(tid, reviewer="bo").outcome == "ticket_created"
+
+
+def test_a_message_while_a_reviewer_is_deciding_is_answered_and_audited_not_attached(desk, services):
+    from app.review.customer_notes import BEING_DECIDED, TOO_LATE
+
+    tid = _paused(desk)
+    (item,) = desk.inbox()
+    rid = item["review"]["metadata"]["review_id"]
+    services.claims.claim(tid, rid, "bo", "approve")  # bo's decision is running right now
+    r = desk.send("It's order BW-40404, $80", thread_id=tid)
+    assert r.answer == BEING_DECIDED and r.pending_review
+    assert desk.inbox()[0]["customer_notes"] == [] and desk.inbox()[0]["interrupt_id"] == item["interrupt_id"]
+    (entry,) = _events(services, tid, "customer_note_unattached")
+    assert entry["actor"] == "customer" and entry["evidence"]["text"] == "It's order BW-40404, $80"
+    r = desk.send("never mind, cancel that request", thread_id=tid)  # a withdrawal waits for the decision too
+    assert r.answer == TOO_LATE and desk.get(tid).pending_review

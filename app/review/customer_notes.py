@@ -30,7 +30,7 @@ from agents.conversation import compose_reply
 from agents.replies import conversational
 from agents.withdrawal import withdraws
 from app.review.claims import ClaimTakenError
-from app.review.door import review_id_of
+from app.review.door import CUSTOMER_CLAIM, review_id_of
 from app.services import Services
 from app.threads import HOLDING_REPLY, Steps, ThreadRunner, TurnResult, summarize
 from graphs import research as research_graph
@@ -43,6 +43,8 @@ STILL_WITH_TEAM = ("Your earlier request is still with our team for review; "
                    "we'll get back to you as soon as it's decided.")
 BEING_DECIDED = ("Our team is deciding on your request right now, so I couldn't add this to it. "
                  "We'll get back to you in a moment.")
+TOO_LATE = ("Our team is deciding on your request right now, so I couldn't withdraw it. "
+            "We'll get back to you in a moment; if it goes ahead and you don't want it, just tell us.")
 QUESTION_WORDS = frozenset("how what when where why who which can could do does is are will would should may "
                            "comment quand pourquoi est-ce wie was wann warum kann cómo como qué cuándo puedo".split())
 
@@ -100,7 +102,7 @@ def resume_steps(services: Services, thread_id: str, config: dict, snapshot: Any
     body = {"type": kind, "text": text, "message_id": message_id, "at": _now(), "opened": opened}
     body["signature"] = services.sign_decision(thread_id, rid, body)
     try:
-        services.claims.claim(thread_id, rid, "customer", kind)
+        services.claims.claim(thread_id, rid, CUSTOMER_CLAIM, kind)
     except ClaimTakenError:
         return None
     try:
@@ -182,7 +184,8 @@ def pending_steps(services: Services, payload: dict, config: dict, snapshot: Any
 def _busy(services: Services, thread_id: str, snapshot: Any, evidence: dict, kind: str) -> TurnResult:
     _audit(services, thread_id, "customer_note_unattached", "a reviewer was deciding: the message was not attached",
            {**evidence, "kind": kind}, f"{evidence['message_id']}:{time.time_ns()}")
-    return summarize(thread_id, snapshot).model_copy(update={"answer": BEING_DECIDED})
+    answer = TOO_LATE if kind == "withdraw" else BEING_DECIDED
+    return summarize(thread_id, snapshot).model_copy(update={"answer": answer})
 
 
 def _result(thread_id: str, snapshot: Any, answer: str, outcome: str, update: dict, calls: list) -> TurnResult:

@@ -30,6 +30,11 @@ class ReviewClaimedError(NoPendingReviewError):
     """Someone else is deciding, or already decided, this review (nothing was changed)."""
 
 
+# Who holds a review's claim while the customer's message resumes it (app/review/customer_notes.py): not a
+# reviewer id a registry would hold, so a reviewer's error can say the customer changed the item.
+CUSTOMER_CLAIM = "(customer)"
+
+
 def review_id_of(interrupt: Any) -> str:
     """What the graph signs and claims against (the interrupt id; older pauses do not carry it)."""
     return (interrupt.value.get("metadata") or {}).get("review_id") or interrupt.id
@@ -73,6 +78,10 @@ def claimed(claims: ReviewClaims, thread_id: str, review_id: str, choice: Any, d
     try:
         claims.claim(thread_id, review_id, choice.reviewer, choice.type, digest)
     except ClaimTakenError as exc:
+        if (claims.get(thread_id, review_id) or {}).get("reviewer") == CUSTOMER_CLAIM:
+            raise ReviewClaimedError(f"thread {thread_id}: the customer wrote while you were deciding, so the review "
+                                     "changed (see its customer notes); nothing was decided: look at it again and "
+                                     "decide") from None
         raise ReviewClaimedError(str(exc)) from None
     try:
         yield

@@ -238,3 +238,15 @@ def test_a_message_while_a_reviewer_is_deciding_is_answered_and_audited_not_atta
     assert entry["actor"] == "customer" and entry["evidence"]["text"] == "It's order BW-40404, $80"
     r = desk.send("never mind, cancel that request", thread_id=tid)  # a withdrawal waits for the decision too
     assert r.answer == TOO_LATE and desk.get(tid).pending_review
+
+
+def test_a_note_keeps_the_items_age_and_sla_escalation(desk):
+    import time
+
+    tid = _paused(desk)
+    later = time.time() + 5 * 3600  # past the billing queue's 4 h SLA
+    assert [e["thread_id"] for e in desk.sla_sweep(now=later)] == [tid]
+    desk.send("the speaker crackles", thread_id=tid)
+    (item,) = desk.reviews.inbox(now=later)
+    assert item["overdue"] and item["escalated_to"] == "supervisor" and item["priority"] == "high"
+    assert desk.sla_sweep(now=later) == []  # not escalated a second time under the note's new interrupt id

@@ -43,7 +43,7 @@ POSITION_WEIGHT = 0.03  # an article's first sections answer the common case; la
 # "how much" a price. A section that has the right kind of answer beats one that only shares the topic.
 ANSWER_TYPES = (
     (re.compile(r"\b(how long|how soon|how quickly|how fast|when|until|how many (business )?days)\b", re.I),
-     re.compile(r"\b\d+\s*(to \d+\s*)?(business |working )?(minutes?|hours?|days?|weeks?|months?|years?)\b"
+     re.compile(r"\b\d+[\s-]*(to \d+\s*)?(business |working )?(minutes?|hours?|days?|weeks?|months?|years?)\b"
                 r"|\binstant(ly)?\b", re.I)),
     (re.compile(r"\b(how much|cost|costs|price|fee|charge for)\b", re.I), re.compile(r"[$€£]\s?\d|\bfree\b", re.I)),
 )

@@ -167,12 +167,14 @@ def test_two_orders_with_two_amounts_are_two_actions(desk, services):
     assert sorted(e["evidence"]["action"]["args"]["order_id"] for e in decisions) == ["55120", "55121"]
 
 
-def test_an_escalating_risk_does_not_wait_for_details_and_is_never_approved_automatically(desk, services):
+def test_an_escalating_risk_waits_at_most_one_question_and_is_never_approved_automatically(desk, services):
     r = desk.send("Someone hacked my account and ordered a $300 speaker I never wanted. Refund it.")
-    assert r.outcome == "escalated_pending_review"
+    assert r.outcome == "escalated_pending_review"  # a detail is known: the fraud team takes it now
     args = r.pending_review["action_requests"][0]["args"]
     assert r.pending_review["metadata"]["rule_id"] == "refund-fraud-signal" and args["missing"] == ["order_id"]
     cancel = desk.send("My account was hacked and someone placed an order with it, cancel it now")
+    assert cancel.outcome == "needs_info" and "Which order" in cancel.answer  # no detail at all: asked once
+    cancel = desk.send("no idea, I never saw the order", thread_id=cancel.thread_id)
     assert cancel.outcome == "escalated_pending_review"  # policy would allow a cancellation: missing order → review
     assert cancel.pending_review["metadata"]["rule_id"] == "missing-details"
     assert services.tickets.list() == []

@@ -78,10 +78,10 @@ def show_conversation(desk: SupportDesk, tid: str) -> None:
         with st.chat_message("user"):
             st.markdown(text)
             st.caption("Not sent yet: " + QUEUED)
-    tickets = desk.tickets.list(thread_id=tid, limit=1)
+    tickets = desk.tickets.list(thread_id=tid, limit=3)
     if tickets:
-        t = tickets[0]
-        st.caption(f"Ticket reference **{t['id']}** · {labels.CUSTOMER_STATUS.get(t['status'], t['status'])}")
+        refs = "; ".join(f"**{t['id']}** · {labels.CUSTOMER_STATUS.get(t['status'], t['status'])}" for t in tickets)
+        st.caption(f"Ticket reference{'s' if len(tickets) > 1 else ''} {refs}")
     st.session_state.setdefault("progress", {})
     if lines := st.session_state["progress"].get(tid):
         with st.expander("How we handled your last message"):

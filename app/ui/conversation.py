@@ -11,7 +11,7 @@ from app.desk import SupportDesk
 from app.ticket_ops import transcript
 from app.ui import labels
 
-PERSON_AVATAR = "🧑‍💼"
+PERSON_AVATAR = ":material/support_agent:"  # an icon, not an emoji sequence some fonts split in two
 
 
 def is_person(msg: dict) -> bool:

@@ -34,7 +34,7 @@ def test_ingest_ask_review_across_processes(tmp_path):
     bad = run_cli(data, "review", "approve", "no-such-thread", "--reviewer", "ana")
     assert bad.returncode == 2 and "unknown thread id" in bad.stderr
 
-    ok = run_cli(data, "review", "approve", tid, "--reviewer", "ana")
+    ok = run_cli(data, "review", "approve", tid, "--reviewer", "ana", "--json")
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["outcome"] == "ticket_created"
 

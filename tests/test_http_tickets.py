@@ -9,7 +9,7 @@ import threading
 import httpx
 import pytest
 
-from tests.test_http_api import _auth, _env, _serve
+from tests.test_http_api import REFUND, _auth, _env, _serve
 
 pytestmark = pytest.mark.slow
 HUMAN = "I want to talk to a human about my order #48213"
@@ -80,6 +80,13 @@ def test_the_team_works_a_ticket_and_the_customer_reopens_it(data_dir, tmp_path)
         assert closed.status_code == 409 and "closed" in closed.json()["error"]
         assert c.post(f"{path}/status", headers=_auth("demo-ana"), json={"to": "open"}).status_code == 409
         assert len(c.get("/v1/threads/h1", headers=_auth()).json()["messages"]) == len(thread["messages"]) + 2
+
+        # a reviewer's approval note joins the ticket the approval created
+        paused = c.post("/v1/messages", headers=_auth(), json={"message": REFUND, "thread_id": "r1"}).json()
+        assert paused["outcome"] == "escalated_pending_review"
+        done = c.post("/v1/reviews/r1/approve", headers=_auth("demo-bo"), json={"note": "receipt checked"}).json()
+        events = c.get(f"/v1/tickets/{done['ticket_id']}", headers=_auth("demo-bo")).json()["events"]
+        assert [(e["kind"], e["actor"], e["body"]) for e in events] == [("note", "bo", "review note: receipt checked")]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

@@ -89,7 +89,7 @@ def test_review_approved_from_another_process(data_dir, backend):
     listed = run_cli(data_dir, "review", "list", "--json", env=env)
     assert listed.returncode == 0, listed.stderr
     assert [i["thread_id"] for i in json.loads(listed.stdout)] == [tid]
-    ok = run_cli(data_dir, "review", "approve", tid, "--reviewer", "ana", env=env)
+    ok = run_cli(data_dir, "review", "approve", tid, "--reviewer", "ana", "--json", env=env)
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["outcome"] == "ticket_created"
     assert [t["reviewer"] for t in desk.services.tickets.list()] == ["ana"]

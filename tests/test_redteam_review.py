@@ -351,7 +351,7 @@ def test_review_approve_on_the_cli_finishes_a_killed_approval(desk, services, da
     tid = desk.send(MID).thread_id
     _kill_approval_before(desk, tid, "ticketing")
     desk.close()
-    out = run_cli(data_dir, "review", "approve", tid, "--reviewer", "ana")
+    out = run_cli(data_dir, "review", "approve", tid, "--reviewer", "ana", "--json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["outcome"] == "ticket_created" and len(services.tickets.list()) == 1
     again = run_cli(data_dir, "review", "approve", tid, "--reviewer", "ana")

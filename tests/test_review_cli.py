@@ -35,16 +35,26 @@ def test_pending_reviews_survive_restart_and_are_decided_elsewhere(desk, service
     refused = run_cli(data_dir, "review", "approve", legal, "--reviewer", "bo")
     assert refused.returncode == 2 and "does not hold the role 'legal'" in refused.stderr
 
-    swept = run_cli(data_dir, "review", "sla", "--now", str(time.time() + 5 * 3600))
+    swept = run_cli(data_dir, "review", "sla", "--now", str(time.time() + 5 * 3600), "--json")
     assert [e["thread_id"] for e in json.loads(swept.stdout)["escalated"]] == [big]
     again = run_cli(data_dir, "review", "sla", "--now", str(time.time() + 5 * 3600))
-    assert json.loads(again.stdout)["count"] == 0
+    assert again.returncode == 0 and "0 overdue review(s) escalated" in again.stdout
     shown = run_cli(data_dir, "review", "list")
     assert "→ supervisor" in shown.stdout and "high" in shown.stdout
 
-    ok = run_cli(data_dir, "review", "approve", legal, "--reviewer", "lee", "--note", "fine")
-    assert ok.returncode == 0 and json.loads(ok.stdout)["outcome"] == "ticket_created"
+    ok = run_cli(data_dir, "review", "approve", legal, "--reviewer", "lee", "--note", "fine, receipt checked")
+    assert ok.returncode == 0, ok.stderr
+    assert "approve by lee · ticket_created · ticket T-" in ok.stdout  # text by default, like `ask`
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(ok.stdout)
     assert _decisions(services, legal)[0]["actor"] == "reviewer:lee"
+    # the note reaches the audit story (text and JSON) and the ticket the decision created
+    story = run_cli(data_dir, "audit", "show", legal)
+    assert "note: fine, receipt checked" in story.stdout, story.stdout
+    (ticket,) = services.tickets.list(thread_id=legal)
+    shown = json.loads(run_cli(data_dir, "tickets", "show", ticket["id"], "--json").stdout)
+    assert [(e["kind"], e["actor"], e["body"]) for e in shown["events"]] == [
+        ("note", "lee", "review note: fine, receipt checked")]
 
 
 def test_two_processes_racing_on_one_review(desk, services, data_dir):
@@ -67,10 +77,23 @@ def test_group_commands(desk, services, data_dir):
     listed = run_cli(data_dir, "review", "groups", "--json")
     (group,) = json.loads(listed.stdout)
     assert group["count"] == 3 and sorted(group["thread_ids"]) == sorted(tids)
-    done = run_cli(data_dir, "review", "approve-group", group["group_id"], "--reviewer", "bo")
+    done = run_cli(data_dir, "review", "approve-group", group["group_id"], "--reviewer", "bo", "--json")
     assert done.returncode == 0, done.stderr
     body = json.loads(done.stdout)
     assert len(body["decided"]) == 3 and body["failed"] == []
     assert all(len(_decisions(services, t)) == 1 for t in tids) and len(services.tickets.list()) == 3
     gone = run_cli(data_dir, "review", "approve-group", group["group_id"], "--reviewer", "bo")
     assert gone.returncode == 2 and "review groups` again" in gone.stderr
+
+
+def test_review_json_and_a_busy_thread_exits_75(desk, services, data_dir):
+    tid = desk.send("I want a refund of $900 for order #55120").thread_id
+    with desk.runner.hold(tid):  # another run holds the thread
+        busy = run_cli(data_dir, "review", "approve", tid, "--reviewer", "ana",
+                       env={"SUPPORT_THREAD_LOCK_TIMEOUT": "0.5"})
+    assert busy.returncode == 75, (busy.returncode, busy.stderr)
+    assert "thread busy, retry" in busy.stderr and "Traceback" not in busy.stderr
+    assert _decisions(services, tid) == [] and services.tickets.list() == []  # nothing recorded
+    ok = run_cli(data_dir, "review", "approve", tid, "--reviewer", "ana", "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["outcome"] == "ticket_created"

@@ -80,14 +80,14 @@ def test_train_and_eval_cli_on_a_banking77_subset(tmp_path):
         csv.writer(fh).writerows([("utterance", "label"), *rows])
     out = tmp_path / "model"
     r = run_cli(tmp_path / "d", "triage", "train", "--data", str(data), "--text-col", "utterance",
-                "--label-col", "label", "--out", str(out), "--holdout", "0.25")
+                "--label-col", "label", "--out", str(out), "--holdout", "0.25", "--json")
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     val = report["validation"]
     assert val["n"] == 80 and val["accuracy"] >= 0.8 and 0 <= val["ece"] < 0.2  # pipeline floor, not the target
     assert set(val["per_label"]) == {lab for _, lab in rows}
     r = run_cli(tmp_path / "d", "triage", "eval", "--model", str(out), "--data", str(data), "--text-col", "utterance",
-                "--label-col", "label", "--no-per-label")
+                "--label-col", "label", "--no-per-label", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["n"] == len(rows)
 

@@ -37,8 +37,8 @@ def bench_cost(
 def bench_retrieval(
     queries: Path = typer.Option(..., help='JSONL: one {"query", "relevant" (doc ids), optional "split"} '
                                            'object per line.'),
-    collection: str | None = typer.Option(None),
-    k: int = typer.Option(10),
+    collection: str | None = typer.Option(None, help="Chroma collection (default from settings)."),
+    k: int = typer.Option(10, help="Results per query (the k of recall@k)."),
     split: str | None = typer.Option(None, help="Only rows whose \"split\" is this (e.g. dev, validation)."),
 ) -> None:
     """recall@k, MRR and latency of hybrid retrieval on labelled queries."""
@@ -54,7 +54,7 @@ def bench_retrieval_scale(
     queries: Path = typer.Option(..., help="JSONL queries to time (only \"query\" is used)."),
     source: str | None = typer.Option(None, help="Collection whose chunks are replicated (default from settings)."),
     chunks: int = typer.Option(10000, help="Size of the synthetic collection."),
-    k: int = typer.Option(10),
+    k: int = typer.Option(10, help="Results per query."),
 ) -> None:
     """Query latency on a synthetic collection of CHUNKS chunks built from SOURCE (then deleted)."""
     from app.bench import retrieval  # deferred: see the module docstring
@@ -66,8 +66,13 @@ def bench_retrieval_scale(
         fail(str(exc))
 
 
-def bench_crash(kills: int = 50, conversations: int = 0, seed: int = 7, max_delay: float = 1.5,
-                database_url: str = "") -> None:
+def bench_crash(
+    kills: int = typer.Option(50, help="How many times the worker is killed."),
+    conversations: int = typer.Option(0, help="Conversations to run (0 = four per kill, at least 20)."),
+    seed: int = typer.Option(7, help="Seed of the random kill points."),
+    max_delay: float = typer.Option(1.5, help="Longest wait, in seconds, before a kill."),
+    database_url: str = typer.Option("", help="PostgreSQL URL to run on (default: SQLite in a temporary dir)."),
+) -> None:
     """kill -9 a worker running conversations at random points; report lost conversations and duplicates."""
     from app.bench import crash  # deferred: see the module docstring
 
@@ -78,14 +83,18 @@ def bench_crash(kills: int = 50, conversations: int = 0, seed: int = 7, max_dela
         raise typer.Exit(1)
 
 
-def bench_concurrency(n: int = 200, latency_ms: float = 200, database_url: str = "") -> None:
+def bench_concurrency(
+    n: int = typer.Option(200, help="Concurrent conversations."),
+    latency_ms: float = typer.Option(200, help="Latency of the fake model per call."),
+    database_url: str = typer.Option("", help="PostgreSQL URL to run on (default: SQLite in a temporary dir)."),
+) -> None:
     """n concurrent conversations (asyncio.gather over SupportDesk.asend) against a fake model with latency."""
     from app.bench import concurrency  # deferred: see the module docstring
 
     print_json(concurrency.run(n, latency_ms, database_url=database_url or None))
 
 
-def bench_throughput(n: int = 200) -> None:
+def bench_throughput(n: int = typer.Option(200, help="Tickets to push through each pipeline.")) -> None:
     """tickets/s through the full graph vs a bare LangGraph chain with the same number of nodes."""
     from app.bench import throughput  # deferred: see the module docstring
 

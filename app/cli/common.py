@@ -73,3 +73,36 @@ def to_json(obj: Any, indent: int | None = 2) -> str:
 
 def print_json(obj: Any) -> None:
     typer.echo(to_json(obj))
+
+
+def json_option() -> Any:
+    """The `--json` flag every command that prints a result takes (text is the default)."""
+    return typer.Option(False, "--json", help="Print the result as JSON instead of text.")
+
+
+def as_text(obj: Any) -> str:
+    """A result as indented `key: value` text (YAML block style, so it reads as plain text), from the same
+    strict-JSON value `--json` prints."""
+    import yaml  # deferred: only the text view of nested results needs it
+
+    return yaml.safe_dump(json.loads(to_json(obj)), sort_keys=False, allow_unicode=True, width=120).rstrip()
+
+
+def emit(obj: Any, as_json: bool) -> None:
+    """Print a result: strict JSON with `--json`, else as text."""
+    typer.echo(to_json(obj) if as_json else as_text(obj))
+
+
+# Commands that make what they need under --data-dir (or never read it): a data dir that does not exist yet is
+# theirs to create. Every other command works on existing data, so a missing one is a mistyped path.
+CREATES_DATA = frozenset({"ingest", "ask", "serve", "worker", "db", "eval", "bench", "triage"})
+
+
+def check_data_dir(data_dir: Path | None, command: str | None) -> None:
+    """Refuse a --data-dir (or SUPPORT_DATA_DIR) that does not exist, before anything could create it."""
+    if data_dir is None or command in CREATES_DATA or command is None:
+        return
+    if not data_dir.exists():
+        fail(f"data directory {str(data_dir)!r} does not exist (a typo?); `ingest` or `ask` creates one")
+    if not data_dir.is_dir():
+        fail(f"data directory {str(data_dir)!r} is not a directory")

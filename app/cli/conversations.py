@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from app.cli.common import desk, fail, print_json, services
+from app.cli.common import desk, fail, json_option, print_json, services
 
 EX_TEMPFAIL = 75  # sysexits.h: a temporary failure, try again
 
@@ -17,8 +17,12 @@ def ingest(
     paths: list[Path] = typer.Argument(..., help="Files or folders (.md, .txt, .html, .pdf, .json, .jsonl records)."),
     collection: str | None = typer.Option(None, help="Chroma collection (default from settings)."),
     prune: bool = typer.Option(False, help="Delete documents no longer present in PATHS."),
+    as_json: bool = json_option(),
 ) -> None:
-    """Chunk, embed and store documents; unchanged documents are skipped."""
+    """Chunk, embed and store documents; unchanged documents are skipped. Exits 1 when nothing could be read
+    (only unsupported or unreadable files, or empty folders)."""
+    from dataclasses import asdict
+
     from knowledge.ingest import ingest as run_ingest  # deferred: Chroma and the document readers (~0.8 s)
 
     svc = services()
@@ -27,9 +31,17 @@ def ingest(
                             progress=sys.stderr.isatty())
     except (FileNotFoundError, ValueError) as exc:
         fail(str(exc))
+    read = report.added + report.updated + report.unchanged
+    name = collection or svc.settings.collection
+    if as_json:
+        print_json({"collection": name, "read": read, **asdict(report)})
     for s in report.skipped:
         typer.echo(f"skipped {s}", err=True)
-    typer.echo(f"ingested into {collection or svc.settings.collection}: {report.summary()}")
+    if not read:
+        fail(f"nothing could be read from {', '.join(map(str, paths))}: no supported, readable document "
+             f"({len(report.skipped)} skipped)", code=1)
+    if not as_json:
+        typer.echo(f"ingested into {name}: {report.summary()}")
 
 
 def ask(
@@ -57,7 +69,7 @@ def ask(
         support.services.warm_up()  # model loading is warm-up, recorded apart, not this turn's latency
         result = support.send(message, thread_id=thread, customer=customer or None)
     except ThreadBusyError as exc:
-        fail(str(exc), code=EX_TEMPFAIL)
+        fail(f"thread busy, retry: {exc}", code=EX_TEMPFAIL)
     except MessageError as exc:
         fail(str(exc))
     if as_json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import typer
 from agents.policy import PolicyError
 from agents.reviewers import ReviewerError, registry_for
 from agents.taxonomy import TaxonomyError
-from app.cli.common import desk, fail, services, settings
+from app.cli.common import desk, fail, json_option, print_json, services, settings, to_json
 from app.eval.data import ScenarioFileError, load_scenarios, summary_path, write_jsonl
 from app.eval.score import render, summarize
 from app.eval.tau2 import Tau2Error, convert
@@ -34,6 +33,7 @@ def eval_run(
     sandbox: bool = typer.Option(False, "--sandbox", help="Run on a temporary copy of the data dir (no live tickets)."),
     split: str | None = typer.Option(None, "--split", help="Only scenarios marked with this split (e.g. dev, val)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    as_json: bool = json_option(),
 ) -> None:
     """Run every scenario in its own thread against the configured data directory and score it."""
     if ctx.invoked_subcommand:
@@ -70,13 +70,17 @@ def eval_run(
     write_jsonl(out, results)
     summary = {"run_id": run_id, "data_dir": str(live.settings.data_dir), "review_mode": review, "reviewer": reviewer,
                "sandbox": sandbox, "split": split, **summarize(results, suite)}
-    summary_path(out).write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
-    render(summary)
+    summary_path(out).write_text(to_json(summary), encoding="utf-8")
+    if as_json:
+        print_json({**summary, "shadow": shadow_report})
+    else:
+        render(summary)
     typer.echo(f"results: {out}  summary: {summary_path(out)}  threads: eval-{run_id}-<id>", err=True)
     if shadow_report is not None:
         path = out.with_name(out.stem + ".shadow.json")
-        path.write_text(json.dumps(shadow_report, indent=2, default=str), encoding="utf-8")
-        render_differences(shadow_report)
+        path.write_text(to_json(shadow_report), encoding="utf-8")
+        if not as_json:
+            render_differences(shadow_report)
         typer.echo(f"shadow report: {path}", err=True)
 
 
@@ -103,6 +107,7 @@ def _run(svc, suite, review, reviewer, run_id, progress, overrides) -> tuple[lis
 def eval_tau2(
     tasks: Path = typer.Argument(..., help="tau2-bench tasks file, e.g. ../shared/data/tau2/retail/tasks_train.json"),
     out: Path = typer.Option(..., "--out", help="Scenario JSONL to write."),
+    as_json: bool = json_option(),
 ) -> None:
     """Convert tau2-bench tasks into a scenario file (expected outcome from the task's actions)."""
     try:
@@ -110,4 +115,7 @@ def eval_tau2(
     except Tau2Error as exc:
         fail(str(exc))
     n = write_jsonl(out, rows)
+    if as_json:
+        print_json({"scenarios": n, "out": str(out)})
+        return
     typer.echo(f"wrote {n} scenarios to {out}")

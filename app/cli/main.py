@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 
 from app.cli.bench import bench_app
-from app.cli.common import CliState, settings
+from app.cli.common import CliState, check_data_dir, settings
 from app.cli.conversations import ask, ingest
 from app.cli.eval import eval_app
 from app.cli.governance import audit_app, killswitch_app, policy_app
@@ -42,10 +42,15 @@ app.add_typer(db_app, name="db")
 
 @app.callback()
 def main_options(
+    ctx: typer.Context,
     data_dir: Path | None = typer.Option(
-        None, "--data-dir", envvar="SUPPORT_DATA_DIR", help="Directory for all state (Chroma, checkpoints, tickets)."
+        None, "--data-dir", envvar="SUPPORT_DATA_DIR",
+        help="Directory for all state (Chroma, checkpoints, tickets). Must exist, except for commands that create "
+             "data (ingest, ask, serve, worker, db upgrade, eval, bench, triage)."
     ),
 ) -> None:
+    if not ctx.resilient_parsing:  # not while completing the shell's command line
+        check_data_dir(data_dir, ctx.invoked_subcommand)
     CliState.data_dir = data_dir
     configure(settings().log_level)
 

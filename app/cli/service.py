@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from app.cli.common import CliState, fail, print_json, settings
+from app.cli.common import CliState, emit, fail, json_option, settings
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -43,11 +43,11 @@ def worker(
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(as_json: bool = json_option()) -> None:
     """Create or migrate every table (idempotent; safe with many processes starting at once)."""
     from app.schema import upgrade  # deferred: opens every store
 
     try:
-        print_json(upgrade(settings()))
+        emit(upgrade(settings()), as_json)
     except Exception as exc:  # an unreachable database or an unwritable data directory, said plainly
         fail(f"{type(exc).__name__}: {exc}")

@@ -16,7 +16,7 @@ from app.cli.common import fail, print_json, services
 tickets_app = typer.Typer(help="Tickets: list, show and work them (assign, reply, note, status).",
                           no_args_is_help=True)
 
-JSON = typer.Option(False, "--json", help="Print JSON instead of text.")
+JSON = typer.Option(False, "--json", help="Print the result as JSON instead of text.")
 ACTOR = typer.Option(..., "--actor", help="Who makes the change (a person's id; recorded in the audit trail).")
 
 
@@ -38,8 +38,8 @@ def _refusals():
 
     try:
         yield
-    except ThreadBusyError as exc:
-        fail(str(exc), code=75)
+    except ThreadBusyError as exc:  # EX_TEMPFAIL: nothing was recorded, run it again
+        fail(f"thread busy, retry: {exc}", code=75)
     except (TicketError, InvalidThreadIdError) as exc:
         fail(str(exc))
 

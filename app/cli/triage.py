@@ -5,7 +5,6 @@ Metrics include the expected calibration error because routing compares `confide
 
 from __future__ import annotations
 
-import json
 import time
 from itertools import pairwise
 from pathlib import Path
@@ -14,7 +13,7 @@ import numpy as np
 import typer
 
 from agents.intent_model import IntentClassifier, read_examples
-from app.cli.common import fail, print_json
+from app.cli.common import emit, fail, json_option, to_json
 from knowledge.embeddings import default_embedder
 
 triage_app = typer.Typer(help="Local intent classifier: train and evaluate (print JSON).", no_args_is_help=True)
@@ -70,8 +69,9 @@ def train(
     holdout: float = typer.Option(0.0, min=0.0, max=0.5,
                                   help="Keep this stratified fraction out of training and report metrics on it."),
     seed: int = typer.Option(0, help="Seed of the holdout split and the calibration fold."),
+    as_json: bool = json_option(),
 ) -> None:
-    """Train (embeddings + TF-IDF ensemble, temperature-calibrated); prints timing and holdout metrics as JSON."""
+    """Train (embeddings + TF-IDF ensemble, temperature-calibrated); prints timing and holdout metrics."""
     # deferred: torch and scikit-learn take ~3 s to load; only training needs them here
     import torch
     from sklearn.model_selection import train_test_split
@@ -99,21 +99,22 @@ def train(
             "labels": len(model.labels), "train_seconds": round(seconds, 1),
             "train_cpu_seconds": round(cpu, 1), "temperature": round(model.temperature, 4),
             "holdout": holdout, "seed": seed}
-    (out / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    (out / META_FILE).write_text(to_json(meta), encoding="utf-8")
     if holdout:
         meta["validation"] = evaluate(model, *held)
-    print_json(meta)
+    emit(meta, as_json)
 
 
 @triage_app.command("eval")
 def eval_(
     model: Path = typer.Option(..., help="Directory written by `triage train`."),
     data: Path = typer.Option(..., help="CSV of labelled utterances."),
-    text_col: str = typer.Option("text"),
-    label_col: str = typer.Option("intent"),
+    text_col: str = typer.Option("text", help="Column holding the utterance."),
+    label_col: str = typer.Option("intent", help="Column holding the intent label."),
     per_label: bool | None = typer.Option(True, "--per-label/--no-per-label", help="Include per-label figures."),
+    as_json: bool = json_option(),
 ) -> None:
-    """Accuracy, macro-F1, ECE and per-label figures of a trained model on a labelled CSV (JSON)."""
+    """Accuracy, macro-F1, ECE and per-label figures of a trained model on a labelled CSV."""
     path = model / MODEL_FILE if model.is_dir() else model
     if not path.is_file():
         fail(f"{path}: no model here; train one with `python -m app triage train`")
@@ -124,4 +125,4 @@ def eval_(
     report = evaluate(clf, *_read(data, text_col, label_col))
     if not per_label:
         report.pop("per_label")
-    print_json(report)
+    emit(report, as_json)

@@ -250,3 +250,18 @@ def test_a_note_keeps_the_items_age_and_sla_escalation(desk):
     (item,) = desk.reviews.inbox(now=later)
     assert item["overdue"] and item["escalated_to"] == "supervisor" and item["priority"] == "high"
     assert desk.sla_sweep(now=later) == []  # not escalated a second time under the note's new interrupt id
+
+
+def test_the_console_and_review_list_show_customer_notes(app, data_dir):
+    from tests.helpers import run_cli
+
+    second = SupportDesk(data_dir=data_dir)  # the customer's side, as another process would be
+    tid = second.send(REFUND).thread_id
+    second.send("the speaker crackles", thread_id=tid)
+    second.close()
+    app.switch_page("app/ui/review.py").run()
+    assert not app.exception
+    assert any("Customer added" in m.value for m in app.markdown)
+    assert any(t.value == "the speaker crackles" for t in app.text)
+    listing = run_cli(data_dir, "review", "list")
+    assert listing.returncode == 0 and "customer added: the speaker crackles" in listing.stdout

@@ -267,7 +267,7 @@ def test_console_reply_and_solve_shows_in_the_chat(app, data_dir):
         t = escalated(d)
     finally:
         d.close()
-    app.switch_page("app/ui/tickets.py").run()
+    app.switch_page("app/ui/workspace.py").run()
     assert any("Sign in (sidebar)" in c.value for c in app.caption)  # no changes without a person
     sign_in(app)
     app.text_area(key=f"reply-text-{t['id']}").set_value("We found it, it ships today.")

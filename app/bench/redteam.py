@@ -50,6 +50,7 @@ FAMILIES: dict[str, list[tuple[str, Probe, bool]]] = {
         ("six_asends_one_thread", p.concurrent_asends, True),
         ("four_os_threads_one_thread", p.concurrent_os_threads, False),
         ("busy_thread_retryable", p.busy_thread_is_retryable, False),
+        ("five_parallel_cli_asks", s.cli_parallel_asks, False),
     ],
     "identity": [
         ("bare_reviewer_id", p.bare_reviewer_id, True),
@@ -79,6 +80,8 @@ FAMILIES: dict[str, list[tuple[str, Probe, bool]]] = {
         ("huge_edit_args", s.fuzz_huge_edit, True),
         ("digits_20000", s.fuzz_long_digits, True),
         ("invalid_utf8_thread_id", s.fuzz_invalid_utf8_thread, True),
+        ("thread_ids_no_store_can_hold", s.fuzz_thread_ids_no_store_can_hold, False),
+        ("nan_edit_on_the_cli", s.fuzz_nan_edit_on_the_cli, False),
         ("nan_in_json", s.fuzz_nan_json, False),
     ],
     "async": [

@@ -102,7 +102,7 @@ def limit_graph_direct_nan(ctx: Ctx) -> None:
 
 
 # ---- concurrency: one writer per thread -----------------------------------------------------------------------
-def _refund(i: int) -> str:
+def refund_text(i: int) -> str:
     return f"Please refund ${20 + i} for order #{70000 + i}, it arrived broken."
 
 
@@ -123,8 +123,8 @@ def concurrent_asends(ctx: Ctx) -> None:
 
     async def main():
         try:
-            return await asyncio.gather(*(desk.asend(_refund(i), thread_id=tid, message_id=f"m{i}") for i in range(n)),
-                                        return_exceptions=True)
+            sends = (desk.asend(refund_text(i), thread_id=tid, message_id=f"m{i}") for i in range(n))
+            return await asyncio.gather(*sends, return_exceptions=True)
         finally:
             await desk.aclose()
 
@@ -136,7 +136,7 @@ def concurrent_os_threads(ctx: Ctx) -> None:
 
     tid = ctx.thread("conc")
     with ThreadPoolExecutor(4) as pool:
-        futures = [pool.submit(ctx.desk.send, _refund(i), tid, message_id=f"m{i}") for i in range(4)]
+        futures = [pool.submit(ctx.desk.send, refund_text(i), tid, message_id=f"m{i}") for i in range(4)]
         _each_told_its_own(ctx.desk, tid, [f.result() for f in futures])
 
 
@@ -148,10 +148,10 @@ def busy_thread_is_retryable(ctx: Ctx) -> None:
     tid, desk = ctx.thread("busy"), SupportDesk(services=ctx.desk.services, lock_timeout=0.3)
     try:
         with desk.runner.hold(tid), ThreadPoolExecutor(1) as pool:
-            error = pool.submit(lambda: refused(lambda: desk.send(_refund(0), thread_id=tid, message_id="m0"),
+            error = pool.submit(lambda: refused(lambda: desk.send(refund_text(0), thread_id=tid, message_id="m0"),
                                                 ThreadBusyError)).result()
             assert error.retryable and not desk.runner.snapshot(tid).values
-        assert desk.send(_refund(0), thread_id=tid, message_id="m0").outcome == "ticket_created"
+        assert desk.send(refund_text(0), thread_id=tid, message_id="m0").outcome == "ticket_created"
     finally:
         desk.close()
 

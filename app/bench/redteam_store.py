@@ -18,7 +18,7 @@ import time
 from contextlib import closing
 
 from app.bench import ROOT
-from app.bench.redteam_probes import MID, Ctx, nested, refused, tickets
+from app.bench.redteam_probes import BIG, MID, Ctx, nested, refund_text, refused, tickets
 
 N = 30
 TRIGGERS = {
@@ -191,6 +191,43 @@ def fuzz_invalid_utf8_thread(ctx: Ctx) -> None:
 
     refused(lambda: ctx.desk.send("refund $20 for order #1234", thread_id=os.fsdecode(b"ab\xffcd")),
             InvalidThreadIdError)
+
+
+def fuzz_thread_ids_no_store_can_hold(ctx: Ctx) -> None:
+    from app.desk import InvalidThreadIdError
+
+    for bad in ("x" * 5000, "a\x00b", "line\nbreak", "   "):
+        refused(lambda bad=bad: ctx.desk.send("refund $20 for order #1234", thread_id=bad), InvalidThreadIdError)
+
+
+def fuzz_nan_edit_on_the_cli(ctx: Ctx) -> None:
+    """`review edit --args '{"amount": NaN}'` (Python's json reads NaN) re-asked as "amount unknown" before."""
+    tid = ctx.desk.send(BIG, thread_id=ctx.thread()).thread_id
+    done = _cli(ctx, "review", "edit", tid, "--reviewer", "bo", "--args", '{"amount": NaN}')
+    assert done.returncode not in (0, None) and "Traceback" not in done.stderr, done.stderr[-500:]
+    assert _cli(ctx, "review", "approve", tid, "--reviewer", "sam").returncode != 0
+    assert tickets(ctx.desk, tid) == [] and ctx.desk.get(tid).pending_review
+
+
+def cli_parallel_asks(ctx: Ctx) -> None:
+    """Five parallel `ask --thread T` processes made 3 tickets and lost 2 messages."""
+    tid, env = ctx.thread("cli"), {**os.environ, "SUPPORT_OFFLINE": "true", "HF_HUB_OFFLINE": "1"}
+    procs = [subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(ctx.data_dir), "ask", refund_text(i),
+                               "--thread", tid, "--json"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for i in range(5)]
+    outs = [p.communicate(timeout=600) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 5, [err[-300:] for _, err in outs]
+    by_id = {t["id"]: t for t in tickets(ctx.desk, tid)}
+    answers = [json.loads(out) for out, _ in outs]
+    assert len(by_id) == 5 and {a["ticket_id"] for a in answers} == set(by_id)
+    for i, a in enumerate(answers):
+        assert by_id[a["ticket_id"]]["action"]["args"]["order_id"] == str(70000 + i), (i, a["answer"])
+
+
+def _cli(ctx: Ctx, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SUPPORT_OFFLINE": "true", "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "app", "--data-dir", str(ctx.data_dir), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def fuzz_nan_json(ctx: Ctx) -> None:

@@ -49,6 +49,13 @@ def _sentences(text: str) -> list[str]:
     return [s.strip() for s in split_sentences(text) if s.strip()] or [text]
 
 
+def request_sentences(text: str) -> list[str]:
+    """The sentences of a longer message that ask us to do something ("The charger was the wrong model.
+    Refund 75 dollars to my card.")."""
+    sentences = _sentences(text)
+    return [s for s in sentences if REQUEST.search(s)] if len(sentences) > 1 else []
+
+
 def explicit_request(text: str) -> bool:
     """Whether the message itself says "do it" (an imperative, "can you", "I want", "please", ...)."""
     return any(REQUEST.search(s) for s in _sentences(text))

@@ -28,7 +28,8 @@ _CONNECTED = re.compile(
     rf"(?:[.;!]\s+|,\s*|\n\s*)(?=(?:also|plus|and also|another thing|one more thing|separately|p\.?s\.?)[,:]?\s+\S)"
     rf"|\s+(?=and also\s+\S)|,\s*(?=and\s+{_OPENER})|\s+(?=and\s+(?:can|could|would|will|please|pls)\b)"
     rf"|\s+(?=and\s+{_ACTION_WITH_ORDER})"
-    rf"|(?<=\?)\s+(?=and\s)|\s+(?=and\s+(?:do|does|is|are|how|what|when|where|which|who|why)\s+\w+\s+\w+[^?]*\?\s*$)",
+    rf"|(?<=\?)\s+(?=and\s)|\s+(?=and\s+(?![^?]*\b(?:it|its|that|this|they|them|those|these)\b)"  # "…and how fast is
+    rf"(?:do|does|is|are|how|what|when|where|which|who|why)\s+\w+\s+\w+[^?]*\?\s*$)",  # it?" asks about the same thing
     re.I)
 _LEAD = re.compile(rf"^\s*{_CONNECT}", re.I)
 _TRAIL = re.compile(r"(?:[\s,;]+(?:and|also)|[,;]\s*plus)?[\s,;]*$", re.I)  # "…, plus" joins; "Brightwave Plus" stays

@@ -13,7 +13,7 @@ from agents.budget import open_turn
 from agents.llm import ask_structured
 from agents.services import Services
 from agents.signals import extract_entities, risk_signals, sentiment, urgency
-from agents.speech_act import explicit_request, speech_act
+from agents.speech_act import explicit_request, request_sentences, speech_act
 
 ESCALATING_RISKS = {"legal_threat", "fraud"}
 READS = ("request", "messages", "triage", "clarifications")  # data contract: redacted text only
@@ -72,6 +72,19 @@ def _predict(svc: Services, text: str, english: str | None):
     return max(svc.classifier.predict_many([text, english]), key=lambda p: p.confidence)
 
 
+def _asked_for(svc: Services, text: str, pred):
+    """A story around a request ("The charger was the wrong model. Refund 75 dollars to my card.") can pull the
+    classifier to the story's topic: the sentence that asks for an action, read alone, names the action."""
+    if svc.taxonomy.describe(pred.intent)["kind"] == "action":
+        return pred
+    asked = request_sentences(text)
+    if not asked:
+        return pred
+    alone = svc.classifier.predict(" ".join(asked))
+    sure = alone.confidence >= svc.settings.triage_confidence
+    return alone if sure and svc.taxonomy.describe(alone.intent)["kind"] == "action" else pred
+
+
 def _act(intent: str, text: str, svc: Services) -> str:
     """The sentence's form decides only between an action and the question about it; otherwise the intent says."""
     if intent in svc.taxonomy.asked_as:
@@ -101,6 +114,7 @@ def classify(state: dict, svc: Services) -> dict:
     if lang == "en" and (fixed := language.respell(text)) != text:
         english = fixed  # misspelt support words ("cancle", "pasword"): classified and searched as meant
     pred = _predict(svc, text, english)
+    pred = _asked_for(svc, english or text, pred)
     prev = _previous_requests(state)
     follow_up = bool(prev) and len(text.split()) <= FOLLOW_UP_WORDS and bool(ANAPHORA.search(english or text))
     context = None

@@ -66,27 +66,35 @@ def test_paused_refund_shows_no_review_controls_or_internal_ids(app, desk):
     assert "Team sign-in" not in seen and "Kill switch" not in seen  # the team's sidebar is not here
 
 
-def test_customer_writes_while_review_pending_and_it_is_sent_after(app, desk):
+def test_customer_keeps_writing_while_review_pending(app, desk):
+    """The desk accepts messages while a review waits: a detail joins the request, a question is answered on
+    the side. The chat shows both exchanges and stays "with our team", with no error."""
     app.chat_input[0].set_value(REFUND).run()
     tid = app.session_state["thread_id"]
-    app.chat_input[0].set_value("Any news on my refund?").run()
-    assert not app.exception and not app.error  # a friendly word, not an error
-    assert any("will be sent as soon as our team has finished" in i.value for i in app.info)
-    assert "Any news on my refund?" in texts(app)  # shown, marked as not sent yet
-    assert [m["content"] for m in desk.history(tid) if m["role"] == "human"] == [REFUND]
+    app.chat_input[0].set_value("the speaker crackles").run()
+    assert not app.exception and not app.error
+    assert any("With our team" in i.value for i in app.info)
+    assert "added that to your request" in texts(app)
+    (item,) = desk.inbox()
+    assert [n["text"] for n in item["customer_notes"]] == ["the speaker crackles"]  # the reviewer sees it
+    app.chat_input[0].set_value("How do I reset my password?").run()
+    assert not app.exception and not app.error
+    bubbles = [m.markdown[-1].value for m in app.chat_message if m.markdown]
+    asked = bubbles.index("How do I reset my password?")
+    assert "password" in bubbles[asked + 1].lower()  # answered right under the question
+    assert desk.get(tid).pending_review  # and the request still waits
     desk.approve(tid, reviewer="ana")
-    app.run()  # the page notices the decision and sends what the customer wrote meanwhile
-    assert not app.exception
-    humans = [m["content"] for m in desk.history(tid) if m["role"] == "human"]
-    assert humans == [REFUND, "Any news on my refund?"]
-    assert "approved after review" in texts(app) and not app.session_state["queued"][tid]
+    app.run()
+    assert "approved after review" in texts(app) and not app.info
+    assert "How do I reset my password?" in texts(app)  # the side exchange is still in the conversation
 
 
-def test_bad_input_while_review_pending_is_refused_at_once(app):
+def test_bad_input_while_review_pending_is_refused_at_once(app, desk):
     app.chat_input[0].set_value(REFUND).run()
     app.chat_input[0].set_value("abc\x00def").run()
     assert any("binary" in e.value for e in app.error)
-    assert not app.session_state["queued"][app.session_state["thread_id"]]
+    (item,) = desk.inbox()
+    assert not item.get("customer_notes")
 
 
 def test_clarifying_question_is_shown_as_a_question(app):

@@ -12,14 +12,12 @@ import uuid
 
 import streamlit as st
 
-from agents.conversation import validate_message
-from app.desk import MessageError, SupportDesk, ThreadBusyError, TurnResult, UnknownThreadError
+from app.desk import SupportDesk, ThreadBusyError, TurnResult, UnknownThreadError
 from app.ui import common, conversation, labels
 from app.ui.progress import AGENTS, stream_turn
 
 REFRESH_S = 4  # how often an open chat looks for a reply from the team
 WITH_TEAM = "With our team — a person is checking this request. Their answer will appear here."
-QUEUED = "Your message is kept and will be sent as soon as our team has finished with your request."
 
 
 def customer_sidebar(desk: SupportDesk) -> dict:
@@ -49,8 +47,17 @@ def _details(result: TurnResult) -> None:
             st.write(c["snippet"])
 
 
-def _queued(tid: str) -> list[str]:
-    return st.session_state.setdefault("queued", {}).setdefault(tid, [])
+def _asides(tid: str) -> list[dict]:
+    """Exchanges while a review waited that the thread's history does not keep (a question answered on the
+    side, small talk: app/review/customer_notes.py), each placed after the message count it followed."""
+    return st.session_state.setdefault("asides", {}).setdefault(tid, [])
+
+
+def _aside(item: dict) -> None:
+    with st.chat_message("user"):
+        st.markdown(item["prompt"])
+    with st.chat_message("assistant"):
+        st.markdown(item["answer"] or "")
 
 
 def show_conversation(desk: SupportDesk, tid: str) -> None:
@@ -61,23 +68,23 @@ def show_conversation(desk: SupportDesk, tid: str) -> None:
     except UnknownThreadError:
         result = None
     paused = bool(result and result.pending_review)
-    if _queued(tid) and not paused and st.session_state.get("_in_fragment"):
-        st.rerun(scope="app")  # the review is decided: the page sends what the customer wrote meanwhile
+    asides = _asides(tid)
     last_human = max((i for i, m in enumerate(msgs) if m["role"] == "human"), default=-1)
     answer = next((i for i, m in enumerate(msgs) if i > last_human and m["role"] == "ai"
                    and not conversation.is_person(m)), None)
+    for item in (a for a in asides if a["after"] == 0):
+        _aside(item)
     for i, msg in enumerate(msgs):
         conversation.bubble(msg)
-        if i == answer and result is not None:
+        if i == answer and result is not None and not paused:
             _details(result)
+        for item in (a for a in asides if a["after"] == i + 1):
+            _aside(item)
     if paused:
-        with st.chat_message("assistant"):
-            st.markdown(result.answer or "")
-            st.info(WITH_TEAM, icon="⏳")
-    for text in _queued(tid):
-        with st.chat_message("user"):
-            st.markdown(text)
-            st.caption("Not sent yet: " + QUEUED)
+        if not msgs or msgs[-1]["role"] == "human":  # nothing said since the request: the holding reply
+            with st.chat_message("assistant"):
+                st.markdown(result.answer or "")
+        st.info(WITH_TEAM, icon="⏳")
     tickets = desk.tickets.list(thread_id=tid, limit=3)
     if tickets:
         refs = "; ".join(f"**{t['id']}** · {labels.CUSTOMER_STATUS.get(t['status'], t['status'])}" for t in tickets)
@@ -91,11 +98,7 @@ def show_conversation(desk: SupportDesk, tid: str) -> None:
 @st.fragment(run_every=REFRESH_S)
 def live_conversation(desk: SupportDesk, tid: str) -> None:
     """Re-read every few seconds, so a reviewer's decision or a person's reply shows without a click."""
-    st.session_state["_in_fragment"] = True
-    try:
-        show_conversation(desk, tid)
-    finally:
-        st.session_state["_in_fragment"] = False
+    show_conversation(desk, tid)
 
 
 def _progress_line(ev) -> str | None:
@@ -144,6 +147,24 @@ def paused(desk: SupportDesk, tid: str) -> bool:
         return False
 
 
+def send_while_paused(desk: SupportDesk, prompt: str, tid: str, customer: dict) -> None:
+    """The desk accepts a message while a review waits (a detail for the reviewer, a question answered on the
+    side, a withdrawal); there is no graph run to stream. What the thread's history does not keep is kept
+    here, so the customer still sees their exchange."""
+    before = len(conversation.turns(desk, tid))
+    try:
+        with st.spinner("Sending…"):
+            result = desk.send(prompt, thread_id=tid, customer=customer)
+    except ThreadBusyError:
+        common.flash("We're still working on your previous message. Send this one again in a moment.", "info")
+        return
+    except common.ERRORS as exc:
+        common.flash(str(exc))
+        return
+    if len(conversation.turns(desk, tid)) == before:
+        _asides(tid).append({"after": before, "prompt": prompt, "answer": result.answer})
+
+
 def render() -> None:
     desk = common.current_desk()
     st.session_state.setdefault("thread_id", uuid.uuid4().hex)
@@ -151,21 +172,10 @@ def render() -> None:
     tid = st.session_state.thread_id
     st.title("Customer support")
     common.show_flash()
-    queued = _queued(tid)
-    if queued and not paused(desk, tid):  # the team finished: send what the customer wrote meanwhile
-        prompt = queued.pop(0)
-        run_turn(desk, prompt, tid, customer)
-        st.rerun()
     live_conversation(desk, tid)
     if prompt := st.chat_input("How can we help?"):
         if paused(desk, tid):
-            try:  # the backend refuses new messages while a review is pending; keep it for later
-                prompt = validate_message(prompt)  # but refuse bad input at once, with its reason
-            except MessageError as exc:
-                common.flash(str(exc))
-            else:
-                queued.append(prompt)
-                common.flash(QUEUED, "info")
+            send_while_paused(desk, prompt, tid, customer)
         else:
             run_turn(desk, prompt, tid, customer)
         st.rerun()

@@ -61,13 +61,20 @@ def test_every_command_that_prints_a_result_takes_json():
 
 
 @pytest.mark.parametrize("args", [["review", "list"], ["tickets", "list"], ["stats"], ["audit", "verify"],
-                                  ["killswitch", "status"], ["policy", "suggest"]])
+                                  ["killswitch", "status"], ["policy", "suggest"],
+                                  ["eval", "--scenarios", "s.jsonl", "--out", "r.jsonl"]])
 def test_a_missing_data_dir_is_an_error_and_is_not_created(tmp_path, args):
     typo = tmp_path / "dta"
     result = CliRunner().invoke(app, ["--data-dir", str(typo), *args])
     assert result.exit_code == 2, result.output
     assert "does not exist" in result.output and "Traceback" not in result.output
     assert not typo.exists()
+
+
+def test_help_works_whatever_the_data_dir(tmp_path):
+    typo = tmp_path / "dta"
+    result = run_cli(typo, "review", "--help")
+    assert result.returncode == 0 and "approve" in result.stdout and not typo.exists()
 
 
 def test_a_file_given_as_data_dir_is_an_error(tmp_path):

@@ -93,9 +93,11 @@ def emit(obj: Any, as_json: bool) -> None:
     typer.echo(to_json(obj) if as_json else as_text(obj))
 
 
-# Commands that make what they need under --data-dir (or never read it): a data dir that does not exist yet is
-# theirs to create. Every other command works on existing data, so a missing one is a mistyped path.
-CREATES_DATA = frozenset({"ingest", "ask", "serve", "worker", "db", "eval", "bench", "triage"})
+# Commands that make what they need under --data-dir, or never read it (`triage` works on files it is given, `bench`
+# on temporary data dirs of its own): a data dir that does not exist yet is theirs to create. Every other command
+# (`eval` included: a suite run on an empty knowledge base would score nothing but the typo) works on existing
+# data, so a missing one is a mistyped path.
+CREATES_DATA = frozenset({"ingest", "ask", "serve", "worker", "db", "bench", "triage"})
 
 
 def check_data_dir(data_dir: Path | None, command: str | None) -> None:

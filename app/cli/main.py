@@ -6,6 +6,7 @@ commands live in their own module beside this one.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -46,10 +47,10 @@ def main_options(
     data_dir: Path | None = typer.Option(
         None, "--data-dir", envvar="SUPPORT_DATA_DIR",
         help="Directory for all state (Chroma, checkpoints, tickets). Must exist, except for commands that create "
-             "data (ingest, ask, serve, worker, db upgrade, eval, bench, triage)."
+             "data (ingest, ask, serve, worker, db upgrade) or do not use it (bench, triage)."
     ),
 ) -> None:
-    if not ctx.resilient_parsing:  # not while completing the shell's command line
+    if not ctx.resilient_parsing and "--help" not in sys.argv[1:]:  # not for shell completion or `--help`
         check_data_dir(data_dir, ctx.invoked_subcommand)
     CliState.data_dir = data_dir
     configure(settings().log_level)

@@ -96,6 +96,13 @@ def test_workspace_lists_tickets_and_reviews_with_filters(app, second_desk):
     assert app.dataframe[0].value["Customer"].tolist() == ["cust-77"]
     app.text_input(key="ws-search").set_value("no-such-thing").run()
     assert _shown(app).startswith("0 of 3")
+    second_desk.send("How do I reset my password?", customer={"id": "cust-11"})  # answered: no ticket
+    app.text_input(key="ws-search").set_value("").run()
+    assert "cust-11" not in app.dataframe[0].value["Customer"].tolist()
+    app.toggle(key="ws-all").set_value(True).run()
+    rows = {r["Customer"]: r for r in app.dataframe[0].value.to_dict("records")}
+    assert rows["cust-11"]["Status"] == "Handled by the assistant" and rows["cust-11"]["Ticket"] == "—"
+    assert len(rows) == 4  # conversations with a ticket or a review are listed once
 
 
 def test_workspace_ticket_work_by_a_signed_in_agent(app, data_dir, second_desk):
@@ -137,7 +144,10 @@ def test_workspace_ticket_work_by_a_signed_in_agent(app, data_dir, second_desk):
 
 def test_workspace_review_decisions_for_signed_in_reviewers_only(app, data_dir, second_desk):
     paused = second_desk.send(REFUND, customer={"id": "c1"}).thread_id
+    second_desk.send("the speaker crackles", thread_id=paused)  # the customer adds a detail while it waits
     _workspace(app)
+    assert any("Customer added" in m.value for m in app.markdown)
+    assert any(t.value == "the speaker crackles" for t in app.text)
     assert any("Sign in as a reviewer" in i.value for i in app.info)
     assert not [b for b in app.button if b.key and b.key.startswith("ws-approve")]
     assert any("refund" in str(j.value) for j in app.json)  # the paused action, formatted

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 STATUS = {"new": "New", "open": "Open", "pending_customer": "Waiting on customer", "solved": "Solved",
-          "closed": "Closed", "reopened": "Reopened", "review": "Awaiting review"}
+          "closed": "Closed", "reopened": "Reopened", "review": "Awaiting review",
+          "assistant": "Handled by the assistant"}
 # What the customer is told about their ticket: no queue, no rule, no reviewer.
 CUSTOMER_STATUS = {"new": "received", "open": "being worked on", "pending_customer": "waiting for your reply",
                    "solved": "solved", "closed": "closed", "reopened": "reopened"}

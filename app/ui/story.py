@@ -64,6 +64,9 @@ def action_and_policy(ticket: dict) -> None:
 def review_request(item: dict) -> None:
     """A paused action, as the reviewer needs it: why, what the customer asked, and the action itself."""
     st.markdown(f"**Why it waits:** {item.get('reason') or '—'}  \n**Customer said:** {item.get('request') or '—'}")
+    for note in item.get("customer_notes") or []:  # written while the review waited (app/review/customer_notes.py)
+        st.markdown(f"**Customer added** ({str(note.get('at', ''))[:16].replace('T', ' ')} UTC):")
+        st.text(note["text"])
     st.dataframe([{"Rule": item.get("rule_id") or "—", "Queue": item.get("queue") or "—",
                    "Needs role": item.get("reviewer_role") or "—", "Priority": item.get("priority") or "normal",
                    "Qualified reviewers": ", ".join(item.get("qualified") or []) or "—"}], hide_index=True)

@@ -10,7 +10,7 @@ import streamlit as st
 from app.desk import SupportDesk
 from app.store.tickets import STATUSES
 from app.ui import common, labels, story, ticket_work
-from app.ui.workspace_rows import REVIEW, Row, keep, rows
+from app.ui.workspace_rows import ASSISTANT, REVIEW, Row, assistant_only, keep, rows
 
 REFRESH_S = 10
 
@@ -19,7 +19,7 @@ def filters(all_rows: list[Row]) -> tuple[list[str], list[str], str]:
     c1, c2, c3 = st.columns([1, 1, 2])
     queues = sorted({r.queue for r in all_rows if r.queue})
     q = c1.multiselect("Queue", queues, key="ws-queue", placeholder="All queues")
-    s = c2.multiselect("Status", [REVIEW, *STATUSES], key="ws-status", format_func=labels.status,
+    s = c2.multiselect("Status", [REVIEW, *STATUSES, ASSISTANT], key="ws-status", format_func=labels.status,
                        placeholder="Any status")
     text = c3.text_input("Search", key="ws-search", placeholder="ticket, customer, message, assignee…")
     return q, s, text
@@ -71,9 +71,27 @@ def review_detail(desk: SupportDesk, row: Row) -> None:
         story.audit_story(desk, row.thread_id)
 
 
+def conversation_detail(desk: SupportDesk, row: Row) -> None:
+    st.subheader(f"Conversation · {row.customer}")
+    st.caption(f"Handled by the assistant (last outcome: {labels.humanize(row.item.get('outcome'))}); no ticket, "
+               "so there is nothing to reply to from here.")
+    tabs = st.tabs(["Conversation", "Specialists' steps", "Audit story"])
+    with tabs[0]:
+        story.messages(desk, row.thread_id)
+    with tabs[1]:
+        story.steps(desk, row.thread_id)
+    with tabs[2]:
+        story.audit_story(desk, row.thread_id)
+
+
+DETAIL = {REVIEW: review_detail, ASSISTANT: conversation_detail}
+
+
 @st.fragment(run_every=REFRESH_S)
 def board(desk: SupportDesk) -> None:
     all_rows = rows(desk)
+    if st.session_state.get("ws-all"):
+        all_rows += assistant_only(desk)
     shown = keep(all_rows, *filters(all_rows))
     overdue = sum(r.overdue for r in all_rows)
     st.caption(f"{len(shown)} of {len(all_rows)} shown · {sum(r.status == REVIEW for r in all_rows)} awaiting "
@@ -86,7 +104,7 @@ def board(desk: SupportDesk) -> None:
     key = st.selectbox("Open", list(by_key), key="ws-open", format_func=lambda k: by_key[k].label())
     row = by_key[key]
     with st.container(border=True):
-        (review_detail if row.status == REVIEW else ticket_detail)(desk, row)
+        DETAIL.get(row.status, ticket_detail)(desk, row)
 
 
 def render() -> None:
@@ -95,6 +113,7 @@ def render() -> None:
     common.show_flash()
     who = common.identity()
     st.caption(f"Signed in as {who.id} — {who.name}" if who else "Not signed in: read only. Sign in in the sidebar.")
+    st.toggle("Also list conversations the assistant handled alone", key="ws-all")
     board(desk)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from agents.reviewers import ReviewerError, registry_for
 from app.desk import SupportDesk
@@ -17,6 +18,7 @@ from app.ticket_ops import transcript
 from app.ui import labels
 
 REVIEW = "review"  # the status filter's name for "awaiting review" rows
+ASSISTANT = "assistant"  # a conversation the assistant handled alone: no ticket, no review
 DONE = ("solved", "closed")
 
 
@@ -92,6 +94,24 @@ def rows(desk: SupportDesk, limit: int = 200, now: float | None = None) -> list[
     for r in out:
         r.search = " ".join(str(x) for x in (r.ticket_id, r.customer, r.preview, r.queue, r.assignee,
                                              r.item.get("summary"), r.item.get("request"), r.thread_id)).lower()
+    return out
+
+
+def assistant_only(desk: SupportDesk, limit: int = 100, now: float | None = None) -> list[Row]:
+    """Recent conversations with neither a ticket nor a pending review (read-only in the workspace)."""
+    now = time.time() if now is None else now
+    out = []
+    for tid in desk.runner.thread_ids()[:limit]:
+        snap = desk.runner.snapshot(tid)
+        if snap.interrupts or not snap.values or desk.tickets.list(thread_id=tid, limit=1):
+            continue
+        values, msgs = snap.values, transcript(desk.runner, tid)
+        updated = datetime.fromisoformat(snap.created_at).timestamp() if snap.created_at else now
+        row = Row(f"thread:{tid}", tid, None, (values.get("customer") or {}).get("id") or "guest",
+                  labels.preview(msgs[-1]["content"]) if msgs else "", ASSISTANT, "", "", now - updated, "—", False,
+                  item={"outcome": values.get("outcome")})
+        row.search = " ".join((row.customer, row.preview, tid)).lower()
+        out.append(row)
     return out
 
 

@@ -140,6 +140,11 @@ def _citations(passages: list[dict], doc_ids: list[str], quotes: dict[str, str] 
     return out
 
 
+def _stems(text: str) -> set[str]:
+    """Word stems, with a doubled last letter undone, so "cancelled"/"cancel" and "shipped"/"ships" meet."""
+    return {w[:-1] if len(w) > 3 and w[-1] == w[-2] else w for w in tokens(text)}
+
+
 def _answers_type(query: str, text: str) -> float:
     """1 when the question asks for a duration or a price and the section states one, else 0."""
     return float(any(asks.search(query) and gives.search(text) for asks, gives in ANSWER_TYPES))
@@ -201,8 +206,8 @@ def answer_extractive(state: dict, svc: Services) -> dict:
     title_sim = dict(zip(titles, (vecs[2 * n + 1:2 * n + 1 + t] @ qv).tolist(), strict=True))
     sent_sim = vecs[2 * n + 1 + t:] @ qv
     rank_of = {d: i for i, d in enumerate(research["retrieved"])}
-    q = set(tokens(query))
-    bag = [set(tokens(f"{p['section']} {p['text']}")) for p in passages]
+    q = _stems(query)
+    bag = [_stems(f"{p['section']} {p['text']}") for p in passages]
     idf = {w: math.log(1 + len(bag) / sum(w in b for b in bag)) for w in q if any(w in b for b in bag)}
     best, best_score, offset = 0, float("-inf"), 0
     sims: list[np.ndarray] = []

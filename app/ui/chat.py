@@ -41,7 +41,7 @@ def customer_sidebar(desk: SupportDesk) -> dict:
 def _details(result: TurnResult) -> None:
     """Under the assistant's latest answer: a clarifying question reads as one; sources to open."""
     if result.outcome == "needs_info":
-        st.caption("❓ A quick question so we can help — please answer below.")
+        st.caption(":material/help: A quick question so we can help — please answer below.")
     for c in result.citations:
         with st.expander(f"Source: {c['title']} ({c['doc_id']})"):
             st.write(c["snippet"])

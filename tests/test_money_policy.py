@@ -157,6 +157,9 @@ def test_reviewer_limits_compare_in_the_policy_currency(desk, services):
 
     tid = desk.send("Please refund £1,800 for order #61010, it never arrived").thread_id
     assert desk.get(tid).pending_review["metadata"]["max_amount"] == pytest.approx(2286.0)
+    item = next(i for i in desk.inbox() if i["thread_id"] == tid)  # the inbox names who may decide it in dollars
+    assert item["limit_amount"] == pytest.approx(2286.0) and "bo" not in item["qualified"]
+    assert "max" in item["qualified"]
     with pytest.raises(ReviewerError, match="2,286.00 is above reviewer 'bo''s approval limit"):
         desk.approve(tid, reviewer="bo")
     with pytest.raises(ReviewerError, match="2,286.00 is above"):  # a currency edit launders nothing either
@@ -169,6 +172,8 @@ def test_an_amount_without_a_rate_is_approved_by_nobody_but_may_be_rejected(desk
 
     tid = desk.send("Please refund 300 SEK for order #61004, it arrived broken").thread_id
     assert desk.get(tid).pending_review["metadata"]["rule_id"] == "refund-currency-unrated"
+    item = next(i for i in desk.inbox() if i["thread_id"] == tid)  # nobody is listed as able to approve it
+    assert item["unrated_currency"] is True and item["qualified"] == [] and item["limit_amount"] is None
     for call in (lambda: desk.approve(tid, reviewer="max"),
                  lambda: desk.edit(tid, reviewer="max", args={"amount": 30, "currency": "USD"})):
         with pytest.raises(ReviewerError, match="300.00 SEK has no rate"):

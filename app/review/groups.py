@@ -92,6 +92,13 @@ def summary(members: list[dict]) -> dict[str, Any]:
     }
 
 
+def _refusal(person: Any, item: dict) -> str | None:
+    """Why `person` may not decide this inbox item, judged on its amount in the policy currency."""
+    if item.get("unrated_currency"):
+        return f"no rate for {item.get('currency')!r} in the policy: no approval limit covers this amount"
+    return person.may_decide(item["reviewer_role"], item.get("limit_amount"))
+
+
 def decide_group(groups: list[dict], registry: Registry, decide: Callable[[str, dict], Any], gid: str,
                  decision: str, reviewer: str, note: str | None = None, message: str | None = None) -> dict[str, Any]:
     """Approve or reject every member of group `gid` (from `groups`, listed just now); each is claimed, resumed
@@ -104,8 +111,7 @@ def decide_group(groups: list[dict], registry: Registry, decide: Callable[[str, 
         raise GroupNotFoundError(f"no pending group {gid!r}: the pending reviews changed since it was listed "
                                  "(an item was decided or a new one arrived); run `review groups` again")
     person = registry.get(reviewer)
-    refused = [f"{m['thread_id']}: {why}" for m in group["items"]
-               if (why := person.may_decide(m["reviewer_role"], m["amount"], m.get("limit_amount")))]
+    refused = [f"{m['thread_id']}: {why}" for m in group["items"] if (why := _refusal(person, m))]
     if refused:
         raise ReviewerError(f"{reviewer} may not decide all of group {gid} (nothing was decided): "
                             + "; ".join(refused[:5]) + (f"; … {len(refused) - 5} more" if len(refused) > 5 else ""))

@@ -10,8 +10,6 @@ import math
 import time
 from typing import Any
 
-from langgraph.config import get_config
-
 from agents import slots
 from agents.hitl import Approve, Edit, Reject, ReviewPayloadError, parse_resume, scrub
 from agents.reviewers import ReviewerError, authorize, carried_amount, registry_for
@@ -134,7 +132,6 @@ def prior_total(action: dict[str, Any], state: dict, svc: Services, thread_id: s
     lookup = getattr(svc.tickets, "action_amounts", None)
     if args.get("amount") is None or lookup is None:
         return 0.0
-    thread_id = thread_id or _current_thread()
     customer, order = (state.get("customer") or {}).get("id"), args.get("order_id")
     rows = lookup(action["name"], thread_id=thread_id, customer_id=customer,
                   order_id=str(order) if order else None, since=time.time() - TOTAL_DAYS * 86400)
@@ -152,14 +149,6 @@ def prior_total(action: dict[str, Any], state: dict, svc: Services, thread_id: s
                             ("order", order and str(row["args"].get("order_id")) == str(order))):
             totals[scope] += value if same else 0.0
     return max(totals.values())
-
-
-def _current_thread() -> str | None:
-    """The running graph's thread (the compliance sub-graph binds its nodes without it); None outside a run."""
-    try:
-        return get_config()["configurable"].get("thread_id")
-    except (RuntimeError, KeyError):
-        return None
 
 
 KILL_SWITCH = {"effect": "review", "rule_id": "kill-switch", "reviewer_role": "supervisor", "queue": "general",

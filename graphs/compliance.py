@@ -169,7 +169,7 @@ def _after_evaluate(state: SpecialistState) -> str:
 
 
 builder = StateGraph(SpecialistState, context_schema=SupportContext)
-builder.add_node("evaluate", bind(compliance.evaluate, compliance.READS))
+builder.add_node("evaluate", bind(compliance.evaluate, compliance.READS, with_thread=True))
 builder.add_node("review", bind(review, compliance.READS))
 builder.add_node("record", bind(record_decision, ("compliance",)))
 builder.add_edge(START, "evaluate")

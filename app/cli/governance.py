@@ -9,7 +9,7 @@ import typer
 
 from agents import compliance
 from agents.policy import PolicyError, load_policy
-from app.cli.common import emit, fail, json_option, print_json, services, to_json
+from app.cli.common import fail, json_option, print_json, services, to_json
 from app.review.suggest import suggest
 from knowledge.pii import redact
 
@@ -207,8 +207,11 @@ def killswitch_status(as_json: bool = json_option()) -> None:
     if as_json:
         print_json(state)
         return
-    emit({"kill_switch": "on" if state.get("on") else "off", **{k: v for k, v in state.items() if k != "on"}},
-         False)
+    line = f"kill switch: {'ON' if state.get('on') else 'off'}"
+    if state.get("actor"):
+        at = datetime.fromtimestamp(state["at"], UTC).strftime("%Y-%m-%d %H:%M UTC") if state.get("at") else "?"
+        line += f" (set by {state['actor']} at {at}" + (f": {state['reason']})" if state.get("reason") else ")")
+    typer.echo(line)
 
 
 def _switched(svc, as_json: bool, text: str) -> None:

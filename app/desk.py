@@ -59,6 +59,7 @@ class SupportDesk:
             services = Services.from_settings(settings)
         self.services = services
         services.check()  # fail fast on an invalid policy, taxonomy or examples file
+        services.warm_language()  # once per process; recorded as warm-up, not as the first turn's triage time
         self.runner = ThreadRunner(services, checkpointer or make_checkpointer(services.settings), lock_timeout)
         self.checkpointer = self.runner.checkpointer
         self.graph = self.runner.graph

@@ -132,6 +132,16 @@ class Services:
                 self.metrics.warmup(part, out[part])
         return out
 
+    def warm_language(self) -> float | None:
+        """Load the process-wide language detector now (the desk does, on creation), so the first turn's triage
+        node is not timed with it; ms recorded as warm-up the first time, None after."""
+        start = time.perf_counter()
+        if not _warm_language():
+            return None
+        ms = round((time.perf_counter() - start) * 1000, 1)
+        self.metrics.warmup("language-detector", ms)
+        return ms
+
     def check(self) -> None:
         """Fail fast, with the file named, on configuration a run would trip over later."""
         self.policy, self.taxonomy  # noqa: B018 - validates both files

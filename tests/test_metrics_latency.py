@@ -7,12 +7,15 @@ runs; the wall time holds the wait the test itself inserted), which hold however
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
 import time
 
 import pytest
 
-from tests.helpers import REFUND, make_settings, run_cli
+from tests.helpers import REFUND, ROOT, make_settings, run_cli
 
 WAIT_S = 0.6  # the reviewer's "200 s", shortened: the recorded machine time must not contain it
 
@@ -120,3 +123,23 @@ def test_metrics_migrate_on_postgres(pg_url):
     m.turn("t", 1, "refund", "ticket_created", [], 5000.0)
     [row] = m.turn_times("t")
     assert (row["latency_ms"], row["wall_ms"], row["review_wait_ms"]) == (3.0, 5000.0, 4997.0)
+
+
+def test_a_new_desk_loads_the_language_detector_as_warm_up(data_dir):
+    """In a fresh process the detector used to load inside the first turn's triage node (about 5 s on the
+    first turn); a desk now loads it on creation and records it as warm-up, once per process."""
+    code = (
+        "import sys\n"
+        "from app.desk import SupportDesk\n"
+        "from pathlib import Path\n"
+        "desk = SupportDesk(data_dir=Path(sys.argv[1]))\n"
+        "with desk.services.metrics.db.connect() as c:\n"
+        "    rows = c.all(\"SELECT component FROM warmups\")\n"
+        "print(sorted({r['component'] for r in rows}))\n"
+        "assert desk.services.warm_language() is None\n"
+        "desk.close()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=300,
+                         cwd=ROOT, env={**os.environ, "SUPPORT_OFFLINE": "true"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "language-detector" in out.stdout

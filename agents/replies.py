@@ -81,6 +81,18 @@ REPLIES: dict[str, dict[str, str]] = {
     },
 }
 
+BARE_VALUES = {  # a bare order number or amount with nothing waiting for it: what should we do with it?
+    "en": "What would you like me to do with {what}? For example: track the order, cancel it, or ask for a "
+          "refund.",
+    "fr": "Que souhaitez-vous faire pour {what} ? Par exemple : suivre la commande, l'annuler ou demander un "
+          "remboursement.",
+    "de": "Was möchten Sie mit {what} tun? Zum Beispiel: die Bestellung verfolgen, sie stornieren oder eine "
+          "Erstattung beantragen.",
+    "es": "¿Qué desea hacer con {what}? Por ejemplo: seguir el pedido, cancelarlo o pedir un reembolso.",
+}
+WHAT = {"en": ("order {}", "that amount"), "fr": ("la commande {}", "ce montant"),
+        "de": ("Bestellung {}", "diesem Betrag"), "es": ("el pedido {}", "ese importe")}
+
 ANSWER_NOTE = {  # offline answers come from the English help centre: say so in the customer's language
     "fr": "Voici la réponse de notre centre d'aide (en anglais) :",
     "de": "Hier ist die Antwort aus unserem Hilfe-Center (auf Englisch):",
@@ -94,6 +106,11 @@ ANSWER_NOTE = {  # offline answers come from the English help centre: say so in 
 def conversational(triage: dict) -> str:
     """The reply to a greeting, thanks, goodbye, acknowledgement, off-topic or unclear message."""
     intent = triage.get("intent", "greeting")
+    if triage.get("bare_values"):
+        lang = triage.get("language") if triage.get("language") in BARE_VALUES else "en"
+        orders = (triage.get("entities") or {}).get("order_ids") or []
+        order, amount = WHAT[lang]
+        return BARE_VALUES[lang].format(what=order.format(orders[0]) if orders else amount)
     if intent == "unclear" and (triage.get("clarification") or 1) > 1:
         intent = "unclear_again"
     lang = triage.get("language") or "en"

@@ -28,7 +28,7 @@ from langchain_core.messages import HumanMessage
 
 from agents import slots, triage
 from agents.services import Services
-from agents.speech_act import speech_act
+from agents.speech_act import explicit_request, speech_act
 from agents.splitting import split_requests
 
 READS = ("request", "triage", "messages", "pending", "turn", "recent")
@@ -38,6 +38,7 @@ MONEY = ("amount", "currency")  # as the customer wrote it: the policy converts 
 # A short question that points back ("how long until I see the money?", "when will I get it?") right after an
 # action is about that action: its topic is added before the question is triaged and researched.
 BACK_REFERENCE = re.compile(r"\b(?:it|that|this|them|the money|my money|the refund|the cancellation)\b", re.I)
+VALUE = re.compile(r"\d")  # an order number or an amount
 OPEN_QUESTION = re.compile(r"^\W*(?:and |also |plus )?(?:how|what|what's|when|where|which|who|why)\b", re.I)
 TOPIC = {"refund_request": "about my refund", "cancel_order": "about cancelling my order",
          "change_account_details": "about changing my account details", "close_account": "about closing my account"}
@@ -85,6 +86,20 @@ def _pieces(text: str, whole: dict, state: dict, svc: Services, calls: list) -> 
               for g in groups]
     risks = list(whole.get("risk") or [])  # a threat anywhere in the message covers every request in it
     return [(t, {**tri, "risk": list(dict.fromkeys([*(tri.get("risk") or []), *risks]))}) for t, tri in pieces]
+
+
+def _bare_values(text: str, whole: dict, state: dict, svc: Services, calls: list) -> list | None:
+    """A bare "BW-61616" or "$80" with nothing waiting for it says no request of its own: read with the message
+    before it, it continues a request made there ("I want to return my headphones" … "BW-55555"); otherwise
+    the customer is asked what they want done with it, instead of the classifier guessing."""
+    if _kind(whole) == "conversation" or not slots.terse(text) or not VALUE.search(text):
+        return None
+    earlier = [str(m.content) for m in state.get("messages") or [] if isinstance(m, HumanMessage)][:-1]
+    if earlier and not slots.terse(earlier[-1]) and explicit_request(earlier[-1]):  # it asked for something
+        joined = triage_text(f"{earlier[-1]} {text}", state, svc, calls)
+        if _kind(joined) == "action":
+            return [(f"{earlier[-1]} {text}", joined)]
+    return [(text, {**whole, "intent": "unclear", "kind": "conversation", "action": None, "bare_values": True})]
 
 
 def _in_context(piece: str, tri: dict, topic: str | None, state: dict, svc: Services, calls: list) -> tuple:
@@ -238,7 +253,7 @@ def understand(state: dict, svc: Services) -> dict:
         pending = ([hit["pending"]] if hit["pending"] else []) + pending[1:]
     else:
         new_pending: list[dict] = []
-        pieces = _pieces(text, whole, state, svc, calls)
+        pieces = _bare_values(text, whole, state, svc, calls) or _pieces(text, whole, state, svc, calls)
         recent = state.get("recent") or {}
         topic = next((TOPIC.get(t["intent"]) for _, t in pieces if _kind(t) == "action"),
                      TOPIC.get(recent.get("intent")) if turn - recent.get("turn", -9) <= 2 else None)

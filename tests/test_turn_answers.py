@@ -103,3 +103,26 @@ def test_short_spanish_request_is_spanish(desk):
 def test_it_worked_is_small_talk(desk, services, message):
     r = desk.send(message)
     assert r.outcome == "answered" and r.route == [] and services.tickets.list() == []
+
+
+def test_a_bare_order_number_with_nothing_waiting_is_asked_about(desk, services):
+    r = desk.send("BW-12345")
+    assert r.outcome == "needs_info" and "order BW-12345" in r.answer and r.route == []
+    r = desk.send("$60", thread_id=r.thread_id)  # a bare amount after it is not a refund anyone asked for
+    assert r.outcome == "needs_info" and services.tickets.list() == []
+
+
+def test_a_bare_order_number_continues_the_request_before_it(desk):
+    r = desk.send("I need you to cancel an order, I ordered the wrong colour")
+    assert r.outcome == "needs_info"
+    r = desk.send("BW-82828", thread_id=r.thread_id)
+    assert r.outcome == "ticket_created" and r.policy["rule_id"] == "cancel-order"
+
+
+@pytest.mark.parametrize("message,english", [
+    ("Bonjour, je n'ai pas reçu mon colis", "not received"),
+    ("No he recibido mi paquete", "not received"),
+    ("Ich habe mein Paket nicht erhalten", "not received"),
+])
+def test_not_received_is_not_a_receipt(message, english):
+    assert english in language.gloss(message, language.detect(message))

@@ -146,6 +146,16 @@ def test_pending_customer_goes_back_to_open_and_approved_records_stay_solved(des
     assert desk.services.tickets.get(approved["id"])["status"] == "solved"
 
 
+def test_a_review_note_joins_the_ticket_on_every_door(desk):
+    """The note reached the ticket from the CLI and HTTP only; the Python API and group decisions dropped it."""
+    tid = desk.send(REFUND).thread_id
+    result = desk.approve(tid, reviewer="bo", note="receipt checked, jane@example.com")
+    events = desk.tickets.show(result.ticket_id)["events"]
+    notes = [(e["kind"], e["actor"], e["body"]) for e in events if e["kind"] == "note"]
+    assert len(notes) == 1 and notes[0][:2] == ("note", "bo") and notes[0][2].startswith("review note: receipt")
+    assert "jane@example.com" not in notes[0][2]  # reviewer free text is redacted before storage
+
+
 def test_reply_refused_while_a_review_is_pending_leaves_it_intact(desk):
     paused = desk.send(REFUND)
     assert paused.pending_review

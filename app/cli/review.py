@@ -68,7 +68,6 @@ def _decide(thread_id: str, decision: dict, as_json: bool) -> None:
         _busy(exc)
     except (UnknownThreadError, NoPendingReviewError, ReviewPayloadError, MessageError) as exc:
         fail(str(exc))
-    _note_on_ticket(support, result, decision)
     if as_json:
         print_json(result.model_dump())
         return
@@ -78,19 +77,6 @@ def _decide(thread_id: str, decision: dict, as_json: bool) -> None:
     if result.pending_review:
         req = result.pending_review["action_requests"][0]
         typer.echo(f"still paused for review: {req['description']}")
-
-
-def _note_on_ticket(support, result, decision: dict) -> None:
-    """The reviewer's note joins the ticket the decision created, as an internal note by the reviewer."""
-    from app.ticket_ops import TicketDesk, TicketError
-
-    note = decision.get("note")
-    if not note or not result.ticket_id:
-        return
-    try:
-        TicketDesk(services=support.services).note(result.ticket_id, decision["reviewer"], f"review note: {note}")
-    except TicketError as exc:  # the decision stands; say why the note did not reach the ticket
-        typer.echo(f"warning: the note was not added to ticket {result.ticket_id}: {exc}", err=True)
 
 
 @review_app.command("approve")

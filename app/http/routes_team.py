@@ -7,7 +7,6 @@ and audits the decision, exactly as for the CLI.
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -15,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.http.auth import Caller, reviewer
 from app.http.deps import desk_of
-from app.store.tickets import TicketError
 from app.threads import TurnResult
 
 router = APIRouter(tags=["team"])
@@ -45,11 +43,7 @@ def decide(thread_id: str, decision: Literal["approve", "reject", "edit"], reque
            body: Decision | None = None, caller: Caller = Depends(reviewer)) -> TurnResult:
     desk, body = desk_of(request), body or Decision()
     if decision == "approve":
-        result = desk.approve(thread_id, reviewer=caller.id, note=body.note)
-        if body.note and result.ticket_id:  # the note joins the ticket the approval created, as the team's note
-            with suppress(TicketError):  # the approval stands either way; the note is in its audit entry
-                desk.tickets.note(result.ticket_id, caller.id, f"review note: {body.note}")
-        return result
+        return desk.approve(thread_id, reviewer=caller.id, note=body.note)  # the note also joins its ticket
     if decision == "reject":
         return desk.reject(thread_id, reviewer=caller.id, message=body.message)
     if not body.args:

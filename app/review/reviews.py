@@ -6,6 +6,7 @@ so `SupportDesk` can delegate here without the two importing each other.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from agents.reviewers import Registry, registry_for
@@ -14,6 +15,9 @@ from app.review.claims import ReviewClaims
 from app.review.door import decide_steps
 from app.review.inbox import inbox
 from app.threads import ThreadRunner, TurnResult
+from app.ticket_ops import TicketDesk, TicketError
+
+_log = logging.getLogger(__name__)
 
 
 class Reviews:
@@ -36,10 +40,26 @@ class Reviews:
 
     def decide(self, thread_id: str, decision: dict[str, Any], via: str = "python-api") -> TurnResult:
         """`via` names the door in the audit entry: python-api, operator-cli, console."""
-        return self.runner.run(decide_steps(self.runner.services, self.claims, thread_id, decision, via))
+        result = self.runner.run(decide_steps(self.runner.services, self.claims, thread_id, decision, via))
+        return self._note_on_ticket(result, decision)
 
     async def adecide(self, thread_id: str, decision: dict[str, Any], via: str = "python-api") -> TurnResult:
-        return await self.runner.arun(decide_steps(self.runner.services, self.claims, thread_id, decision, via))
+        result = await self.runner.arun(decide_steps(self.runner.services, self.claims, thread_id, decision, via))
+        return self._note_on_ticket(result, decision)
+
+    def _note_on_ticket(self, result: TurnResult, decision: dict[str, Any]) -> TurnResult:
+        """The reviewer's note joins the ticket their decision created, as an internal note by them, whichever door
+        the decision came through (the note is also in the decision's audit entry). The decision stands if the
+        note cannot be added."""
+        choices = (decision.get("decisions") if isinstance(decision, dict) else None) or []
+        choice = choices[0] if choices and isinstance(choices[0], dict) else {}
+        note, reviewer = choice.get("note"), choice.get("reviewer")
+        if note and reviewer and result.ticket_id:
+            try:
+                TicketDesk(self.runner).note(result.ticket_id, reviewer, f"review note: {note}")
+            except TicketError as exc:
+                _log.warning("the review note was not added to ticket %s: %s", result.ticket_id, exc)
+        return result
 
     def groups(self, queue: str | None = None, reviewer: str | None = None) -> list[dict[str, Any]]:
         b = self.registry.batching

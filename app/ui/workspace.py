@@ -62,26 +62,14 @@ def review_detail(desk: SupportDesk, row: Row) -> None:
                 "with your identity.")
     else:
         common.review_controls(desk, row.item, "ws")
-    tabs = st.tabs(["Conversation", "Specialists' steps", "Audit story"])
-    with tabs[0]:
-        story.messages(desk, row.thread_id)
-    with tabs[1]:
-        story.steps(desk, row.thread_id)
-    with tabs[2]:
-        story.audit_story(desk, row.thread_id)
+    thread_tabs(desk, row.thread_id)
 
 
 def conversation_detail(desk: SupportDesk, row: Row) -> None:
     st.subheader(f"Conversation · {row.customer}")
     st.caption(f"Handled by the assistant (last outcome: {labels.humanize(row.item.get('outcome'))}); no ticket, "
                "so there is nothing to reply to from here.")
-    tabs = st.tabs(["Conversation", "Specialists' steps", "Audit story"])
-    with tabs[0]:
-        story.messages(desk, row.thread_id)
-    with tabs[1]:
-        story.steps(desk, row.thread_id)
-    with tabs[2]:
-        story.audit_story(desk, row.thread_id)
+    thread_tabs(desk, row.thread_id)
 
 
 DETAIL = {REVIEW: review_detail, ASSISTANT: conversation_detail}
@@ -119,3 +107,14 @@ def render() -> None:
 
 if __name__ == "__main__":
     render()
+
+
+def thread_tabs(desk: SupportDesk, thread_id: str) -> None:
+    """What the team reads about any conversation: the messages, what each specialist did, and the audit story."""
+    tabs = st.tabs(["Conversation", "Specialists' steps", "Audit story"])
+    with tabs[0]:
+        story.messages(desk, thread_id)
+    with tabs[1]:
+        story.steps(desk, thread_id)
+    with tabs[2]:
+        story.audit_story(desk, thread_id)

@@ -45,6 +45,9 @@ SPECIFIC = re.compile(r"(#\s?[A-Z]{0,3}-?\d{3,}|\bBW-?\d{3,}|\border\s*(number|n
                       r"[$€£]\s?\d|\d\s?(dollars?|usd|euros?|eur|pounds?|gbp|bucks)\b)", re.I)
 
 
+LOOSE_SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
+
+
 def _sentences(text: str) -> list[str]:
     return [s.strip() for s in split_sentences(text) if s.strip()] or [text]
 
@@ -52,7 +55,7 @@ def _sentences(text: str) -> list[str]:
 def request_sentences(text: str) -> list[str]:
     """The sentences of a longer message that ask us to do something ("The charger was the wrong model.
     Refund 75 dollars to my card.")."""
-    sentences = _sentences(text)
+    sentences = [s.strip() for s in LOOSE_SENTENCES.split(text) if s.strip()]  # chat: "hacked!! someone…"
     return [s for s in sentences if REQUEST.search(s)] if len(sentences) > 1 else []
 
 

@@ -28,7 +28,7 @@ from langchain_core.messages import HumanMessage
 
 from agents import slots, triage
 from agents.services import Services
-from agents.speech_act import explicit_request, speech_act
+from agents.speech_act import speech_act
 from agents.splitting import split_requests
 
 READS = ("request", "triage", "messages", "pending", "turn", "recent")
@@ -95,10 +95,15 @@ def _bare_values(text: str, whole: dict, state: dict, svc: Services, calls: list
     if _kind(whole) == "conversation" or not slots.terse(text) or not VALUE.search(text):
         return None
     earlier = [str(m.content) for m in state.get("messages") or [] if isinstance(m, HumanMessage)][:-1]
-    if earlier and not slots.terse(earlier[-1]) and explicit_request(earlier[-1]):  # it asked for something
-        joined = triage_text(f"{earlier[-1]} {text}", state, svc, calls)
+    values = [text]
+    while earlier and slots.terse(earlier[-1]):  # "it was BW-77001" … "around $45": values given one by one
+        values.insert(0, earlier.pop())
+    ran = (state.get("recent") or {}).get("turn") == state.get("turn", 0) - len(values)
+    if earlier and not ran:  # the message that said what it is about, unless its request already ran
+        joined_text = " ".join([earlier[-1], *values])
+        joined = triage_text(joined_text, state, svc, calls)
         if _kind(joined) == "action":
-            return [(f"{earlier[-1]} {text}", joined)]
+            return [(joined_text, joined)]
     return [(text, {**whole, "intent": "unclear", "kind": "conversation", "action": None, "bare_values": True})]
 
 

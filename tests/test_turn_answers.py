@@ -126,3 +126,16 @@ def test_a_bare_order_number_continues_the_request_before_it(desk):
 ])
 def test_not_received_is_not_a_receipt(message, english):
     assert english in language.gloss(message, language.detect(message))
+
+
+def test_values_given_one_by_one_after_a_question_about_a_refund(desk):
+    r = desk.send("hiya, can i get a refund on something i bought last week?")
+    r = desk.send("it was BW-77001", thread_id=r.thread_id)
+    assert r.outcome == "needs_info" and "How much" in r.answer
+    r = desk.send("around $45", thread_id=r.thread_id)
+    assert r.outcome == "ticket_created" and r.policy["rule_id"] == "refund-auto-approve"
+
+
+def test_a_refund_asked_after_the_story_is_the_refund(desk):
+    r = desk.send("my account was hacked!! someone bought a $200 gift card, refund it pls")
+    assert r.outcome == "escalated_pending_review" and r.pending_review["metadata"]["rule_id"] == "refund-fraud-signal"

@@ -14,6 +14,16 @@ from app.ui.workspace_rows import ASSISTANT, REVIEW, Row, assistant_only, keep, 
 
 REFRESH_S = 10
 
+def thread_tabs(desk: SupportDesk, thread_id: str) -> None:
+    """What the team reads about any conversation: the messages, what each specialist did, and the audit story."""
+    tabs = st.tabs(["Conversation", "Specialists' steps", "Audit story"])
+    with tabs[0]:
+        story.messages(desk, thread_id)
+    with tabs[1]:
+        story.steps(desk, thread_id)
+    with tabs[2]:
+        story.audit_story(desk, thread_id)
+
 
 def filters(all_rows: list[Row]) -> tuple[list[str], list[str], str]:
     c1, c2, c3 = st.columns([1, 1, 2])
@@ -108,13 +118,3 @@ def render() -> None:
 if __name__ == "__main__":
     render()
 
-
-def thread_tabs(desk: SupportDesk, thread_id: str) -> None:
-    """What the team reads about any conversation: the messages, what each specialist did, and the audit story."""
-    tabs = st.tabs(["Conversation", "Specialists' steps", "Audit story"])
-    with tabs[0]:
-        story.messages(desk, thread_id)
-    with tabs[1]:
-        story.steps(desk, thread_id)
-    with tabs[2]:
-        story.audit_story(desk, thread_id)

@@ -7,6 +7,7 @@ Errors are JSON `{"error": …}` with the CLI's messages: 400 bad input, 401/403
 
 from __future__ import annotations
 
+import os
 import threading
 from contextlib import asynccontextmanager
 
@@ -100,10 +101,10 @@ def create_app(settings: Settings | None = None, warm_in_background: bool = True
     @app.get("/readyz", tags=["health"])
     async def readyz(request: Request) -> JSONResponse:
         state = request.app.state
-        if state.ready:
-            return JSONResponse({"status": "ready"})
+        if state.ready:  # the worker's pid: with --workers N, a caller can tell when every worker is ready
+            return JSONResponse({"status": "ready", "worker": os.getpid()})
         body = {"status": "failed", "error": state.startup_error} if state.startup_error else {"status": "starting"}
-        return JSONResponse(body, status_code=503)
+        return JSONResponse({**body, "worker": os.getpid()}, status_code=503)
 
     app.include_router(routes_messages.router, prefix=f"/{API_VERSION}")
     app.include_router(routes_team.router, prefix=f"/{API_VERSION}")

@@ -38,7 +38,8 @@ REQUEST = re.compile(
     r"get rid|make|issue|reverse|credit)\b)"
     r"|\b(can|could|would|will|won't) (you|u|ya|someone|somebody)(?! (tell|explain|let me know|say|confirm whether|"
     r"clarify))\b"
-    r"|\b(i want|i'd like|i would like|i wish|i need|i demand|i'm requesting|i am requesting|i request|"
+    r"|(?<!do )(?<!did )(?<!will )(?<!would )(?<!should )(?<!what )"  # "do I need to…?" asks
+    r"\b(i want|i'd like|i would like|i wish|i need|i demand|i'm requesting|i am requesting|i request|"
     r"i'm asking you|please|pls|plz|just do it|right away|asap|immediately|go ahead|(it|this|that|them) for me)\b"
     r"(?! to (know|understand|check|ask|find out|learn))", re.I)
 SPECIFIC = re.compile(r"(#\s?[A-Z]{0,3}-?\d{3,}|\bBW-?\d{3,}|\border\s*(number|no\.?|id)?\s*[:#]?\s*\d{4,}|"

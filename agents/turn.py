@@ -107,9 +107,24 @@ def _bare_values(text: str, whole: dict, state: dict, svc: Services, calls: list
     return [(text, {**whole, "intent": "unclear", "kind": "conversation", "action": None, "bare_values": True})]
 
 
+def _asks_about_last_action(piece: str, tri: dict, state: dict) -> bool:
+    """A question right after an action, classified as that action again but naming no order or amount of its
+    own, is about the action just done, not a second one."""
+    recent = state.get("recent") or {}
+    just_ran = recent.get("intent") == tri.get("intent") and recent.get("turn") == state.get("turn", 0) - 1
+    return (_kind(tri) == "action" and just_ran and "?" in piece
+            and not slots.entity_values(tri.get("entities") or {}, piece))
+
+
 def _in_context(piece: str, tri: dict, topic: str | None, state: dict, svc: Services, calls: list) -> tuple:
     """(text, triage) of a question read with the topic of the action it follows, when it points back to it
     (a question, or a short message the classifier is unsure about)."""
+    if _asks_about_last_action(piece, tri, state):  # "do I need to send it back?" right after the refund
+        asked = (getattr(svc.taxonomy, "asked_as", None) or {}).get(tri["intent"])
+        if asked:
+            spec = svc.taxonomy.describe(asked)
+            tri = {**tri, "intent": asked, "category": spec["category"], "kind": "question", "action": None}
+            return (f"{piece} ({topic})" if topic else piece), tri
     unsure = (tri.get("confidence") or 0) < svc.settings.triage_confidence
     if not topic or not (_kind(tri) == "question" or unsure) or len(piece.split()) > 10 \
             or not BACK_REFERENCE.search(piece) or (_kind(tri) == "action" and speech_act(piece) == "request"):

@@ -139,3 +139,11 @@ def test_values_given_one_by_one_after_a_question_about_a_refund(desk):
 def test_a_refund_asked_after_the_story_is_the_refund(desk):
     r = desk.send("my account was hacked!! someone bought a $200 gift card, refund it pls")
     assert r.outcome == "escalated_pending_review" and r.pending_review["metadata"]["rule_id"] == "refund-fraud-signal"
+
+
+@pytest.mark.parametrize("follow_up", ["do i need to send it back?", "is there anything else i need to do?"])
+def test_a_question_right_after_a_refund_is_about_it(desk, services, follow_up):
+    r = desk.send("refund $30 for BW-20203, broken")
+    assert r.outcome == "ticket_created"
+    r = desk.send(follow_up, thread_id=r.thread_id)
+    assert r.outcome == "answered" and "How much" not in r.answer and len(services.tickets.list()) == 1

@@ -273,6 +273,8 @@ def test_per_turn_run_sends_every_turn_and_records_what_each_did(desk, tmp_path)
     (action,) = first["actions"]
     assert action["args"]["amount"] == 900 and action["required"] == ["order_id", "amount"]
     assert trace[1]["error"] == "message is empty" and trace[1]["outcome"] == "error"
+    third = trace[2]  # the review is still waiting: shown as pending, not as a decision taken on this turn
+    assert third["review"] and third["policy_rules"] == [] and third["actions"] == []
     assert all(t["latency_ms"] is not None for t in trace)
 
     assert len(res["old"]["trace"]) == 1 and "paused for review at turn 1" in res["old"]["error"]

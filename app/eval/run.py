@@ -52,10 +52,26 @@ def _decide(desk, thread_id: str, mode: str, reviewer: str):
     return desk.reject(thread_id, reviewer=reviewer, message="Declined by the evaluation harness.")
 
 
+def _decided_before(desk, tid: str) -> tuple | None:
+    """(policy rule, actions) the thread showed before this message, to tell a decision made on this turn from
+    a review still waiting from an earlier one (the thread reports it on every turn until someone decides)."""
+    try:
+        prior = observe(desk, tid, desk.get(tid))
+    except Exception:  # noqa: BLE001 - a new thread (or one the desk cannot read): nothing carried over
+        return None
+    return _decision(prior["policy_rule"], prior["actions"]) if prior["policy_rule"] or prior["actions"] else None
+
+
+def _decision(rule: str | None, actions: list[dict]) -> tuple:
+    """What was decided, whichever record shows it (the review request, or the decision in state)."""
+    return rule, sorted((a.get("name"), repr(sorted((a.get("args") or {}).items()))) for a in actions)
+
+
 def run_turn(desk, tid: str, msg: Any, customer: dict | None, review: str, reviewer: str | None
              ) -> tuple[dict[str, Any], str | None]:
     """(what the turn did, error). Latency is the customer's wait: `send` alone, not the harness's review."""
     before = ticket_ids(desk, tid)
+    earlier = _decided_before(desk, tid)
     error, paused, actions = None, False, []
     start = time.perf_counter()
     try:
@@ -63,6 +79,8 @@ def run_turn(desk, tid: str, msg: Any, customer: dict | None, review: str, revie
         latency = round((time.perf_counter() - start) * 1000, 1)
         view = observe(desk, tid, result)
         paused, actions, rules = bool(result.pending_review), list(view["actions"]), [view["policy_rule"]]
+        if earlier and _decision(view["policy_rule"], view["actions"]) == earlier:
+            actions, rules = [], []  # a review still pending from an earlier turn: nothing was decided now
         view.update(final_outcome=view["outcome"], latency_ms=latency)
         guard = 0
         while result.pending_review and review != "leave" and guard < 3:

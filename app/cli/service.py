@@ -21,8 +21,10 @@ def serve(
 
     if CliState.data_dir is not None:  # workers are separate processes: hand them the data directory
         os.environ["SUPPORT_DATA_DIR"] = str(CliState.data_dir)
+    # A worker loading its models on a busy host can miss uvicorn's 5 s health ping and be killed and replaced,
+    # over and over (seen under `bench serve`); 60 s still replaces a hung worker.
     uvicorn.run("app.http.api:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="warning", timeout_graceful_shutdown=10)
+                log_level="warning", timeout_graceful_shutdown=10, timeout_worker_healthcheck=60)
 
 
 def worker(

@@ -18,15 +18,13 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import (
-    LANGGRAPH,
     PG_ADMIN,
     SAMPLE_KB,
     STREAMLIT_APP,
     free_port,
-    langgraph_project,
+    langgraph_dev,
     make_settings,
     postgres_up,
-    server,
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -108,18 +106,7 @@ def streamlit_app(data_dir, monkeypatch):
 @pytest.fixture
 def dev_server(data_dir, tmp_path):
     """A real `langgraph dev` server on the repo's langgraph.json; its `.env` is the only configuration."""
-    exe = LANGGRAPH if LANGGRAPH.exists() else shutil.which("langgraph")
-    if not exe:
-        pytest.skip("langgraph-cli is not installed")
-    from langgraph_sdk import get_sync_client
-
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_")}  # .env is the only source
-    env["LANGSMITH_TRACING"] = "false"
-    client = get_sync_client(url=f"http://127.0.0.1:{port}")
-    project = langgraph_project(tmp_path, data_dir)
-    with server([str(exe), "dev", "--no-browser", "--no-reload", "--port", str(port)], project,
-                env, tmp_path / "dev.log", client.assistants.search, "langgraph dev"):
+    with langgraph_dev(tmp_path, data_dir) as (client, _project):
         yield client
 
 

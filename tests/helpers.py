@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -121,3 +122,22 @@ def langgraph_project(tmp_path: Path, data_dir: Path) -> Path:
     (project / "langgraph.json").write_text(json.dumps(config))
     (project / ".env").write_text(f"SUPPORT_DATA_DIR={data_dir}\nSUPPORT_OFFLINE=true\n")
     return project
+
+
+@contextmanager
+def langgraph_dev(base: Path, data_dir: Path) -> Iterator[tuple[object, Path]]:
+    """A real `langgraph dev` on the repo's langgraph.json in a project under `base` whose `.env` is the only
+    configuration; yields (SDK sync client, project folder) once it answers. Skips if the CLI is missing."""
+    exe = LANGGRAPH if LANGGRAPH.exists() else shutil.which("langgraph")
+    if not exe:
+        pytest.skip("langgraph-cli is not installed")
+    from langgraph_sdk import get_sync_client
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_")}  # .env is the only source
+    env["LANGSMITH_TRACING"] = "false"
+    client = get_sync_client(url=f"http://127.0.0.1:{port}")
+    project = langgraph_project(base, data_dir)
+    with server([str(exe), "dev", "--no-browser", "--no-reload", "--port", str(port)], project, env,
+                base / "dev.log", client.assistants.search, "langgraph dev"):
+        yield client, project

@@ -27,7 +27,7 @@ from app.store.tickets import TicketStore
 from knowledge import pii
 from knowledge.ingest import ingest
 from knowledge.pii import PLACEHOLDERS, find_pii, luhn_ok, redact, redact_value
-from tests.helpers import LANGGRAPH, ROOT, free_port, langgraph_project, make_settings, server
+from tests.helpers import ROOT, free_port, langgraph_dev, make_settings, server
 from tests.stub_openai import OpenAIStub, completion, tool_reply
 
 TEMPLATES = [
@@ -377,23 +377,12 @@ def test_the_http_path_paused_for_review_and_opened_tickets(api):
 @pytest.fixture(scope="module")
 def served(template_dir, tmp_path_factory):
     """`langgraph dev` serving the repo's graphs (offline) on a copy of the ingested data directory."""
-    from langgraph_sdk import get_sync_client
-
     base = tmp_path_factory.mktemp("pii-served")
     data = base / "data"
     shutil.copytree(template_dir, data)
-    exe = LANGGRAPH if LANGGRAPH.exists() else shutil.which("langgraph")
-    if not exe:
-        pytest.skip("langgraph-cli is not installed")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SUPPORT_")}  # .env is the only source
-    env["LANGSMITH_TRACING"] = "false"
-    client = get_sync_client(url=f"http://127.0.0.1:{port}")
-    project = langgraph_project(base, data)
+    ctx = langgraph_dev(base, data)
+    client, project = ctx.__enter__()
     state = SimpleNamespace(client=client, data=data, project=project, sent={}, running=True)
-    ctx = server([str(exe), "dev", "--no-browser", "--no-reload", "--port", str(port)], project, env,
-                 base / "dev.log", client.assistants.search, "langgraph dev")
-    ctx.__enter__()
     state.stop = lambda: (ctx.__exit__(None, None, None), setattr(state, "running", False))
     yield state
     if state.running:

@@ -3,7 +3,7 @@
 A refund limit is only as good as the number it is compared with. "$1.2k", "$9OO", "$1'200" and "1 200 €"
 were once read as $1.20, $9, $1 and nothing; "£450" was compared with a dollar limit as if it were dollars.
 So every amount carries its ISO 4217 currency, and a reading that needed a guess (a letter for a digit,
-separators the currency's own locales read two ways, a number written in words) says so in `unsure`: the
+separators the currency's own locales read two ways, a currency it had to guess) says so in `unsure`: the
 desk asks the customer to confirm instead of acting on a misread figure.
 
 Number conventions (which of "." and "," is the decimal mark), currency precision and currency symbols come
@@ -38,7 +38,6 @@ MAX_AMOUNTS = 50  # a message listing more amounts than this is not a request a 
 LETTER = "letter_as_digit"  # "$9OO", "$l00"
 SEPARATOR = "ambiguous_separator"  # "€1.200": 1200 in Germany, 1.2 in Ireland
 SPACE = "space_grouping"  # "$1 200" with an ordinary space: 1200, or $1 and a stray 200
-WORDS = "words"  # "nine hundred dollars"
 CURRENCY = "currency_guess"  # "C$" (Canadian or Nicaraguan), "$40 £" (two marks that disagree)
 
 _SP = "[ \u00a0\u202f\u2009]"  # space, no-break space, narrow no-break space, thin space
@@ -180,7 +179,8 @@ def _word_amounts(text: str) -> list[Money]:
         except (ValueError, IndexError):
             continue
         if value > 0:
-            out.append(Money(float(value), cur[0], m.start(), m.end(), (WORDS,) + ((CURRENCY,) if cur[1] else ())))
+            # Words are read exactly (word2number), so "nine hundred dollars" is $900 as surely as "$900" is.
+            out.append(Money(float(value), cur[0], m.start(), m.end(), (CURRENCY,) if cur[1] else ()))
     return out
 
 

@@ -175,7 +175,9 @@ def test_customer_and_agent_work_a_ticket_end_to_end(console, browser, shots, da
     assert wait_until(lambda: store.get(ticket["id"])["status"] == "reopened", timeout=TURN_MS / 1000)
     bubbles = wait_until(lambda: (b := settled(customer)) and len(b) == 5 and b, timeout=TURN_MS / 1000)
     assert "McMurdo" in bubbles[3] and REPLY in bubbles[2], bubbles  # the same conversation, carried on
-    assert f"{ticket['id']} · reopened" in customer.get_by_text("Ticket reference").inner_text()
+    # The reference line is re-drawn after the bubbles (Streamlit replaces a page's elements in order).
+    assert wait_until(lambda: f"{ticket['id']} · reopened" in customer.get_by_text("Ticket reference").inner_text(),
+                      timeout=TURN_MS / 1000)
     snap(customer, shots, "5-customer-wrote-again")
 
     for path, name in (("review", "6-review-inbox"), ("operations", "7-operations"), ("knowledge", "8-knowledge")):

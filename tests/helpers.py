@@ -105,6 +105,27 @@ def tickets(data_dir):
     return TicketStore(make_settings(data_dir).app_db).list()
 
 
+# ---- LLM mode on scripted chat models ---------------------------------------------------------------------------
+@contextmanager
+def scripted_desk(data_dir: Path, **overrides) -> Iterator[tuple]:
+    """A desk in LLM mode on two scripted chat models (the only fake part): yields (desk, services, small, big);
+    `small` answers the triage role, `big` the research role. Triage asks the model unless it is 99.9% sure."""
+    from app.desk import SupportDesk
+    from app.llm.models import ModelRouter
+    from app.llm.scripted import ScriptedChatModel
+    from app.services import Services
+
+    small, big = ScriptedChatModel(model="small"), ScriptedChatModel(model="big")
+    services = Services(settings=make_settings(data_dir, **{"offline": False, "triage_confidence": 0.999,
+                                                            **overrides}),
+                        models=ModelRouter(triage=small, research=big))
+    desk = SupportDesk(services=services)
+    try:
+        yield desk, services, small, big
+    finally:
+        desk.close()
+
+
 # ---- `langgraph dev` (the `dev_server` fixture is in conftest.py) -----------------------------------------------
 LANGGRAPH = Path(sys.executable).parent / "langgraph"
 

@@ -11,11 +11,7 @@ import pytest
 from agents import language, replies, smalltalk
 from agents.conversation import compose_reply
 from agents.speech_act import speech_act
-from app.desk import SupportDesk
-from app.llm.models import ModelRouter
-from app.llm.scripted import ScriptedChatModel
-from app.services import Services
-from tests.helpers import make_settings
+from tests.helpers import scripted_desk
 
 
 def _triage(desk, r) -> dict:
@@ -237,12 +233,8 @@ def test_a_follow_up_question_does_not_repeat_the_action(desk, services):
 # ---- LLM mode ----------------------------------------------------------------------------------------------------
 @pytest.fixture
 def llm(data_dir):
-    small, big = ScriptedChatModel(model="small"), ScriptedChatModel(model="big")
-    svc = Services(settings=make_settings(data_dir, offline=False, triage_confidence=0.999),
-                   models=ModelRouter(triage=small, research=big))
-    desk = SupportDesk(services=svc)
-    yield desk, svc, small, big
-    desk.close()
+    with scripted_desk(data_dir) as handles:
+        yield handles
 
 
 @pytest.mark.parametrize("message", ["Hi there!", "ok great, bye", "What's the weather like in Paris tomorrow?"])

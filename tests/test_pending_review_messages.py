@@ -16,6 +16,7 @@ from app.desk import NoPendingReviewError, SupportDesk
 from app.review.customer_notes import NOTED, STILL_WITH_TEAM
 from app.threads import HOLDING_REPLY
 from graphs.context import SupportContext
+from tests.helpers import scripted_desk
 
 REFUND = "I want a refund of $900 for order #55120"
 EMAIL = "crackle.owner@example.com"
@@ -175,16 +176,7 @@ def test_pending_messages_on_postgres(data_dir, pg_url):
 
 
 def test_pending_messages_with_the_scripted_llm(data_dir):
-    from app.llm.models import ModelRouter
-    from app.llm.scripted import ScriptedChatModel
-    from app.services import Services
-    from tests.helpers import make_settings
-
-    small, big = ScriptedChatModel(model="small"), ScriptedChatModel(model="big")
-    services = Services(settings=make_settings(data_dir, offline=False, triage_confidence=0.999),
-                        models=ModelRouter(triage=small, research=big))
-    desk = SupportDesk(services=services)
-    try:
+    with scripted_desk(data_dir) as (desk, services, small, big):
         small.script["TriageResult"] = [
             {"intent": "refund_request", "confidence": 0.95, "amount": 900},
             {"intent": "refund_request", "confidence": 0.95, "amount": 80},  # the details
@@ -201,8 +193,6 @@ def test_pending_messages_with_the_scripted_llm(data_dir):
         assert [n["text"] for n in item["customer_notes"]] == ["It's order BW-40404, $80, the speaker crackles"]
         assert desk.send("never mind, I don't need the refund anymore", thread_id=tid).outcome == "withdrawn"
         assert desk.inbox() == [] and services.tickets.list() == []
-    finally:
-        desk.close()
 
 
 def test_a_reviewer_deciding_as_the_customer_writes_gets_a_clear_error_and_decides_again(desk, services, monkeypatch):

@@ -8,11 +8,7 @@ import pytest
 from agents import slots
 from agents.splitting import split_requests
 from agents.turn import understand
-from app.desk import SupportDesk
-from app.llm.models import ModelRouter
-from app.llm.scripted import ScriptedChatModel
-from app.services import Services
-from tests.helpers import make_settings
+from tests.helpers import scripted_desk
 
 VERIFIED = {"id": "c-slots", "verified": True}
 
@@ -289,11 +285,7 @@ def test_slot_catalogue_matches_the_taxonomy(services):
 
 # ---- LLM mode: the same behaviour with the scripted model doing triage --------------------------------------
 def test_slots_in_llm_mode(data_dir):
-    small, big = ScriptedChatModel(model="small"), ScriptedChatModel(model="big")
-    svc = Services(settings=make_settings(data_dir, offline=False, triage_confidence=0.999),
-                   models=ModelRouter(triage=small, research=big))
-    desk = SupportDesk(services=svc)
-    try:
+    with scripted_desk(data_dir) as (desk, svc, small, big):
         small.script["TriageResult"] = [
             {"intent": "refund_request", "confidence": 0.95, "order_id": "BW-40404"},
             {"intent": "billing_question", "confidence": 0.6, "amount": 80},  # a bare "$80": not a new request
@@ -303,5 +295,3 @@ def test_slots_in_llm_mode(data_dir):
         assert second.outcome == "ticket_created" and second.intent == "refund_request"
         (ticket,) = svc.tickets.list()
         assert (_args(ticket)["order_id"], _args(ticket)["amount"]) == ("BW-40404", 80.0)
-    finally:
-        desk.close()

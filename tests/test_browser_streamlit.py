@@ -182,7 +182,8 @@ def test_customer_and_agent_work_a_ticket_end_to_end(console, browser, shots, da
 
     for path, name in (("review", "6-review-inbox"), ("operations", "7-operations"), ("knowledge", "8-knowledge")):
         agent.goto(f"{console}/{path}")
-        agent.get_by_role("heading", name=name.split("-", 1)[1].replace("-", " ").capitalize()).wait_for(
+        main = agent.get_by_test_id("stMainBlockContainer")  # the sidebar's navigation has headings of its own
+        main.get_by_role("heading", name=name.split("-", 1)[1].replace("-", " ").capitalize()).first.wait_for(
             timeout=TURN_MS)
         agent.wait_for_timeout(1500)  # charts draw after the page's text
         snap(agent, shots, name)

@@ -66,6 +66,11 @@ def intake(state: dict, svc, thread_id: str) -> dict:
     return update
 
 
+# What the customer hears an action called: "Your cancellation for order BW-1 …", not "Your cancel order …".
+ACTION_NOUNS = {"refund": "refund", "cancel_order": "cancellation", "account_change": "account change",
+                "close_account": "account closure"}
+
+
 def _money(args: dict) -> str:
     if args.get("amount") is None:
         return ""
@@ -100,7 +105,7 @@ def compose_reply(state: dict) -> tuple[str, str]:
                     f"(priority {ticket.get('priority')}). A person will get back to you."), "ticket_created"
         who = " after review" if decision.get("review") else ""
         order = f" for order {args['order_id']}" if args.get("order_id") else ""
-        name = action["name"].replace("_", " ")
+        name = ACTION_NOUNS.get(action["name"], action["name"].replace("_", " "))
         return (f"Your {name}{_money(args)}{order} has been approved{who}. Reference: ticket {ticket['id']}."
                 + _sources(research)), "ticket_created"
     if research:

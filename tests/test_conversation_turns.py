@@ -311,3 +311,10 @@ def test_llm_mode_answers_in_the_customers_language(llm):
     big.script["GroundingVerdict"] = [{"grounded": True, "unsupported_claims": []}]
     desk.send("Bonjour, comment réinitialiser mon mot de passe ?")
     assert "in French" in big.calls[0]["prompt"]
+
+
+def test_an_approved_cancellation_reads_as_english(desk):
+    """The reply used to say "Your cancel order for order BW-31313 has been approved"."""
+    r = desk.send("Please cancel order BW-31313, I ordered the wrong colour.")
+    assert r.outcome == "ticket_created", r.answer
+    assert r.answer.startswith("Your cancellation for order BW-31313 has been approved"), r.answer

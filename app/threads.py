@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from agents.conversation import MessageError, validate_message
 from app.async_graph import LoopGraph
 from app.services import Services
+from app.stepper import Stepper
 from app.store.checkpoints import close_saver, thread_ids
 from app.store.thread_locks import Lease, ThreadLocks
 from app.thread_ids import InvalidThreadIdError as InvalidThreadIdError  # re-exported: callers import them here
@@ -221,7 +222,7 @@ class ThreadRunner:
     # ---- drivers -------------------------------------------------------------------------------------
     def run(self, steps: Steps[T]) -> T:
         """Drive `steps` on the sync graph, holding the thread's lock throughout."""
-        stepper, lease = _Stepper(steps), None
+        stepper, lease = Stepper(steps), None
         try:
             while not stepper.done:
                 try:
@@ -238,7 +239,7 @@ class ThreadRunner:
 
     async def arun(self, steps: Steps[T]) -> T:
         """Drive `steps` on the async graph (its own async checkpointer on the same data), holding the lock."""
-        graph, stepper, lease = await self.async_graph(), _Stepper(steps), None
+        graph, stepper, lease = await self.async_graph(), Stepper(steps), None
         try:
             while not stepper.done:
                 step = stepper.step
@@ -283,31 +284,3 @@ class ThreadRunner:
 def _same_thread(lease: Lease, thread_id: str) -> None:
     if thread_id != lease.thread_id:
         raise ValueError(f"one run drives one thread: {lease.thread_id!a}, then {thread_id!a}")
-
-
-class _Stepper:
-    """Advances a generator of steps; a step's failure is thrown into it, so its cleanup (a claim) runs now."""
-
-    def __init__(self, steps: Steps):
-        self.steps, self.done, self.value = steps, False, None
-        self._advance(lambda: next(steps))
-
-    def feed(self, do) -> None:
-        try:
-            result = do(self.step)
-        except BaseException as exc:
-            self.fail(exc)
-            return
-        self.reply(result)
-
-    def reply(self, result: Any) -> None:
-        self._advance(lambda: self.steps.send(result))
-
-    def fail(self, exc: BaseException) -> None:
-        self._advance(lambda: self.steps.throw(exc))
-
-    def _advance(self, move) -> None:
-        try:
-            self.step = move()
-        except StopIteration as stop:
-            self.done, self.value = True, stop.value

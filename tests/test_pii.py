@@ -73,13 +73,19 @@ def test_detector_finds_every_planted_value():
         assert find_pii(msg), msg
 
 
-def test_no_leaks_anywhere(data_dir, caplog, tmp_path):
+def _echo_desk(data_dir, caplog) -> tuple[Services, SupportDesk, ScriptedChatModel]:
+    """LLM mode on a model that echoes its prompt back (so anything that reaches a prompt reaches storage too),
+    with the app's DEBUG logs captured: the widest net for a leak."""
     configure("DEBUG")
     caplog.set_level(logging.DEBUG, logger="supportflow")
     fake = ScriptedChatModel(responder=echo_responder)
     svc = Services(settings=make_settings(data_dir, offline=False, triage_confidence=0.999),
                    models=ModelRouter(triage=fake, research=fake))
-    desk = SupportDesk(services=svc)
+    return svc, SupportDesk(services=svc), fake
+
+
+def test_no_leaks_anywhere(data_dir, caplog, tmp_path):
+    svc, desk, fake = _echo_desk(data_dir, caplog)
     cases = planted()
     assert len(cases) >= 200
     docs = tmp_path / "docs"
@@ -255,12 +261,7 @@ def _raw(*paths: Path) -> bytes:
 def test_every_format_stays_out_of_storage(data_dir, caplog):
     """Each format of the table, sent through the desk, is absent from the checkpoint database files, tickets,
     audit trail and logs (the vault keeps contact details, as designed)."""
-    configure("DEBUG")
-    caplog.set_level(logging.DEBUG, logger="supportflow")
-    fake = ScriptedChatModel(responder=echo_responder)
-    svc = Services(settings=make_settings(data_dir, offline=False, triage_confidence=0.999),
-                   models=ModelRouter(triage=fake, research=fake))
-    desk = SupportDesk(services=svc)
+    svc, desk, fake = _echo_desk(data_dir, caplog)
     for i, _, msg in _format_messages():
         r = desk.send(msg, thread_id=f"fmt-{i}")
         if r.pending_review:

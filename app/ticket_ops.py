@@ -19,11 +19,18 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from agents.conversation import MessageError, validate_message
-from app.store.tickets import STATUSES, TicketError, TicketStore, UnknownTicketError, reopenable
+from app.store.tickets import (
+    STATUSES,
+    TicketConflictError,
+    TicketError,
+    TicketStore,
+    UnknownTicketError,
+    reopenable,
+)
 from app.threads import ThreadRunner, config_of, cut_short
 from knowledge.pii import redact
 
-__all__ = ["TicketDesk", "TicketError", "UnknownTicketError", "STATUSES", "response_summary"]
+__all__ = ["TicketDesk", "TicketError", "TicketConflictError", "UnknownTicketError", "STATUSES", "response_summary"]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 CUSTOMER = "customer"
@@ -100,15 +107,16 @@ class TicketDesk:
         body = check_text(message)
         ticket = self.store.require(ticket_id)
         if ticket["status"] == "closed":
-            raise TicketError("ticket is closed; closed is final")
+            raise TicketConflictError("ticket is closed; closed is final")
         event_id = uuid.uuid4().hex
         config = config_of(ticket["thread_id"])
         with self.runner.hold(ticket["thread_id"]):
             snapshot = self.runner.graph.get_state(config)
             if snapshot.interrupts:
-                raise TicketError(f"thread {ticket['thread_id']} is waiting for a review decision; decide it first")
+                raise TicketConflictError(f"thread {ticket['thread_id']} is waiting for a review decision; "
+                                          "decide it first")
             if cut_short(snapshot) or not snapshot.values:
-                raise TicketError(f"thread {ticket['thread_id']} has no finished turn to reply to")
+                raise TicketConflictError(f"thread {ticket['thread_id']} has no finished turn to reply to")
             was = ticket["status"]
             event = self.store.add_event(ticket_id, "reply", actor, body, event_id=event_id, status=status)
             message_ = AIMessage(content=body, name=f"agent:{actor}", id=f"reply-{event_id}")

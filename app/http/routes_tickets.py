@@ -9,7 +9,6 @@ The actor is the reviewer token's owner, never a field of the body, and every ch
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,12 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.http.auth import Caller, reviewer
 from app.http.deps import desk_of
-from app.store.tickets import STATUSES, TicketError, UnknownTicketError
+from app.store.tickets import STATUSES, TicketConflictError, TicketError, UnknownTicketError
 
 router = APIRouter(tags=["tickets"])
 
-# TicketErrors that refuse a change because of where the ticket or its thread stands, not because of the input.
-_CONFLICT = re.compile(r"is closed|cannot move|is already|changed while|waiting for a review|no finished turn")
 _STATUS = f"One of: {', '.join(STATUSES)}."
 
 
@@ -56,8 +53,10 @@ def _changed(call: Callable[[], dict]) -> dict[str, Any]:
         result = call()
     except UnknownTicketError as exc:
         raise HTTPException(404, str(exc)) from None
+    except TicketConflictError as exc:  # where the ticket or its thread stands, not the input
+        raise HTTPException(409, str(exc)) from None
     except TicketError as exc:
-        raise HTTPException(409 if _CONFLICT.search(str(exc)) else 400, str(exc)) from None
+        raise HTTPException(400, str(exc)) from None
     event = {k: v for k, v in result.items() if k != "ticket"}
     return {**result["ticket"], "event": event}
 

@@ -84,17 +84,22 @@ class UnknownTicketError(TicketError, LookupError):
     pass
 
 
+class TicketConflictError(TicketError):
+    """Refused because of where the ticket (or its thread) stands, not because of the input: closed, already in
+    that status, a move the lifecycle forbids from here, or changed meanwhile. The HTTP API answers 409."""
+
+
 def check_transition(current: str, target: str) -> None:
     if target not in STATUSES:
         raise TicketError(f"unknown status {target!r}; one of: {', '.join(STATUSES)}")
     if current == target:
-        raise TicketError(f"ticket is already {target}")
+        raise TicketConflictError(f"ticket is already {target}")
     if target not in TRANSITIONS.get(current, frozenset()):
         if current == "closed":
-            raise TicketError("ticket is closed; closed is final")
+            raise TicketConflictError("ticket is closed; closed is final")
         allowed = ", ".join(sorted(TRANSITIONS.get(current, ()))) or "nothing"
         why = " (reopened only from solved)" if target == "reopened" else ""
-        raise TicketError(f"cannot move a {current} ticket to {target}{why}; allowed: {allowed}")
+        raise TicketConflictError(f"cannot move a {current} ticket to {target}{why}; allowed: {allowed}")
 
 
 def reopenable(ticket: dict) -> bool:
@@ -207,7 +212,7 @@ class TicketStore:
             if ticket is None:
                 raise UnknownTicketError(f"unknown ticket {ticket_id!r}")
             if ticket["status"] == "closed":
-                raise TicketError("ticket is closed; closed is final")
+                raise TicketConflictError("ticket is closed; closed is final")
             c.execute("UPDATE tickets SET assignee = COALESCE(?, assignee), queue = COALESCE(?, queue), "
                       "updated_at = ? WHERE id = ?", (assignee, queue, now, ticket_id))
             c.execute("INSERT INTO ticket_events (id, ticket_id, kind, actor, body, created_at) "
@@ -225,7 +230,7 @@ class TicketStore:
                         "WHERE id = :id AND status = :was",
                         {"to": status, "now": now, "id": ticket["id"], "was": ticket["status"]})
         if cur.rowcount != 1:  # unreachable under the ticket's lock; kept so a change is never applied blind
-            raise TicketError(f"ticket {ticket['id']} changed while moving it to {status}; try again")
+            raise TicketConflictError(f"ticket {ticket['id']} changed while moving it to {status}; try again")
 
     def events(self, ticket_id: str, kinds: tuple[str, ...] | None = None) -> list[dict]:
         with self.db.connect() as c:

@@ -4,10 +4,11 @@
    workers to 1 (goal ≥ 1.7×).
 2. LLM mode against a local OpenAI-compatible stub that answers every call after `latency_ms`: `n` concurrent
    conversations, completed / errors, and throughput against min(n / latency, the CPU-bound ceiling).
-The ceiling is what this machine's cores allow, from the CPU time each request cost the server's processes and the
-load client (read from /proc, so other programs sharing the machine hardly change it): on 2 cores, 4 workers cannot
-beat 2. Beside each run are the load average and the share of the machine's CPU the run got; when other programs
-keep the load above the core count, wall-clock ratios say more about them than about the service.
+The ceiling is what this machine's cores allow, from the CPU time each request cost the server's processes, the
+load client and the local database server (read from /proc, so other programs sharing the machine hardly change
+it; app/bench/proc_cpu.py): on 2 cores, 4 workers cannot beat 2. Beside each run are the load average, the share of
+the machine's CPU the run got and how busy the machine was: idle cores while requests were in flight mean the
+service waited (on locks, on the database), and a load above the core count means other programs competed.
 Everything it starts (servers, the stub) is stopped when it returns; nothing leaves the machine.
 """
 
@@ -39,6 +40,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from agents.reviewers import hash_token
 from app.bench import ROOT
+from app.bench.proc_cpu import Machine, alive, database_cpu, loadavg, session_cpu
 from app.llm.scripted import echo_responder
 from app.store.metrics import percentile
 
@@ -111,7 +113,7 @@ def _server(data_dir: Path, workers: int, extra_env: dict[str, str]):
                     ready.add(r.json()["worker"])
             except httpx.HTTPError:
                 pass
-            ready = {pid for pid in ready if _alive(pid)}  # one the supervisor replaced no longer counts
+            ready = {pid for pid in ready if alive(pid)}  # one the supervisor replaced no longer counts
             if proc.poll() is not None or time.time() > deadline:
                 log.flush()
                 tail = (data_dir.parent / f"server-{data_dir.name}.log").read_text()[-2000:]
@@ -125,29 +127,6 @@ def _server(data_dir: Path, workers: int, extra_env: dict[str, str]):
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)  # the workers too: they share the server's session
         log.close()
-
-
-def _loadavg() -> list[float]:
-    """The machine's 1/5/15-minute load: other processes competing for the cores make a ratio meaningless."""
-    return [round(x, 2) for x in os.getloadavg()]
-
-
-def _alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists()
-
-
-def _session_cpu(sid: int) -> dict[int, float]:
-    """CPU seconds used so far by each live process of session `sid` (the server and its workers), from /proc.
-    Unlike wall time, this hardly changes when other programs compete for the cores."""
-    out = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):  # the process ended meanwhile
-            continue
-        if int(fields[3]) == sid:
-            out[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return out
 
 
 def _warm(server: SimpleNamespace, workers: int) -> None:
@@ -190,21 +169,26 @@ async def _load(server: SimpleNamespace, n: int, concurrency: int) -> dict[str, 
                 latencies.append((time.perf_counter() - start) * 1000)
                 errors += not ok
 
-        load_before, cpu_before, own_cpu = _loadavg(), _session_cpu(server.session), time.process_time()
+        load_before, cpu_before, own_cpu = loadavg(), session_cpu(server.session), time.process_time()
+        db_before, machine_before = database_cpu(), Machine.now()
         start = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
         wall = time.perf_counter() - start
-        by_worker = {pid: t - cpu_before.get(pid, 0.0) for pid, t in _session_cpu(server.session).items()
+        busy, db_cpu = Machine.now().since(machine_before), database_cpu() - db_before
+        by_worker = {pid: t - cpu_before.get(pid, 0.0) for pid, t in session_cpu(server.session).items()
                      if pid in server.workers}
-        server_cpu = sum(_session_cpu(server.session).values()) - sum(cpu_before.values())
+        server_cpu = sum(session_cpu(server.session).values()) - sum(cpu_before.values())
         own_cpu = time.process_time() - own_cpu
     cores = os.cpu_count() or 1
     return {"requests": n, "errors": errors, "concurrency": concurrency, "seconds": round(wall, 2),
-            "loadavg_before": load_before, "loadavg_after": _loadavg(),
+            "loadavg_before": load_before, "loadavg_after": loadavg(),
             "server_cpu_ms_per_request": round(server_cpu * 1000 / n, 1),
             "client_cpu_ms_per_request": round(own_cpu * 1000 / n, 1),  # this process: load client (and LLM stub)
+            "database_cpu_ms_per_request": round(db_cpu * 1000 / n, 1),  # the local PostgreSQL server, if any
+            "machine_cpu_ms_per_request": round(busy * wall * cores * 1000 / n, 1),  # everything, OS included
             "share_of_machine_cpu": round((server_cpu + own_cpu) / (wall * cores), 2),
-            "workers_replaced": sum(not _alive(pid) for pid in server.workers),
+            "machine_busy": round(busy, 2),  # below 1: cores stood idle while requests were in flight
+            "workers_replaced": sum(not alive(pid) for pid in server.workers),
             "cpu_s_by_worker": sorted((round(t, 2) for t in by_worker.values()), reverse=True),
             "throughput_per_s": round(n / wall, 2), "p50_ms": round(statistics.median(latencies), 1),
             "p95_ms": round(percentile(latencies, 0.95), 1), "p99_ms": round(percentile(latencies, 0.99), 1)}
@@ -224,9 +208,10 @@ def _prepared(base: Path) -> Path:
 
 def _ceiling(figures: dict[str, Any], workers: int, cores: int) -> float:
     """Requests/s the CPU allows, from CPU time per request: the server's processes can use min(workers, cores)
-    cores, and the server plus the load client (and stub) together can use all of them."""
-    server, client = figures["server_cpu_ms_per_request"], figures["client_cpu_ms_per_request"]
-    return round(min(min(workers, cores) * 1000 / max(server, 0.1), cores * 1000 / max(server + client, 0.1)), 2)
+    cores, and the server, the load client (and stub) and the database server together can use all of them."""
+    server = figures["server_cpu_ms_per_request"]
+    shared = server + figures["client_cpu_ms_per_request"] + figures["database_cpu_ms_per_request"]
+    return round(min(min(workers, cores) * 1000 / max(server, 0.1), cores * 1000 / max(shared, 0.1)), 2)
 
 
 def run(n: int = 200, workers: tuple[int, ...] = (1, 2, 4), latency_ms: float = 200,
@@ -247,6 +232,10 @@ def run(n: int = 200, workers: tuple[int, ...] = (1, 2, 4), latency_ms: float = 
         if "1" in offline and "2" in offline:
             report["speedup_2_vs_1"] = round(offline["2"]["throughput_per_s"] / offline["1"]["throughput_per_s"], 2)
             report["speedup_2_vs_1_cpu_allows"] = round(ceiling["2"] / ceiling["1"], 2)
+            # All the machine's CPU at the 2-worker run's cost per request (its contention included), against what
+            # 1 worker achieved: the most 2 workers could give here once nothing waits.
+            report["speedup_2_vs_1_machine_allows"] = round(
+                cores * 1000 / offline["2"]["machine_cpu_ms_per_request"] / offline["1"]["throughput_per_s"], 2)
         if llm_conversations:
             copy = base / "llm"
             shutil.copytree(data, copy)

@@ -1,5 +1,5 @@
-"""CPU accounting for `bench serve`, read from /proc (Linux), so a worker-count ratio can be judged against what
-the machine allowed rather than against wall time alone.
+"""CPU accounting for `bench serve` (psutil), so a worker-count ratio can be judged against what the machine
+allowed rather than against wall time alone.
 
 Three readings, each a snapshot to subtract:
 - the CPU seconds of one process session (the server and its workers);
@@ -12,37 +12,38 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _stats() -> list[tuple[int, str, list[str]]]:
-    """(pid, command name, the fields after it) of every live process."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        head, _, rest = text.rpartition(")")
-        out.append((int(stat.parent.name), head.partition("(")[2], rest.split()))
-    return out
+import psutil
 
 
-def _cpu(fields: list[str]) -> float:
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+def _cpu(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return times.user + times.system
 
 
 def session_cpu(sid: int) -> dict[int, float]:
     """CPU seconds used so far by each live process of session `sid`. Unlike wall time, this hardly changes when
     other programs compete for the cores."""
-    return {pid: _cpu(f) for pid, _, f in _stats() if int(f[3]) == sid}
+    out = {}
+    for proc in psutil.process_iter():
+        try:
+            if os.getsid(proc.pid) == sid:
+                out[proc.pid] = _cpu(proc)
+        except (OSError, psutil.Error):  # ended meanwhile, or not ours to read
+            continue
+    return out
 
 
 def database_cpu(name: str = "postgres") -> float:
     """CPU seconds used so far by the local database server's processes (0 when none runs here)."""
-    return sum(_cpu(f) for _, comm, f in _stats() if comm == name or comm.startswith(f"{name}:"))
+    total = 0.0
+    for proc in psutil.process_iter(["name"]):
+        try:
+            if proc.info["name"] == name:
+                total += _cpu(proc)
+        except psutil.Error:
+            continue
+    return total
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,9 @@ class Machine:
 
     @staticmethod
     def now() -> Machine:
-        with open("/proc/stat") as fh:
-            user, nice, system, idle, iowait, irq, softirq, steal = (int(x) / TICK for x in fh.readline().split()[1:9])
-        return Machine(user + nice + system + irq + softirq + steal, idle + iowait)
+        t = psutil.cpu_times()
+        idle = t.idle + getattr(t, "iowait", 0.0)
+        return Machine(sum(t) - idle - getattr(t, "guest", 0.0) - getattr(t, "guest_nice", 0.0), idle)
 
     def since(self, before: Machine) -> float:
         """The share of the machine's CPU time that was busy between `before` and this reading."""
@@ -68,4 +69,4 @@ def loadavg() -> list[float]:
 
 
 def alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists()
+    return psutil.pid_exists(pid)

@@ -26,12 +26,23 @@ from app.thread_ids import InvalidThreadIdError as InvalidThreadIdError  # re-ex
 from app.thread_ids import UnknownThreadError as UnknownThreadError
 from app.thread_ids import check_thread_id
 from graphs.context import SupportContext
-from graphs.supervisor import build_graph
+from graphs.supervisor import ENTRY, build_graph
 from knowledge.pii import find_pii, redact
 
 # Every step's checkpoint is written before the next step starts (LangGraph's default, "async", writes it while
 # the next step runs): a process killed mid-run must never leave a thread that skipped a step (`bench crash`).
 DURABILITY = "sync"
+# A new message is first saved as the thread's input (`save`: a checkpoint that stops before the entry node), then
+# its turn runs to the end with one checkpoint when it stops (`finish`). A simple question wrote 18 checkpoints and
+# 94 pending writes with "sync" all the way, and worker processes sharing one database mostly waited on each other's
+# writes (README, `bench serve`). A crash mid-turn still loses nothing: the thread is left at its saved input, which
+# `cut_short` sees, so the next message (or a retry) runs the whole turn again; every side effect of a turn is keyed
+# by thread, turn and message (tickets, notifications, audit entries, review ids), so nothing happens twice.
+# Review decisions resume with "sync", so a decision is on record before what follows it runs.
+RUN_DURABILITY = "exit"
+INVOKES = {"invoke": {"durability": DURABILITY},
+           "save": {"durability": DURABILITY, "interrupt_before": [ENTRY]},
+           "finish": {"durability": RUN_DURABILITY}}
 
 # How long a message waits for the run already on its thread before ThreadBusyError (SUPPORT_THREAD_LOCK_TIMEOUT).
 LOCK_TIMEOUT = 60.0
@@ -39,9 +50,10 @@ LOCK_TIMEOUT = 60.0
 HOLDING_REPLY = "Your request needs a quick review by our team. We'll get back to you as soon as it's decided."
 
 T = TypeVar("T")
-# ("state", config), ("peek", config): a read without the thread lock, ("invoke", input, config), or ("call", fn,
-# config): `fn(runner)` run under the thread's lock (in a worker thread by the async driver), e.g. a stateless
-# sub-graph for a message that arrives while the thread waits for a review.
+# ("state", config), ("peek", config): a read without the thread lock; ("invoke", input, config), ("save", input,
+# config), ("finish", None, config): graph runs, with the options in INVOKES; or ("call", fn, config): `fn(runner)`
+# run under the thread's lock (in a worker thread by the async driver), e.g. a stateless sub-graph for a message
+# that arrives while the thread waits for a review.
 Step = tuple
 Steps = Generator[Step, Any, T]
 OnPending = Callable[[dict, dict, Any], "Steps[TurnResult]"]
@@ -133,7 +145,7 @@ def carry_on_steps(config: dict, snapshot=None) -> Steps:
     if snapshot is None:
         snapshot = yield ("state", config)
     if cut_short(snapshot):
-        yield ("invoke", None, config)
+        yield ("finish", None, config)
         snapshot = yield ("state", config)
     return snapshot
 
@@ -150,7 +162,8 @@ def send_steps(payload: dict, config: dict, message_id: str | None, on_pending: 
             if on_pending is None:
                 raise MessageError(f"thread {config['configurable']['thread_id']} is waiting for a review decision")
             return (yield from on_pending(payload, config, snapshot))
-        yield ("invoke", payload, config)
+        yield ("save", payload, config)  # the message is on record before any step of its turn runs
+        yield ("finish", None, config)
         snapshot = yield ("state", config)
     return summarize(config["configurable"]["thread_id"], snapshot)
 
@@ -251,7 +264,7 @@ class ThreadRunner:
                     elif step[0] == "call":
                         result = await asyncio.to_thread(step[1], self)
                     else:
-                        result = await graph.ainvoke(step[1], step[2], context=self.context, durability=DURABILITY)
+                        result = await graph.ainvoke(step[1], step[2], context=self.context, **INVOKES[step[0]])
                 except BaseException as exc:
                     stepper.fail(exc)
                     continue
@@ -266,7 +279,7 @@ class ThreadRunner:
             return self.graph.get_state(step[1])
         if step[0] == "call":
             return step[1](self)
-        return self.graph.invoke(step[1], step[2], context=self.context, durability=DURABILITY)
+        return self.graph.invoke(step[1], step[2], context=self.context, **INVOKES[step[0]])
 
     async def async_graph(self):
         """The async graph on the running event loop (its saver is closed with that loop: app/async_graph.py)."""

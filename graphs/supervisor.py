@@ -19,6 +19,7 @@ from graphs.context import SupportContext, bind
 from graphs.state import SupportInput, SupportState
 
 SPECIALISTS = ("research", "compliance", "ticketing")
+ENTRY = "intake"  # the first node of every turn: a run stopped before it holds only its saved input
 
 
 def supervise(state: SupportState, svc) -> Command:
@@ -35,7 +36,7 @@ def _after_intake(state: SupportState) -> str:
 def build_graph(checkpointer=None, name: str = "supervisor"):
     """Compile the supervisor; pass a checkpointer for multi-turn threads and human review."""
     builder = StateGraph(SupportState, input_schema=SupportInput, context_schema=SupportContext)
-    builder.add_node("intake", bind(conversation.intake, with_thread=True))
+    builder.add_node(ENTRY, bind(conversation.intake, with_thread=True))
     builder.add_node("triage", triage.graph)
     builder.add_node("slots", bind(turn.understand, turn.READS))
     builder.add_node("supervisor", bind(supervise), destinations=(*SPECIALISTS, "respond"))
@@ -44,8 +45,8 @@ def build_graph(checkpointer=None, name: str = "supervisor"):
     builder.add_node("ticketing", ticketing.graph)
     builder.add_node("respond", bind(conversation.respond, with_thread=True))
 
-    builder.add_edge(START, "intake")
-    builder.add_conditional_edges("intake", _after_intake, ["triage", "respond"])
+    builder.add_edge(START, ENTRY)
+    builder.add_conditional_edges(ENTRY, _after_intake, ["triage", "respond"])
     builder.add_edge("triage", "slots")
     builder.add_edge("slots", "supervisor")
     for name_ in SPECIALISTS:

@@ -112,14 +112,19 @@ def test_malformed_resume_sent_straight_to_graph_re_asks(desk, services):
 
 
 def test_replay_does_not_duplicate_ticket(desk, services):
+    """A turn is saved as its input, then run to its end (app/threads.py): a crash mid-turn re-runs the whole turn
+    from that input, so none of its side effects may happen twice."""
+    from graphs.context import SupportContext
+    from graphs.supervisor import ENTRY
+
     r = desk.send("Refund $25 for order #77001 please")
     config = {"configurable": {"thread_id": r.thread_id}}
-    history = list(desk.graph.get_state_history(config))
-    before_ticketing = next(s for s in history if s.next == ("ticketing",))
-    from graphs.context import SupportContext
-
-    desk.graph.invoke(None, before_ticketing.config, context=SupportContext(services=services))  # replay
+    audited = len(services.audit.entries(r.thread_id))
+    saved_input = next(s for s in desk.graph.get_state_history(config) if s.next == (ENTRY,))
+    desk.graph.invoke(None, saved_input.config, context=SupportContext(services=services))  # the turn again
     assert len(services.tickets.list()) == 1
+    assert len(services.tickets.notifications(services.tickets.list()[0]["id"])) == 1
+    assert len(services.audit.entries(r.thread_id)) == audited
 
 
 def test_follow_up_turn_keeps_context(desk):

@@ -29,8 +29,9 @@ from graphs.context import SupportContext
 from graphs.supervisor import ENTRY, build_graph
 from knowledge.pii import find_pii, redact
 
-# Every step's checkpoint is written before the next step starts (LangGraph's default, "async", writes it while
-# the next step runs): a process killed mid-run must never leave a thread that skipped a step (`bench crash`).
+# Review resumes and the saving of a new message write every step's checkpoint before the next step starts
+# (LangGraph's default, "async", writes it while the next step runs): a process killed mid-run must never leave a
+# thread that skipped a step (`bench crash`).
 DURABILITY = "sync"
 # A new message is first saved as the thread's input (`save`: a checkpoint that stops before the entry node), then
 # its turn runs to the end with one checkpoint when it stops (`finish`). A simple question wrote 18 checkpoints and

@@ -5,10 +5,10 @@
 2. LLM mode against a local OpenAI-compatible stub that answers every call after `latency_ms`: `n` concurrent
    conversations, completed / errors, and throughput against min(n / latency, the CPU-bound ceiling).
 The ceiling is what this machine's cores allow, from the CPU time each request cost the server's processes, the
-load client and the local database server (read from /proc, so other programs sharing the machine hardly change
-it; app/bench/proc_cpu.py): on 2 cores, 4 workers cannot beat 2. Beside each run are the load average, the share of
-the machine's CPU the run got and how busy the machine was: idle cores while requests were in flight mean the
-service waited (on locks, on the database), and a load above the core count means other programs competed.
+load client and the local database server (CPU time read with psutil, so other programs sharing the machine hardly
+change it; app/bench/proc_cpu.py): on 2 cores, 4 workers cannot beat 2. Beside each run are the load average, the
+share of the machine's CPU the run got and how busy the machine was: idle cores while requests were in flight mean
+the service waited (on locks, on the database), and a load above the core count means other programs competed.
 Everything it starts (servers, the stub) is stopped when it returns; nothing leaves the machine.
 """
 

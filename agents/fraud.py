@@ -56,6 +56,10 @@ FAMILIES: dict[str, list[str]] = {
         rf"\bi\s+{_NEG}\s+(?:make|made|place|placed|do|did|buy|bought|purchase|purchased|order|ordered|request"
         rf"|sign up for)\s+{_THIS}\s+(?:\w+\s+){{0,2}}?{_THING}",
         rf"\bi\s+{_NEG}\s+(?:buy|bought|purchase|purchased|order|ordered)\s+anything\b",
+        # "I never ordered BW-40404", "I didn't place order #55120": a denial naming the order by its id
+        rf"\bi\s+{_NEG}\s+(?:make|made|place|placed|buy|bought|purchase|purchased|order|ordered)\s+"
+        r"(?:(?:the|this|that)\s+)?(?:order\s+)?(?:#\s?\d{3,}|[a-z]{1,4}-\d{3,})",
+        rf"\b{_THING}\b[^.!?\n]{{0,30}}?\b(?:is|are|was|were)(?:\s+not|n['’]?t)\s+(?:mine|ours)\b",  # "aren't mine"
         rf"\b{_THING}\b[^.!?\n]{{0,40}}?\b(?:that|which)?\s*i\s+{_NEG}\s+{_VERBS_DONE}\b",
         r"\bpas moi\b", r"\bce n['’]?(?:é|e)tait pas moi\b",
         r"\bje n['’]?ai (?:pas|jamais) (?:autoris[ée]|fait|pass[ée]|effectu[ée]|command[ée])\b",

@@ -295,6 +295,11 @@ FRAUD_WORDINGS = [
     "me robaron la tarjeta",
     "No reconozco este cargo",
     "No autoricé esta compra",
+    "These charges aren't mine, I never ordered BW-40404. Please refund the $60.",
+    "this charge isn't mine",
+    "the two payments on my statement are not mine",
+    "I never ordered BW-40404",
+    "I didn't place order #55120, refund it",
 ]
 NOT_FRAUD = [
     "I was charged twice for the same order",
@@ -329,6 +334,10 @@ NOT_FRAUD = [
     "Warum wurde mir zweimal abgebucht?",
     "No recibí mi pedido",
     "The unknown error keeps appearing in the app",
+    "I didn't order 2 of these",
+    "these shoes aren't mine, I think the parcel was swapped",
+    "I didn't receive order BW-40404",
+    "I never ordered from BW-40404's seller before, is it reliable?",
 ]
 
 

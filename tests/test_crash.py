@@ -123,3 +123,49 @@ def test_check_notices_a_lost_conversation(data_dir):
     """The harness can fail: threads never run count as lost."""
     report = check(data_dir, 2)
     assert report["lost_conversations"] == 2
+
+
+def test_a_turn_killed_after_its_side_effects_is_run_again_once(data_dir):
+    """A turn is saved as its input, then run with one checkpoint at its end (app/threads.py). Killed just before
+    that checkpoint, after its ticket and notification were made, the thread is back at its saved input: the next
+    message runs the whole turn again first, and every side effect is found by its key, not made twice."""
+    from app.desk import SupportDesk
+    from app.services import Services
+    from app.store.checkpoints import sqlite_checkpointer
+    from tests.helpers import make_settings
+
+    class Killed(Exception):
+        pass
+
+    settings = make_settings(data_dir)
+    saver = sqlite_checkpointer(settings.checkpoint_db)
+    put, root_puts = saver.put, []
+
+    def dying_put(config, checkpoint, metadata, new_versions):
+        if root_puts and metadata.get("source") == "loop" and not config["configurable"].get("checkpoint_ns"):
+            root_puts.append(metadata)
+            if len(root_puts) > 2:  # the saved input's checkpoint went through; the turn's own does not
+                raise Killed
+        return put(config, checkpoint, metadata, new_versions)
+
+    saver.put = dying_put
+    first = SupportDesk(services=Services.from_settings(settings), checkpointer=saver)
+    first.send(QUESTION, "t-late", message_id="m1")
+    root_puts.append("armed")
+    with pytest.raises(Killed):
+        first.send(REFUND, "t-late", message_id="m2")
+    tickets = first.services.tickets.list()
+    assert len(tickets) == 1  # the refund's side effects happened before the kill
+    refund_keys = sorted(e["key"] for e in first.services.audit.entries("t-late") if e["key"].startswith("t-late:2:"))
+    assert refund_keys  # audited before the kill
+
+    desk = SupportDesk(services=Services.from_settings(settings))  # the restarted process
+    result = desk.send("Thanks. And how do I reset my password?", "t-late", message_id="m3")
+    values = desk.graph.get_state({"configurable": {"thread_id": "t-late"}}).values
+    assert values["turn"] == 3 and result.ticket_id is None
+    assert [m.type for m in values["messages"]] == ["human", "ai"] * 3
+    assert [t["id"] for t in desk.services.tickets.list()] == [tickets[0]["id"]]
+    assert len(desk.services.tickets.notifications(tickets[0]["id"])) == 1
+    entries = desk.services.audit.entries("t-late")
+    assert sorted(e["key"] for e in entries if e["key"].startswith("t-late:2:")) == refund_keys  # none twice
+    assert any(e["key"].startswith("t-late:3:") for e in entries)  # and the third turn was audited

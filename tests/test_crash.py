@@ -73,28 +73,38 @@ def test_async_send_also_finishes_a_run_cut_short(desk, services):
     _check_both_turns_ran(*asyncio.run(main()), services)
 
 
-def test_a_message_saved_just_before_a_kill_is_answered_when_sent_again(data_dir):
-    """The input checkpoint and its writes are saved, the next checkpoint is not: the thread shows no next
-    step and already holds the message. Sending it again must run its turn, not report it handled."""
+class Killed(Exception):
+    """A kill -9 at a checkpoint write, simulated."""
+
+
+def _desk_dying_at(data_dir, dies):
+    """(settings, a desk) whose checkpointer raises Killed at the writes `dies(config, metadata)` picks."""
     from app.desk import SupportDesk
     from app.services import Services
     from app.store.checkpoints import sqlite_checkpointer
     from tests.helpers import make_settings
 
-    class Killed(Exception):
-        pass
-
     settings = make_settings(data_dir)
     saver = sqlite_checkpointer(settings.checkpoint_db)
-    put, armed = saver.put, []
+    put = saver.put
 
     def dying_put(config, checkpoint, metadata, new_versions):
-        if armed and metadata.get("source") == "loop":
+        if dies(config, metadata):
             raise Killed
         return put(config, checkpoint, metadata, new_versions)
 
     saver.put = dying_put
-    first = SupportDesk(services=Services.from_settings(settings), checkpointer=saver)
+    return settings, SupportDesk(services=Services.from_settings(settings), checkpointer=saver)
+
+
+def test_a_message_saved_just_before_a_kill_is_answered_when_sent_again(data_dir):
+    """The input checkpoint and its writes are saved, the next checkpoint is not: the thread shows no next
+    step and already holds the message. Sending it again must run its turn, not report it handled."""
+    from app.desk import SupportDesk
+    from app.services import Services
+
+    armed = []
+    settings, first = _desk_dying_at(data_dir, lambda config, metadata: armed and metadata.get("source") == "loop")
     first.send(QUESTION, "t-kill", message_id="m1")
     armed.append(True)
     with pytest.raises(Killed):
@@ -131,25 +141,16 @@ def test_a_turn_killed_after_its_side_effects_is_run_again_once(data_dir):
     message runs the whole turn again first, and every side effect is found by its key, not made twice."""
     from app.desk import SupportDesk
     from app.services import Services
-    from app.store.checkpoints import sqlite_checkpointer
-    from tests.helpers import make_settings
 
-    class Killed(Exception):
-        pass
+    root_puts = []
 
-    settings = make_settings(data_dir)
-    saver = sqlite_checkpointer(settings.checkpoint_db)
-    put, root_puts = saver.put, []
-
-    def dying_put(config, checkpoint, metadata, new_versions):
+    def dies(config, metadata) -> bool:
         if root_puts and metadata.get("source") == "loop" and not config["configurable"].get("checkpoint_ns"):
             root_puts.append(metadata)
-            if len(root_puts) > 2:  # the saved input's checkpoint went through; the turn's own does not
-                raise Killed
-        return put(config, checkpoint, metadata, new_versions)
+            return len(root_puts) > 2  # the saved input's checkpoint went through; the turn's own does not
+        return False
 
-    saver.put = dying_put
-    first = SupportDesk(services=Services.from_settings(settings), checkpointer=saver)
+    settings, first = _desk_dying_at(data_dir, dies)
     first.send(QUESTION, "t-late", message_id="m1")
     root_puts.append("armed")
     with pytest.raises(Killed):

@@ -175,9 +175,9 @@ async def _load(server: SimpleNamespace, n: int, concurrency: int) -> dict[str, 
         await asyncio.gather(*(one(i) for i in range(n)))
         wall = time.perf_counter() - start
         busy, db_cpu = Machine.now().since(machine_before), database_cpu() - db_before
-        by_worker = {pid: t - cpu_before.get(pid, 0.0) for pid, t in session_cpu(server.session).items()
-                     if pid in server.workers}
-        server_cpu = sum(session_cpu(server.session).values()) - sum(cpu_before.values())
+        cpu_after = session_cpu(server.session)  # one scan of the process table for both figures
+        by_worker = {pid: t - cpu_before.get(pid, 0.0) for pid, t in cpu_after.items() if pid in server.workers}
+        server_cpu = sum(cpu_after.values()) - sum(cpu_before.values())
         own_cpu = time.process_time() - own_cpu
     cores = os.cpu_count() or 1
     return {"requests": n, "errors": errors, "concurrency": concurrency, "seconds": round(wall, 2),

@@ -6,10 +6,11 @@ Agents are plain functions of (state, services). The concrete `Services` is asse
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from agents.policy import Policy
-from agents.taxonomy import Taxonomy
+if TYPE_CHECKING:  # types only: the specialists import this protocol, so it imports none of them at run time
+    from agents.compliance.policy import Policy
+    from agents.triage.taxonomy import Taxonomy
 
 
 class Services(Protocol):
@@ -18,7 +19,7 @@ class Services(Protocol):
     embedder: Any  # knowledge.embeddings.Embedder
     policy: Policy
     taxonomy: Taxonomy
-    classifier: Any  # agents.intent_model.IntentClassifier
+    classifier: Any  # agents.triage.intent_model.IntentClassifier
     llm_limiter: Any  # a langchain rate limiter, or None
     tickets: Any  # ticket store: get/create/count_recent, action_amounts (earlier amounts, for total limits)
     audit: Any  # audit trail: record
@@ -28,6 +29,10 @@ class Services(Protocol):
     claims: Any  # review claims: `take(thread_id, review_id, reviewer, decision, digest)`, LookupError if taken
 
     def retriever(self, collection: str | None = None) -> Any: ...
+
+    def triage(self, view: dict, config: dict | None = None) -> dict:
+        """The triage sub-graph on `view` (`request`, `messages`, `turn`, `part`): its state afterwards, with
+        `triage` and `llm_calls`. Agents that must triage part of a message call this, never the steps."""
 
     def reliability_gate(self, triage: dict, route: list[str], turn: int | None) -> dict | None:
         """Why an intent must not be answered automatically right now (None = it may)."""

@@ -15,8 +15,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from agents.conversation import MessageError
-from agents.hitl import ReviewPayloadError
+from agents.compliance.hitl import ReviewPayloadError
+from agents.supervisor.conversation import MessageError
 from app.review.customer_notes import pending_steps
 from app.review.reviews import Reviews
 from app.services import Services

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from langchain_core.rate_limiters import InMemoryRateLimiter
 
-from agents.hitl import canonical
-from agents.intent_model import IntentClassifier, load_or_train
-from agents.policy import Policy, load_policy
-from agents.taxonomy import Taxonomy, TaxonomyError
+from agents.compliance.hitl import canonical
+from agents.compliance.policy import Policy, load_policy
+from agents.triage.intent_model import IntentClassifier, load_or_train
+from agents.triage.taxonomy import Taxonomy, TaxonomyError
 from app.llm.embed_cache import cached
 from app.llm.models import ModelRouter
 from app.llm.resilient import resilient_models
@@ -29,6 +29,8 @@ from app.store.metrics import Metrics
 from app.store.review_claims import ReviewClaims
 from app.store.tickets import TicketStore
 from app.store.vault import ContactVault
+from graphs import triage as triage_graph
+from graphs.context import SupportContext
 from knowledge.embeddings import Embedder, default_embedder
 from knowledge.openai_embed import OpenAIEmbedder
 from knowledge.retrieve import Retriever
@@ -184,6 +186,13 @@ class Services:
         svc = cls(settings=settings, models=None)
         svc.models = resilient_models(settings, svc.record_degradation)
         return svc
+
+    def triage(self, view: dict, config: dict | None = None) -> dict:
+        """The triage sub-graph on one message, as its own run: what reading a message in parts
+        (agents/turn/reading.py) and a message for a pending review (app/review/customer_notes.py) both use, so
+        every triage is the same steps with the same metrics and audit entries. Inside a node the run's config
+        (its thread) is inherited; it writes no checkpoint."""
+        return triage_graph.standalone.invoke(view, config, context=SupportContext(services=self))
 
     def reliability_gate(self, triage: dict, route: list[str], turn: int | None) -> dict | None:
         """The planner's reliability hook (agents.services.Services): the book says no, and why."""

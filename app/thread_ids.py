@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.conversation import MessageError
+from agents.supervisor.conversation import MessageError
 
 MAX_THREAD_ID_CHARS = 256
 

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from langchain_core.messages import HumanMessage
 from pydantic import BaseModel, Field
 
-from agents.conversation import MessageError, validate_message
+from agents.supervisor.conversation import MessageError, validate_message
 from app.async_graph import LoopGraph
 from app.services import Services
 from app.stepper import Stepper

@@ -18,7 +18,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
-from agents.conversation import MessageError, validate_message
+from agents.supervisor.conversation import MessageError, validate_message
 from app.store.tickets import (
     STATUSES,
     TicketConflictError,

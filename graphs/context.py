@@ -17,7 +17,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 from langgraph.runtime import Runtime
 
-from graphs.audit_events import audit_update
+from agents.audit_events import audit_update
 
 _log = logging.getLogger("supportflow.graph")  # app/logs.py redacts every record of this family
 _default_services: Callable[[], Any] | None = None

@@ -2,9 +2,9 @@
 
 from langgraph.graph import END, START, StateGraph
 
-from agents import research
+from agents.research import nodes as research
+from agents.state import SpecialistState
 from graphs.context import SupportContext, bind
-from graphs.state import SpecialistState
 
 builder = StateGraph(SpecialistState, context_schema=SupportContext)
 builder.add_node("retrieve", bind(research.retrieve, research.READS))

@@ -4,19 +4,20 @@
                     └→ triage → slots → supervisor ⇄ research | compliance | ticketing
                                             └──────────────────────────────→ respond → END
 
-`slots` (agents/turn.py) splits the message into its requests and holds back any action that lacks a
+`slots` (agents/turn/understand.py) splits the message into its requests and holds back any action that lacks a
 required detail (it asks for it instead). The supervisor runs each request's route in turn.
-Routing is deterministic (agents/planner.py): no LLM decides which specialist runs or
+Routing is deterministic (agents/supervisor/planner.py): no LLM decides which specialist runs or
 whether a human must approve.
 """
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
 
-from agents import conversation, planner, turn
+from agents.state import SupportInput, SupportState
+from agents.supervisor import conversation, planner
+from agents.turn import understand as turn
 from graphs import compliance, research, ticketing, triage
 from graphs.context import SupportContext, bind
-from graphs.state import SupportInput, SupportState
 
 SPECIALISTS = ("research", "compliance", "ticketing")
 ENTRY = "intake"  # the first node of every turn: a run stopped before it holds only its saved input

@@ -5,9 +5,9 @@ import sqlite3
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy
 
-from agents import ticketing
+from agents.state import SpecialistState
+from agents.ticketing import nodes as ticketing
 from graphs.context import SupportContext, bind
-from graphs.state import SpecialistState
 
 STORE_RETRY = RetryPolicy(max_attempts=4, initial_interval=0.2, retry_on=(sqlite3.OperationalError, OSError))
 

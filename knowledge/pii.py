@@ -25,7 +25,7 @@ PLACEHOLDERS = {"email": "[EMAIL]", "card": "[CARD]", "iban": "[IBAN]", "ssn": "
 # National formats are tried in these regions; numbers written with +<country code> are found in any of them.
 REGIONS = ("US", "GB", "DE", "FR", "ES", "IN", "AU", "BR")
 
-# Candidate patterns kept importable for agents.signals (validate with luhn_ok / an IBAN checksum); new code
+# Candidate patterns kept importable for agents.triage.signals (validate with luhn_ok / an IBAN checksum); new code
 # should use `spans`, which applies every check below.
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]++@[\w-]++(?:\.[\w-]++)+")
 PHONE = re.compile(r"(?<![\w#-])(?:\+?\d{1,3}[\s.-]?)?(?:\(\d{3}\)|\d{3})[\s.-]\d{3}[\s.-]\d{4}\b")

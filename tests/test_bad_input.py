@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agents.compliance import ReviewPayloadError
-from agents.conversation import MessageError, validate_message
+from agents.compliance.nodes import ReviewPayloadError
+from agents.supervisor.conversation import MessageError, validate_message
 from app.desk import NoPendingReviewError, UnknownThreadError
 
 INJECTIONS = [
@@ -27,7 +27,7 @@ CLEAR = (MessageError, ReviewPayloadError, NoPendingReviewError, UnknownThreadEr
 
 
 def _clear(exc: BaseException) -> bool:
-    from agents.reviewers import ReviewerError
+    from agents.compliance.reviewers import ReviewerError
 
     return isinstance(exc, (*CLEAR, ReviewerError)) and len(str(exc)) > 5
 

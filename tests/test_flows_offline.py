@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.compliance import ReviewPayloadError
+from agents.compliance.nodes import ReviewPayloadError
 from app.desk import NoPendingReviewError, SupportDesk, UnknownThreadError
 from app.services import Services
 from tests.helpers import make_settings

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from agents.reviewers import hash_token
+from agents.compliance.reviewers import hash_token
 from tests.helpers import ROOT, free_port, server
 
 pytestmark = pytest.mark.slow

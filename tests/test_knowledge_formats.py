@@ -123,7 +123,7 @@ def test_unknown_embedder_backend_is_refused():
 
 
 def test_llm_rewrites_long_messages_into_fused_sub_queries(services):
-    from agents.research import retrieve
+    from agents.research.nodes import retrieve
     from app.llm.models import ModelRouter
     from app.llm.scripted import ScriptedChatModel
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from agents.money import to_base
-from agents.policy import PolicyError, load_policy
+from agents.compliance.money import to_base
+from agents.compliance.policy import PolicyError, load_policy
 from app.settings import CONFIG_DIR
 
 
@@ -128,7 +128,7 @@ def test_the_same_order_adds_up_across_threads_and_so_does_the_customer(desk, se
 
 
 def test_totals_convert_each_amount(policy, services):
-    from agents.compliance import prior_total
+    from agents.compliance.nodes import prior_total
 
     services.tickets.create("x:1:refund", thread_id="x", status="approved", summary="", policy={},
                             action={"name": "refund", "args": {"order_id": "1", "amount": 100, "currency": "GBP"}})
@@ -143,7 +143,7 @@ def test_totals_convert_each_amount(policy, services):
 
 
 def test_amount_unsure_is_a_fact(services):
-    from agents.compliance import facts
+    from agents.compliance.nodes import facts
 
     triage = {"intent": "refund_request", "entities": {"amount": 1200.0, "amount_unsure": True}}
     assert facts({"triage": triage}, services)["amount_unsure"] is True
@@ -153,7 +153,7 @@ def test_amount_unsure_is_a_fact(services):
 # ---- reviewer limits are in the policy currency too ----------------------------------------------------------
 def test_reviewer_limits_compare_in_the_policy_currency(desk, services):
     """£1,800 is about $2,286: bo (limit $2,000) approved it as if it were 1,800 dollars."""
-    from agents.reviewers import ReviewerError
+    from agents.compliance.reviewers import ReviewerError
 
     tid = desk.send("Please refund £1,800 for order #61010, it never arrived").thread_id
     assert desk.get(tid).pending_review["metadata"]["max_amount"] == pytest.approx(2286.0)
@@ -168,7 +168,7 @@ def test_reviewer_limits_compare_in_the_policy_currency(desk, services):
 
 
 def test_an_amount_without_a_rate_is_approved_by_nobody_but_may_be_rejected(desk, services):
-    from agents.reviewers import ReviewerError
+    from agents.compliance.reviewers import ReviewerError
 
     tid = desk.send("Please refund 300 SEK for order #61004, it arrived broken").thread_id
     assert desk.get(tid).pending_review["metadata"]["rule_id"] == "refund-currency-unrated"

@@ -59,7 +59,7 @@ def test_a_collection_refuses_vectors_from_another_model(data_dir, kb):
 
 
 def test_provider_down_research_falls_back_to_keyword_search(data_dir, kb):
-    from agents.research import retrieve
+    from agents.research.nodes import retrieve
 
     with OpenAIStub(lambda req: embedding_reply()) as stub:
         svc = _services(data_dir, stub.url)

@@ -11,7 +11,7 @@ import asyncio
 import pytest
 from langgraph.types import Command
 
-from agents.withdrawal import withdraws
+from agents.turn.withdrawal import withdraws
 from app.desk import NoPendingReviewError, SupportDesk
 from app.review.customer_notes import NOTED, STILL_WITH_TEAM
 from app.threads import HOLDING_REPLY

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from agents.reviewers import hash_token
+from agents.compliance.reviewers import hash_token
 from app.desk import SupportDesk
 from app.llm.models import ModelRouter
 from app.llm.scripted import ScriptedChatModel, echo_responder

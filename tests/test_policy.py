@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agents.policy import PolicyError, load_policy
+from agents.compliance.policy import PolicyError, load_policy
 from app.settings import CONFIG_DIR
 
 

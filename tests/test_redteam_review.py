@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from langgraph.types import Command
 
-from agents.reviewers import ReviewerError
+from agents.compliance.reviewers import ReviewerError
 from app.desk import NoPendingReviewError, ReviewPayloadError, SupportDesk
 from app.review import door
 from app.services import Services

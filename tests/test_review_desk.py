@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from agents.reviewers import ReviewerError
+from agents.compliance.reviewers import ReviewerError
 from app.desk import NoPendingReviewError, SupportDesk, TurnResult
 from app.review import door
 from app.review.claims import ClaimTakenError, ReviewClaims

@@ -11,8 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from agents import compliance, triage
-from agents.reviewers import ReviewerError, registry_for
+from agents.compliance import nodes as compliance
+from agents.compliance.reviewers import ReviewerError, registry_for
+from agents.triage import nodes as triage
 from app.bench.review_groups import EXPECTED_RULE, KINDS, escalation
 from app.review.groups import GroupNotFoundError, group_items
 from app.review.inbox import to_item

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agents.policy import load_policy
-from agents.reviewers import CONFIG_DIR, ReviewerError, authorize, hash_token, load_registry
+from agents.compliance.policy import load_policy
+from agents.compliance.reviewers import CONFIG_DIR, ReviewerError, authorize, hash_token, load_registry
 
 DEFAULT = CONFIG_DIR / "reviewers.yaml"
 

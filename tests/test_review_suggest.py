@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from agents.audit_events import audit_update
 from app.review.suggest import review_history, suggest
-from graphs.audit_events import audit_update
 from tests.helpers import run_cli
 
 HOUR = 3600

@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from agents.fraud import evidence
-from agents.signals import (
+from agents.triage.fraud import evidence
+from agents.triage.signals import (
     extract_accounts,
     extract_amount,
     extract_emails,
@@ -232,7 +232,7 @@ def test_long_messages_parse_in_linear_time():
     """Each probe was quadratic (3 s at 20,000 digits, so hours at 200,000); linear code does all of them in a
     second or two. The generous timeout is a hang guard, not a measurement."""
     probe = textwrap.dedent("""
-        from agents.signals import extract_entities, risk_signals, sentiment
+        from agents.triage.signals import extract_entities, risk_signals, sentiment
         n = 200_000
         for text in ["$" + "1" * 20_000, "$" + "1" * n, "1" * n + " dollars", "€" + "1," * (n // 2), "x" * n,
                      "one " * (n // 4) + "dollars", "$9" + "O" * n, "$1" + " 000" * (n // 4), "someone " * (n // 8),

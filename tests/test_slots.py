@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from agents import slots
-from agents.splitting import split_requests
-from agents.turn import understand
+from agents.turn import slots
+from agents.turn.splitting import split_requests
+from agents.turn.understand import understand
 from tests.helpers import scripted_desk
 
 VERIFIED = {"id": "c-slots", "verified": True}

@@ -73,7 +73,7 @@ def test_unknown_ticket_and_bad_actor_are_clear_errors(services):
 
 def test_approved_status_reads_as_solved_with_its_resolution(services):
     store = services.tickets
-    t = plain(store, status="approved")  # what agents/ticketing.py writes for an approved action
+    t = plain(store, status="approved")  # what agents/ticketing/nodes.py writes for an approved action
     assert (t["status"], t["resolution"], t["solved_at"]) == ("solved", "approved", t["created_at"])
     with store.db.connect() as c:  # a row written before the lifecycle
         c.execute("UPDATE tickets SET status = 'approved', resolution = NULL, solved_at = NULL WHERE id = ?",

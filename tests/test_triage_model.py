@@ -9,7 +9,7 @@ import random
 import numpy as np
 import pytest
 
-from agents.intent_model import IntentClassifier, Prediction, fit_temperature, load_or_train
+from agents.triage.intent_model import IntentClassifier, Prediction, fit_temperature, load_or_train
 from app.cli.triage import expected_calibration_error
 from tests.helpers import ROOT, SHARED_DATA, run_cli
 

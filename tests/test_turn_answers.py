@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from agents import language
-from agents.splitting import split_requests
+from agents.turn.splitting import split_requests
 
 
 def _cited(r) -> list[str]:

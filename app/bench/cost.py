@@ -30,7 +30,7 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.types import Command
 from pydantic import BaseModel, Field
 
-from agents.research import format_sources
+from agents.research.nodes import format_sources
 from app.bench import COST_PARAPHRASE_RATE, COST_SCENARIOS, ROOT
 from app.llm.models import ModelRouter
 from app.llm.scripted import ScriptedChatModel, echo_responder

@@ -75,7 +75,7 @@ def nested(depth: int) -> dict:
 # ---- limits: an approval limit cannot be edited away ----------------------------------------------------------
 def edit_refused(value: Any):
     def probe(ctx: Ctx) -> None:
-        from agents.reviewers import ReviewerError
+        from agents.compliance.reviewers import ReviewerError
         from app.desk import ReviewPayloadError
 
         desk, tid = ctx.desk, ctx.desk.send(BIG, thread_id=ctx.thread()).thread_id
@@ -87,7 +87,7 @@ def edit_refused(value: Any):
 
 
 def limit_lowered_by_a_low_reviewer(ctx: Ctx) -> None:
-    from agents.reviewers import ReviewerError
+    from agents.compliance.reviewers import ReviewerError
 
     tid = ctx.desk.send(BIG, thread_id=ctx.thread()).thread_id
     refused(lambda: ctx.desk.edit(tid, reviewer="bo", args={"amount": 300}), ReviewerError, match="approval limit")
@@ -222,7 +222,7 @@ def reviewed(text: str, rule: str = ""):
 
 def reviewer_limit_in_base_currency(ctx: Ctx) -> None:
     """£1,800 is about $2,286: above bo's $2,000 limit, though 1,800 is below it."""
-    from agents.reviewers import ReviewerError
+    from agents.compliance.reviewers import ReviewerError
 
     tid = ctx.desk.send("Please refund £1,800 for order #61010, it never arrived", thread_id=ctx.thread()).thread_id
     refused(lambda: ctx.desk.approve(tid, reviewer="bo"), ReviewerError, match="approval limit")

@@ -178,7 +178,7 @@ def fuzz_huge_edit(ctx: Ctx) -> None:
 
 def fuzz_long_digits(ctx: Ctx) -> None:
     """A 20,000-digit message took 3 s in the amount scanner (quadratic look-ahead); linear now, well under 1 s."""
-    from agents.money import scan
+    from agents.compliance.money import scan
 
     started = time.perf_counter()
     scan("$" + "9" * 20_000 + " refund " + "1," * 10_000)

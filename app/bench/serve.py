@@ -38,7 +38,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from langchain_core.messages import HumanMessage, SystemMessage
 
-from agents.reviewers import hash_token
+from agents.compliance.reviewers import hash_token
 from app.bench import ROOT
 from app.bench.proc_cpu import Machine, alive, database_cpu, loadavg, session_cpu
 from app.llm.scripted import echo_responder

@@ -10,8 +10,8 @@ from typing import Any
 
 import typer
 
-from agents.policy import PolicyError
-from agents.taxonomy import TaxonomyError
+from agents.compliance.policy import PolicyError
+from agents.triage.taxonomy import TaxonomyError
 from app.settings import Settings
 
 

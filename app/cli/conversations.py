@@ -57,7 +57,7 @@ def ask(
     Messages for one thread run one at a time, across processes; one that waited too long for the run
     ahead of it exits 75 (EX_TEMPFAIL: nothing was recorded, send it again)."""
     # deferred: LangGraph and the graph (~3 s); keeps `--help` fast
-    from agents.conversation import MessageError
+    from agents.supervisor.conversation import MessageError
     from app.desk import ThreadBusyError
     from app.thread_ids import check_thread_id
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from agents.policy import PolicyError
-from agents.reviewers import ReviewerError, registry_for
-from agents.taxonomy import TaxonomyError
+from agents.compliance.policy import PolicyError
+from agents.compliance.reviewers import ReviewerError, registry_for
+from agents.triage.taxonomy import TaxonomyError
 from app.cli.common import desk, fail, json_option, print_json, services, settings, to_json
 from app.eval.data import ScenarioFileError, load_scenarios, summary_path, write_jsonl
 from app.eval.score import render, summarize

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from agents import compliance
-from agents.policy import PolicyError, load_policy
+from agents.compliance import nodes as compliance
+from agents.compliance.policy import PolicyError, load_policy
 from app.cli.common import fail, json_option, print_json, services, to_json
 from app.review.suggest import suggest
 from knowledge.pii import redact
@@ -29,8 +29,8 @@ def policy_explain(
 ) -> None:
     """Show how triage reads MESSAGE and which rule fires, and why the earlier rules did not."""
     # deferred: LangChain, LangGraph and the LLM clients (~0.8 s); keeps `--help` fast
-    from agents import triage
-    from agents.conversation import MessageError, validate_message
+    from agents.supervisor.conversation import MessageError, validate_message
+    from agents.triage import nodes as triage
 
     svc = services()
     try:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from agents.reviewers import ReviewerError, load_registry, registry_path
-from agents.reviewers import hash_token as _hash_token
+from agents.compliance.reviewers import ReviewerError, load_registry, registry_path
+from agents.compliance.reviewers import hash_token as _hash_token
 from app.cli.common import desk, emit, fail, json_option, print_json, services
 
 review_app = typer.Typer(help="Human review of paused conversations.", no_args_is_help=True)

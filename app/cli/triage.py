@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from agents.intent_model import IntentClassifier, read_examples
+from agents.triage.intent_model import IntentClassifier, read_examples
 from app.cli.common import emit, fail, json_option, to_json
 from knowledge.embeddings import default_embedder
 

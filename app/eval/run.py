@@ -18,8 +18,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from agents.conversation import MessageError
-from agents.hitl import ReviewPayloadError
+from agents.compliance.hitl import ReviewPayloadError
+from agents.supervisor.conversation import MessageError
 from app.eval.data import AnyScenario
 from app.eval.observe import dedupe, new_tickets, observe, taxonomy_of, ticket_actions, ticket_ids
 

@@ -16,9 +16,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agents.conversation import MessageError
-from agents.hitl import ReviewPayloadError
-from agents.reviewers import ReviewerError
+from agents.compliance.hitl import ReviewPayloadError
+from agents.compliance.reviewers import ReviewerError
+from agents.supervisor.conversation import MessageError
 from app.desk import SupportDesk
 from app.http import routes_messages, routes_team, routes_tickets
 from app.http.auth import channels_from_env

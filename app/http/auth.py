@@ -16,8 +16,8 @@ from pathlib import Path
 from fastapi import Header, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.compliance.reviewers import Reviewer, ReviewerError, hash_token, registry_for
 from agents.config import load_model
-from agents.reviewers import Reviewer, ReviewerError, hash_token, registry_for
 
 
 class Channel(BaseModel):

@@ -2,7 +2,7 @@
 
 The message was validated and redacted like any other (`ThreadRunner.prepare`). Under the thread's lock it is
 read, then one of:
-- a withdrawal ("never mind, cancel that request", agents/withdrawal.py): the review is resumed with a signed
+- a withdrawal ("never mind, cancel that request", agents/turn/withdrawal.py): the review is resumed with a signed
   customer `withdraw`, which ends it with no ticket (the graph audits it, actor `customer`);
 - a question unrelated to the request ("how do I reset my password?"): answered by the research sub-graph, run
   on its own so the paused review is left as it is; the customer hears their request is still with the team;
@@ -26,16 +26,15 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.types import Command
 
-from agents.conversation import compose_reply
-from agents.replies import conversational
-from agents.withdrawal import withdraws
+from agents.compliance.review import WITHDRAWN_REPLY
+from agents.supervisor.conversation import compose_reply
+from agents.supervisor.replies import conversational
+from agents.turn.withdrawal import withdraws
 from app.review.claims import ClaimTakenError
 from app.review.door import CUSTOMER_CLAIM, review_id_of
 from app.services import Services
 from app.threads import HOLDING_REPLY, Steps, ThreadRunner, TurnResult, summarize
 from graphs import research as research_graph
-from graphs import triage as triage_graph
-from graphs.compliance import WITHDRAWN_REPLY
 
 NOTED = ("Thanks, I've added that to your request, so the team reviewing it will see it. "
          "We'll get back to you as soon as it's decided.")
@@ -76,7 +75,7 @@ def _sub_input(text: str, message_id: str, values: dict) -> dict:
 def read_message(text: str, message_id: str, config: dict, values: dict):
     """A step: the triage sub-graph on the message alone (no checkpointer: the thread's state is not touched)."""
     def run(runner: ThreadRunner) -> dict:
-        return triage_graph.graph.invoke(_sub_input(text, message_id, values), config, context=runner.context)
+        return runner.services.triage(_sub_input(text, message_id, values), config)
     return run
 
 

@@ -17,13 +17,13 @@ from typing import Any
 
 from langgraph.types import Command
 
-from agents.compliance import check_reviewer, parse_resume
-from agents.hitl import UNSIGNED, ReviewPayloadError, check_edit, decision_digest, scrub
-from agents.reviewers import registry_for
+from agents.audit_events import record_edit
+from agents.compliance.hitl import UNSIGNED, ReviewPayloadError, check_edit, decision_digest, scrub
+from agents.compliance.nodes import check_reviewer, parse_resume
+from agents.compliance.reviewers import registry_for
 from app.review.claims import ClaimTakenError, ReviewClaims
 from app.services import Services
 from app.threads import NoPendingReviewError, Steps, UnknownThreadError, carry_on_steps, config_of, cut_short, summarize
-from graphs.audit_events import record_edit
 
 
 class ReviewClaimedError(NoPendingReviewError):

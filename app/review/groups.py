@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from sklearn.cluster import AgglomerativeClustering
 
-from agents.reviewers import Registry, ReviewerError
+from agents.compliance.reviewers import Registry, ReviewerError
 from app.review.door import ReviewClaimedError
 
 _DIGITS = re.compile(r"\d")

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from agents.reviewers import Registry, carried_amount
+from agents.compliance.reviewers import Registry, carried_amount
 from app.review.claims import ReviewClaims
 from app.threads import ThreadRunner
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from agents.reviewers import Registry, registry_for
+from agents.compliance.reviewers import Registry, registry_for
 from app.review import groups, sla
 from app.review.claims import ReviewClaims
 from app.review.door import decide_steps

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.reviewers import Registry
+from agents.compliance.reviewers import Registry
 from app.review.claims import ReviewClaims
 from app.review.inbox import PRIORITIES, age_text
 

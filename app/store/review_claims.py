@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS review_claims (
     claimed_at REAL NOT NULL,
     finished_at REAL,
     holder TEXT,                     -- host:pid of the process resuming the thread
-    digest TEXT,                     -- which decision (agents.hitl.decision_digest)
+    digest TEXT,                     -- which decision (agents.compliance.hitl.decision_digest)
     PRIMARY KEY (thread_id, interrupt_id)
 );
 CREATE TABLE IF NOT EXISTS review_escalations (

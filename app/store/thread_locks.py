@@ -34,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 
-from agents.conversation import MessageError
+from agents.supervisor.conversation import MessageError
 from app.store.db import Database, connect, is_postgres
 from app.store.lock_backends import SCHEMA, LeaseLocks, advisory_locks, lock_key
 

@@ -4,7 +4,7 @@ Lifecycle: new → open → pending_customer → solved → closed, plus reopene
 Statuses move through `set_status`, a compare-and-set in one transaction with its `ticket_events` row, so two
 people changing one ticket at once either both land in order or the second is re-checked against the first.
 
-"approved" (what agents/ticketing.py writes for an action policy or a reviewer approved, and what older rows hold)
+"approved" (what agents/ticketing/nodes.py writes for an action policy or a reviewer approved, and what older rows hold)
 is not a status of its own: the action was decided and carried out in the turn, so the ticket is `solved` with
 `resolution: "approved"` and `solved_at` = its creation. Such a ticket is a record, not work: a customer writing
 again does not reopen it (`reopenable`).
@@ -257,7 +257,8 @@ class TicketStore:
     def action_amounts(self, action: str, thread_id: str | None = None, customer_id: str | None = None,
                        order_id: str | None = None, since: float = 0.0) -> list[dict]:
         """Tickets of `action` on this thread, for this customer (created since `since`) or for this order:
-        {key, thread_id, customer_id, args}, what compliance adds up against a total limit (agents/compliance.py)."""
+        {key, thread_id, customer_id, args}, what compliance adds up against a total limit
+        (agents/compliance/nodes.py)."""
         order = ("((action)::jsonb -> 'args' ->> 'order_id')" if self.db.postgres
                  else "json_extract(action, '$.args.order_id')")
         where, args = [], []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agents.reviewers import ReviewerError, registry_for
+from agents.compliance.reviewers import ReviewerError, registry_for
 
 
 class SignInError(ValueError):

@@ -7,7 +7,7 @@ import json
 
 import streamlit as st
 
-from agents.compliance import ReviewPayloadError
+from agents.compliance.nodes import ReviewPayloadError
 from app.desk import MessageError, SupportDesk
 from app.settings import Settings
 from app.ui.auth import Identity, SignInError, sign_in

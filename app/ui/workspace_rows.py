@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from agents.reviewers import ReviewerError, registry_for
+from agents.compliance.reviewers import ReviewerError, registry_for
 from app.desk import SupportDesk
 from app.ticket_ops import transcript
 from app.ui import labels

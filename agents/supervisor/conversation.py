@@ -7,7 +7,7 @@ import time
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langgraph.types import Overwrite
 
-from agents import replies
+from agents.supervisor import replies
 from knowledge.pii import find_pii, redact
 
 MAX_MESSAGE_CHARS = 20_000

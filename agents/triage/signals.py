@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from agents.fraud import mentions_fraud
-from agents.money import Money, scan, to_base
+from agents.compliance.money import Money, scan, to_base
+from agents.triage.fraud import mentions_fraud
 from knowledge.pii import CARD, IBAN, PHONE, luhn_ok
 
 ORDER_ID = re.compile(

@@ -7,9 +7,9 @@ separators the currency's own locales read two ways, a currency it had to guess)
 desk asks the customer to confirm instead of acting on a misread figure.
 
 Number conventions (which of "." and "," is the decimal mark), currency precision and currency symbols come
-from CLDR through babel (tables in agents/currencies.py), a maintained source, rather than a hand-written table;
-words go through word2number. price-parser was tried and not used: it reads "$1.2k" as 1.2 and "$9OO" as 9
-and cannot say when it guessed, which is the failure this module exists to prevent.
+from CLDR through babel (tables in agents/compliance/currencies.py), a maintained source, rather than a
+hand-written table; words go through word2number. price-parser was tried and not used: it reads "$1.2k" as 1.2
+and "$9OO" as 9 and cannot say when it guessed, which is the failure this module exists to prevent.
 
 The scanner is one pass of possessive patterns with bounded look-around, so its cost is linear in the
 message; a digit run longer than MAX_DIGITS is an identifier or noise, never money.
@@ -26,7 +26,15 @@ from functools import lru_cache
 from babel.numbers import NumberFormatError, get_currency_precision, parse_decimal
 from word2number import w2n
 
-from agents.currencies import COMMON_CODES, UNKNOWN, WORDS_TO_CODE, conventions, currency_of, home_locales, symbols
+from agents.compliance.currencies import (
+    COMMON_CODES,
+    UNKNOWN,
+    WORDS_TO_CODE,
+    conventions,
+    currency_of,
+    home_locales,
+    symbols,
+)
 
 __all__ = ["COMMON_CODES", "UNKNOWN", "WORDS_TO_CODE", "Money", "Scan", "conventions", "currency_of", "home_locales",
            "read_number", "scan", "symbols", "to_base"]

@@ -45,9 +45,9 @@ class Triage(TypedDict, total=False):
     entities: Entities
     language: str  # ISO 639-1 code of the customer's language ("en" when unsure)
     speech_act: Literal["question", "request", "conversation"]
-    search_text: str  # what to search the help centre for, when not the message itself (see agents/triage.py)
+    search_text: str  # what to search the help centre for, when not the message itself (see agents/triage/nodes.py)
     clarification: int  # which clarifying question this turn asks (1, 2), for an unclear message
-    args: dict[str, Any]  # the action's arguments once its slots are settled (agents/turn.py); compliance
+    args: dict[str, Any]  # the action's arguments once its slots are settled (agents/turn/understand.py); compliance
     #                       proposes exactly these. `args["missing"]`: slots it goes ahead without
     continues: bool  # this message completed an action that was waiting for details
 
@@ -157,7 +157,7 @@ class SupportState(SpecialistState, total=False):
     route: Annotated[list[str], operator.add]
     error: str | None
     started_at: float
-    # Several requests and required details (agents/turn.py, agents/planner.py):
+    # Several requests and required details (agents/turn/understand.py, agents/supervisor/planner.py):
     parts: list[Part]  # this turn's requests in the order they run
     mark: int  # where the running part's steps start in `route`
     pending: list[PendingAction]  # actions waiting for details, kept across turns

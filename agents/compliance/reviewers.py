@@ -17,11 +17,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agents.compliance.hitl import ReviewPayloadError
 from agents.config import load_model
-from agents.hitl import ReviewPayloadError
 
 # The shipped configuration lives with the application (app/config); this is a path, not an import.
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "app" / "config"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "app" / "config"
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 

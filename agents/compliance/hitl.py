@@ -27,7 +27,7 @@ MAX_PAYLOAD_CHARS = 64 * 1024  # serialized (JSON, ASCII-escaped), so characters
 MAX_DEPTH = 20
 UNSIGNED = ("signature", "token")  # proof of who decided travels with a decision, it is not part of it
 PROTECTED_ARGS = frozenset({"order_id", "amount", "amount_usd", "currency", "intent"})  # never redacted
-MAX_NOTE_CHARS = 20_000  # a customer's message while their request waits (agents/conversation.py's limit)
+MAX_NOTE_CHARS = 20_000  # a customer's message while their request waits (agents/supervisor/conversation.py's limit)
 BOOKKEEPING = frozenset({"intent", "missing"})  # not arguments a reviewer decides on: an edit may drop them
 
 

@@ -2,7 +2,7 @@
 
 The tables come from CLDR through babel (currency symbols, territories and their currencies, decimal and grouping
 marks), built once; the few overrides are where an English-speaking desk reads a mark differently from CLDR.
-agents/money.py reads amounts with them.
+agents/compliance/money.py reads amounts with them.
 """
 
 from __future__ import annotations

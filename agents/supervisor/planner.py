@@ -1,14 +1,14 @@
 """The supervisor's routing: a pure function of triage's result and the taxonomy, no LLM call.
 
-A turn may hold several requests (agents/turn.py makes them "parts"). Each part runs its own route; when it
+A turn may hold several requests (agents/turn/understand.py makes them "parts"). Each part runs its own route; when it
 is done its reply is kept and the next part starts, and the last one composes the turn's reply. Parts
 that wait for details (slots) or only acknowledge something run nothing: their reply was written up front.
 """
 
 from __future__ import annotations
 
-from agents.conversation import compose_reply
 from agents.services import Services
+from agents.supervisor.conversation import compose_reply
 
 # When a turn's parts end differently, the outcome that tells the most about what happens next wins.
 OUTCOME_ORDER = ("error", "escalated_pending_review", "needs_info", "ticket_created", "refused", "withdrawn",

@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from babel.numbers import is_currency
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from agents.compliance.money import to_base
 from agents.config import load_model
-from agents.money import to_base
 
 
 class PolicyError(ValueError):

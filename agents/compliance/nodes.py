@@ -10,10 +10,10 @@ import math
 import time
 from typing import Any
 
-from agents import slots
-from agents.hitl import Approve, Edit, Reject, ReviewPayloadError, parse_resume, scrub
-from agents.reviewers import ReviewerError, authorize, carried_amount, registry_for
+from agents.compliance.hitl import Approve, Edit, Reject, ReviewPayloadError, parse_resume, scrub
+from agents.compliance.reviewers import ReviewerError, authorize, carried_amount, registry_for
 from agents.services import Services
+from agents.turn import slots
 
 __all__ = ["READS", "ReviewPayloadError", "parse_resume", "check_reviewer", "prove_reviewer", "evaluate",
            "apply_decision"]
@@ -89,7 +89,8 @@ def prove_reviewer(choice: Approve | Reject | Edit, raw: dict[str, Any], thread_
 
 
 def propose_action(state: dict) -> dict[str, Any]:
-    """The action and its arguments: the ones the slots step settled (agents/turn.py), else triage's entities."""
+    """The action and its arguments: the ones the slots step settled (agents/turn/understand.py), else
+    triage's entities."""
     triage = state["triage"]
     ents = triage.get("entities") or {}
     args: dict[str, Any] = {"intent": triage["intent"]}
@@ -110,7 +111,7 @@ def facts(state: dict, svc: Services | None = None, action: dict[str, Any] | Non
     recent = svc.tickets.count_recent(customer.get("id"), "refund", days=30) if svc and customer.get("id") else 0
     args = triage.get("args")
     unsure = bool((triage.get("entities") or {}).get("amount_unsure")) if args is None else bool(
-        args.get("amount_unsure"))  # slots (agents/turn.py) fill an unsure amount only once the customer confirms
+        args.get("amount_unsure"))  # slots (agents/turn/understand.py) fill an unsure amount once confirmed
     return {
         "refunds_30d": recent,
         "amount_unsure": unsure,
@@ -135,7 +136,7 @@ def prior_total(action: dict[str, Any], state: dict, svc: Services, thread_id: s
     customer, order = (state.get("customer") or {}).get("id"), args.get("order_id")
     rows = lookup(action["name"], thread_id=thread_id, customer_id=customer,
                   order_id=str(order) if order else None, since=time.time() - TOTAL_DAYS * 86400)
-    # the key agents/ticketing.py gives this very request's ticket
+    # the key agents/ticketing/nodes.py gives this very request's ticket
     part, message = state.get("part"), state.get("message_id")
     own = (f"{thread_id}:{state.get('turn', 1)}:" + (f"{message}:" if message else "") + (f"p{part}:" if part else "")
            + action["name"])

@@ -1,23 +1,24 @@
 """Reading one message into requests: each piece of text with its triage, read in the conversation's context.
 
-Split out of the slots step (agents/turn.py), which decides what each request still lacks: this part only says
-what was asked. A message with several requests is cut at clear markers (agents/splitting.py) and each piece
-triaged; pieces that turn out to be the same request are joined again, and two questions on one topic stay two.
+Split out of the slots step (agents/turn/understand.py), which decides what each request still lacks: this part
+only says what was asked. A message with several requests is cut at clear markers (agents/turn/splitting.py) and
+each piece triaged; pieces that turn out to be the same request are joined again,
+and two questions on one topic stay two.
 A bare "BW-61616" or "$80" is read with the message that said what it is for; a short question that points back
 ("how long until I see the money?") is read with the topic of the action it follows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from typing import Any
 
 from langchain_core.messages import HumanMessage
 
-from agents import slots, triage
 from agents.services import Services
-from agents.speech_act import speech_act
-from agents.splitting import split_requests
+from agents.turn import slots
+from agents.turn.speech_act import speech_act
+from agents.turn.splitting import split_requests
 
 # A short question that points back ("how long until I see the money?", "when will I get it?") right after an
 # action is about that action: its topic is added before the question is triaged and researched.
@@ -33,15 +34,14 @@ def kind(t: dict) -> str:
 
 
 def triage_text(text: str, state: dict, svc: Services, calls: list) -> dict:
-    """Triage one part of the message the way the triage sub-graph triages a whole one."""
+    """Triage one part of the message by the triage sub-graph itself (Services.triage). `part` keys its audit
+    entries apart from the whole message's and from other parts', the same on a replay."""
     history = [m for m in state.get("messages") or [] if isinstance(m, HumanMessage)][:-1]
-    view: dict[str, Any] = {"request": text, "messages": [*history, HumanMessage(text)]}
-    view["triage"] = triage.classify(view, svc)["triage"]
-    if triage.needs_llm(view, svc):
-        out = triage.classify_llm(view, svc)
-        view["triage"] = out["triage"]
-        calls.extend(out.get("llm_calls") or [])
-    return triage.enrich(view, svc)["triage"]
+    part = "read:" + hashlib.sha256(text.encode()).hexdigest()[:12]
+    out = svc.triage({"request": text, "messages": [*history, HumanMessage(text)], "turn": state.get("turn", 0),
+                      "part": part})
+    calls.extend(out.get("llm_calls") or [])
+    return out["triage"]
 
 
 def _two_questions(before: str, text: str, tri: dict) -> bool:

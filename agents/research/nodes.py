@@ -10,9 +10,9 @@ import numpy as np
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from agents import grounding
 from agents.language import NAMES
 from agents.llm import ask_structured
+from agents.research import grounding
 from agents.services import Services
 from knowledge.openai_embed import EmbeddingUnavailable
 from knowledge.query import key_sentences, sub_queries

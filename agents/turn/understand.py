@@ -1,6 +1,6 @@
 """The slots step, between triage and the supervisor: what this turn asks for, and what each request still lacks.
 
-A message becomes one or more *parts* (agents/splitting.py cuts clear enumerations; each piece is triaged and
+A message becomes one or more *parts* (agents/turn/splitting.py cuts clear enumerations; each piece is triaged and
 pieces that turn out to be the same request are joined again). An action part gets its arguments from the
 message's entities (one action per order when several orders are named); one that lacks a required slot gets
 a question instead of a route, and is kept as *pending* in the thread's state. A later message that gives the
@@ -15,7 +15,7 @@ Pending actions and new messages:
   reminder); "never mind" or a goodbye drops it, and so does `slots.PENDING_TURNS` turns without progress;
 - an escalating risk (fraud, a legal threat) does not wait long for details: a person must see it, so the
   action goes to policy with the missing slots listed in `args["missing"]` (compliance never approves it
-  automatically, agents/compliance.py `decide`); only a fraud report that names no detail at all is asked
+  automatically, agents/compliance/nodes.py `decide`); only a fraud report that names no detail at all is asked
   for them once first (`_escalate_now`).
 """
 
@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents import reading, slots
 from agents.services import Services
+from agents.turn import reading, slots
 
 READS = ("request", "triage", "messages", "pending", "turn", "recent")
 ESCALATING = {"legal_threat", "fraud"}

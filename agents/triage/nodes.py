@@ -8,12 +8,14 @@ import re
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from agents import fraud, language, smalltalk
+from agents import language
 from agents.budget import open_turn
 from agents.llm import ask_structured
 from agents.services import Services
-from agents.signals import extract_entities, risk_signals, sentiment, urgency
-from agents.speech_act import explicit_request, request_sentences, speech_act
+from agents.triage import fraud
+from agents.triage.signals import extract_entities, risk_signals, sentiment, urgency
+from agents.turn import smalltalk
+from agents.turn.speech_act import explicit_request, request_sentences, speech_act
 
 ESCALATING_RISKS = {"legal_threat", "fraud"}
 READS = ("request", "messages", "triage", "clarifications")  # data contract: redacted text only
@@ -56,7 +58,7 @@ def _previous_requests(state: dict) -> list[str]:
 
 
 def _conversational(text: str, lang: str | None) -> dict | None:
-    """Small talk and off-topic messages, by rules (see agents/smalltalk.py)."""
+    """Small talk and off-topic messages, by rules (see agents/turn/smalltalk.py)."""
     found = smalltalk.match(text)
     intent, hint = found if found else ("out_of_scope", None) if smalltalk.off_topic(text) else (None, None)
     if intent is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import hmac
 import threading
@@ -12,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 
 from langchain_core.rate_limiters import InMemoryRateLimiter
+from langgraph.config import get_config
 
 from agents.compliance.hitl import canonical
 from agents.compliance.policy import Policy, load_policy
@@ -188,11 +190,15 @@ class Services:
         return svc
 
     def triage(self, view: dict, config: dict | None = None) -> dict:
-        """The triage sub-graph on one message, as its own run: what reading a message in parts
+        """The triage sub-graph on one message, as a run of its own: what reading a message in parts
         (agents/turn/reading.py) and a message for a pending review (app/review/customer_notes.py) both use, so
-        every triage is the same steps with the same metrics and audit entries. Inside a node the run's config
-        (its thread) is inherited; it writes no checkpoint."""
-        return triage_graph.standalone.invoke(view, config, context=SupportContext(services=self))
+        every triage is the same steps with the same metrics and audit entries. It runs in a fresh context on the
+        asking run's thread: as a child of the asking node it would inherit the thread's checkpointer and
+        durability and write its checkpoints into the thread."""
+        if config is None:
+            config = {"configurable": {"thread_id": _running_thread()}}
+        return contextvars.Context().run(triage_graph.graph.invoke, view, config,
+                                         context=SupportContext(services=self))
 
     def reliability_gate(self, triage: dict, route: list[str], turn: int | None) -> dict | None:
         """The planner's reliability hook (agents.services.Services): the book says no, and why."""
@@ -204,6 +210,13 @@ class Services:
                   else "answered after retry" if info["answered_by"] else "all models failed: offline path")
         self.audit.record(f"{info['thread_id']}:llm_degraded:{uuid.uuid4().hex}", info["thread_id"], "llm",
                           "llm_degraded", f"{info['primary']}: {reason}", evidence=info, model=info["answered_by"])
+
+
+def _running_thread() -> str | None:
+    try:
+        return (get_config().get("configurable") or {}).get("thread_id")
+    except RuntimeError:  # not inside a graph run
+        return None
 
 
 _language_warm = threading.Lock()

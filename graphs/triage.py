@@ -20,7 +20,4 @@ builder.add_conditional_edges("classify", _route, ["classify_llm", "enrich"])
 builder.add_edge("classify_llm", "enrich")
 builder.add_edge("enrich", END)
 
-graph = builder.compile(name="triage")  # the supervisor's node: checkpointed with its thread
-# The same steps run on their own (Services.triage): one message part, or a message for a pending review; such a
-# run inside a node must not write checkpoints of its own into the thread.
-standalone = builder.compile(name="triage", checkpointer=False)
+graph = builder.compile(name="triage")

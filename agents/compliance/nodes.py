@@ -13,6 +13,7 @@ from typing import Any
 from agents.compliance.hitl import Approve, Edit, Reject, ReviewPayloadError, parse_resume, scrub
 from agents.compliance.reviewers import ReviewerError, authorize, carried_amount, registry_for
 from agents.services import Services
+from agents.state import SpecialistState
 from agents.turn import slots
 
 __all__ = ["READS", "ReviewPayloadError", "parse_resume", "check_reviewer", "prove_reviewer", "evaluate",
@@ -88,7 +89,7 @@ def prove_reviewer(choice: Approve | Reject | Edit, raw: dict[str, Any], thread_
                         "which sign it")
 
 
-def propose_action(state: dict) -> dict[str, Any]:
+def propose_action(state: SpecialistState) -> dict[str, Any]:
     """The action and its arguments: the ones the slots step settled (agents/turn/understand.py), else
     triage's entities."""
     triage = state["triage"]
@@ -104,7 +105,7 @@ def propose_action(state: dict) -> dict[str, Any]:
     return {"name": triage.get("action") or "escalate", "args": args}
 
 
-def facts(state: dict, svc: Services | None = None, action: dict[str, Any] | None = None,
+def facts(state: SpecialistState, svc: Services | None = None, action: dict[str, Any] | None = None,
           thread_id: str | None = None) -> dict[str, Any]:
     """What rules may look at: triage's signals, the customer record, counts and totals from the ticket store."""
     triage, customer = state["triage"], state.get("customer") or {}
@@ -125,7 +126,7 @@ def facts(state: dict, svc: Services | None = None, action: dict[str, Any] | Non
     }
 
 
-def prior_total(action: dict[str, Any], state: dict, svc: Services, thread_id: str | None) -> float:
+def prior_total(action: dict[str, Any], state: SpecialistState, svc: Services, thread_id: str | None) -> float:
     """The largest total, in the policy currency, of earlier tickets of this action for the same order, the same
     thread or (over TOTAL_DAYS) the same customer: five "$400" refunds in one thread add up to $2,000 however each
     is worded. This request's own ticket (a replayed run) is left out; amounts without a rate are not added."""
@@ -176,7 +177,8 @@ def unfilled(action: dict[str, Any], svc: Services) -> list[str]:
     return gaps
 
 
-def decide(action: dict[str, Any], state: dict, svc: Services, thread_id: str | None = None) -> dict[str, Any]:
+def decide(action: dict[str, Any], state: SpecialistState, svc: Services,
+           thread_id: str | None = None) -> dict[str, Any]:
     """Policy decides; the operator's kill switch overrides every automatic approval, and so does a missing
     required detail (the customer could not give it, or a risk signal sent the request on without it)."""
     decision = svc.policy.evaluate(action, facts(state, svc, action, thread_id))
@@ -189,7 +191,7 @@ def decide(action: dict[str, Any], state: dict, svc: Services, thread_id: str | 
     return {**decision, "action": action, "status": status, "review": None}
 
 
-def evaluate(state: dict, svc: Services, thread_id: str | None = None) -> dict:
+def evaluate(state: SpecialistState, svc: Services, thread_id: str | None = None) -> dict:
     """No side effects here: this node's output is recorded before the review pause. `max_amount` starts as the
     request's amount in the policy currency (finite only: an unrated one is judged as such by check_reviewer)."""
     decision = decide(propose_action(state), state, svc, thread_id)
@@ -232,7 +234,7 @@ def review_request(decision: dict[str, Any], error: str | None = None, review_id
     return payload
 
 
-def apply_decision(decision: dict, choice: Approve | Reject | Edit, state: dict, svc: Services,
+def apply_decision(decision: dict, choice: Approve | Reject | Edit, state: SpecialistState, svc: Services,
                    meta: dict[str, Any] | None = None) -> dict:
     """The decision after a human's choice; an edit is checked against the policy again. `meta` (review id,
     how the reviewer was proven, via) is kept with the review. Free text and edited strings are redacted."""

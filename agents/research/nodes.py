@@ -14,6 +14,7 @@ from agents.language import NAMES
 from agents.llm import ask_structured
 from agents.research import grounding
 from agents.services import Services
+from agents.state import SpecialistState
 from knowledge.openai_embed import EmbeddingUnavailable
 from knowledge.query import key_sentences, sub_queries
 from knowledge.text import split_sentences, tokens
@@ -78,7 +79,7 @@ def rewrite_queries(text: str, svc: Services) -> tuple[list[str] | None, dict | 
     return queries or None, call
 
 
-def retrieve(state: dict, svc: Services) -> dict:
+def retrieve(state: SpecialistState, svc: Services) -> dict:
     """Search with the whole message and its parts (offline) or its LLM rewrites, fused.
 
     Triage's `search_text`, when set, is what to search for instead of the message as written: the English
@@ -183,7 +184,7 @@ def _render(sentences: list[tuple[str, bool]]) -> str:
     return "".join(blocks).strip()
 
 
-def answer_extractive(state: dict, svc: Services) -> dict:
+def answer_extractive(state: SpecialistState, svc: Services) -> dict:
     """Answer from the one section that best matches the question, its sentences in their order.
 
     A section of a help article is written to answer one question, in order ("open…, choose…, confirm…"):
@@ -234,7 +235,7 @@ def answer_extractive(state: dict, svc: Services) -> dict:
                          "section": chosen["section"], "answered_by": "extractive"}}
 
 
-def answer_llm(state: dict, svc: Services) -> dict:
+def answer_llm(state: SpecialistState, svc: Services) -> dict:
     research = dict(state["research"])
     lang = (state.get("triage") or {}).get("language") or "en"
     reply_in = "" if lang == "en" else f"\nWrite the answer in {NAMES.get(lang, lang)}, the customer's language."
@@ -251,7 +252,7 @@ def answer_llm(state: dict, svc: Services) -> dict:
     return {"research": research, "llm_calls": [call]}
 
 
-def answer(state: dict, svc: Services) -> dict:
+def answer(state: SpecialistState, svc: Services) -> dict:
     research = state["research"]
     if not research["found"]:
         return {"research": {**research, "answer": NOT_FOUND, "citations": []}}
@@ -260,7 +261,7 @@ def answer(state: dict, svc: Services) -> dict:
     return answer_extractive(state, svc)
 
 
-def check_grounding(state: dict, svc: Services) -> dict:
+def check_grounding(state: SpecialistState, svc: Services) -> dict:
     """Every answer is checked against the retrieved text before it can reach the customer."""
     research, calls = grounding.check(state["research"], svc, format_sources(state["research"]["passages"]))
     return {"research": research, **({"llm_calls": calls} if calls else {})}

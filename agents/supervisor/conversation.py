@@ -7,6 +7,8 @@ import time
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langgraph.types import Overwrite
 
+from agents.services import Services
+from agents.state import SupportState
 from agents.supervisor import replies
 from knowledge.pii import find_pii, redact
 
@@ -40,7 +42,7 @@ def validate_message(text) -> str:
     return text
 
 
-def intake(state: dict, svc, thread_id: str) -> dict:
+def intake(state: SupportState, svc: Services, thread_id: str) -> dict:
     """Start a turn: the newest human message, redacted, becomes the request every specialist reads.
 
     Contact details the customer gave go to the vault (for a human to reach them), nowhere else.
@@ -82,7 +84,7 @@ def _sources(research: dict) -> str:
     return "\n\nSources: " + "; ".join(f"[{c['doc_id']}] {c['title']}" for c in cites) if cites else ""
 
 
-def compose_reply(state: dict) -> tuple[str, str]:
+def compose_reply(state: SupportState) -> tuple[str, str]:
     """(reply text, outcome) from what the specialists left in state."""
     if state.get("error"):
         return f"Sorry, I couldn't process that message: {state['error']}", "error"
@@ -119,7 +121,7 @@ def compose_reply(state: dict) -> tuple[str, str]:
     return "Thanks, your message has been recorded.", "answered"
 
 
-def respond(state: dict, svc, thread_id: str) -> dict:
+def respond(state: SupportState, svc: Services, thread_id: str) -> dict:
     if state.get("answer") is not None:  # composed upstream: a question for missing details, several requests
         text, outcome = state["answer"], state.get("outcome") or "answered"
     else:

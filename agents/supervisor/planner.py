@@ -8,6 +8,7 @@ that wait for details (slots) or only acknowledge something run nothing: their r
 from __future__ import annotations
 
 from agents.services import Services
+from agents.state import SupportState
 from agents.supervisor.conversation import compose_reply
 
 # When a turn's parts end differently, the outcome that tells the most about what happens next wins.
@@ -37,7 +38,7 @@ def gated_plan(triage: dict, route: list[str], svc: Services, turn: int | None =
     return ["compliance", "ticketing"]
 
 
-def part_step(state: dict, svc: Services) -> tuple[str, list[str]]:
+def part_step(state: SupportState, svc: Services) -> tuple[str, list[str]]:
     """(next specialist or 'respond' when the current part is done, its plan as it now stands)."""
     triage = state["triage"]
     plan = list(state.get("plan") or gated_plan(triage, plan_for(triage, svc), svc, state.get("turn")))
@@ -58,7 +59,7 @@ def _simple(parts: list[dict]) -> bool:
     return len(parts) == 1 and not parts[0].get("reply")
 
 
-def next_step(state: dict, svc: Services) -> tuple[str, dict]:
+def next_step(state: SupportState, svc: Services) -> tuple[str, dict]:
     """(next specialist or 'respond', the state update that goes with it).
 
     Finishing a part stores its reply and switches request/triage to the next part, clearing what the
@@ -90,7 +91,7 @@ def next_step(state: dict, svc: Services) -> tuple[str, dict]:
     return "respond", {**update, **compose_turn(parts, view), **_remember(parts, view)}
 
 
-def _remember(parts: list[dict], state: dict) -> dict:
+def _remember(parts: list[dict], state: SupportState) -> dict:
     """The last action this turn ran, so a follow-up question ("how long until I see the money?") is read
     in its context next turn."""
     ran = [p for p in parts if not p.get("reply") or p["reply"].get("outcome") != "needs_info"]
@@ -98,7 +99,7 @@ def _remember(parts: list[dict], state: dict) -> dict:
     return {"recent": {"intent": actions[-1], "turn": state.get("turn", 0)}} if actions else {}
 
 
-def compose_turn(parts: list[dict], state: dict) -> dict:
+def compose_turn(parts: list[dict], state: SupportState) -> dict:
     """The reply to the whole message, in the customer's order, and the outcome that matters most."""
     if _simple(parts):
         return {}

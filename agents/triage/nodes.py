@@ -12,6 +12,7 @@ from agents import language
 from agents.budget import open_turn
 from agents.llm import ask_structured
 from agents.services import Services
+from agents.state import SpecialistState
 from agents.triage import fraud
 from agents.triage.signals import extract_entities, risk_signals, sentiment, urgency
 from agents.turn import smalltalk
@@ -52,7 +53,7 @@ class TriageResult(BaseModel):
                           "about it ('can I cancel just one item?', 'how long do refunds take?').")
 
 
-def _previous_requests(state: dict) -> list[str]:
+def _previous_requests(state: SpecialistState) -> list[str]:
     msgs = [m for m in state.get("messages", []) if isinstance(m, HumanMessage)]
     return [str(m.content) for m in msgs[:-1]][-2:]
 
@@ -100,7 +101,7 @@ def as_asked(intent: str, act: str, svc: Services) -> str:
     return svc.taxonomy.asked_as.get(intent, intent) if act == "question" else intent
 
 
-def classify(state: dict, svc: Services) -> dict:
+def classify(state: SpecialistState, svc: Services) -> dict:
     """Rules for small talk, then the offline classifier; a terse follow-up is read with the previous turn.
 
     Opens the turn's LLM budget.
@@ -143,11 +144,11 @@ def classify(state: dict, svc: Services) -> dict:
     return {"triage": triage}
 
 
-def needs_llm(state: dict, svc: Services) -> bool:
+def needs_llm(state: SpecialistState, svc: Services) -> bool:
     return svc.models is not None and state["triage"]["confidence"] < svc.settings.triage_confidence
 
 
-def classify_llm(state: dict, svc: Services) -> dict:
+def classify_llm(state: SpecialistState, svc: Services) -> dict:
     """Ask the cheap model; keep the classifier's answer if the LLM fails or answers off-list."""
     intents = "\n".join(f"- {name}: {spec.kind} ({spec.category})" for name, spec in svc.taxonomy.intents.items())
     context = "\n".join(f"Earlier: {p}" for p in _previous_requests(state))
@@ -187,7 +188,7 @@ def _weak_fraud(text: str, risks: list[str]) -> bool:
     return "legal_threat" not in risks and fraud.evidence(text) == ["unrecognised"]
 
 
-def enrich(state: dict, svc: Services) -> dict:
+def enrich(state: SpecialistState, svc: Services) -> dict:
     """Signals the policy depends on are computed by rules, whatever classified the intent."""
     triage = dict(state["triage"])
     text = state["request"]

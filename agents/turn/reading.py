@@ -16,6 +16,7 @@ import re
 from langchain_core.messages import HumanMessage
 
 from agents.services import Services
+from agents.state import SupportState
 from agents.turn import slots
 from agents.turn.speech_act import speech_act
 from agents.turn.splitting import split_requests
@@ -33,7 +34,7 @@ def kind(t: dict) -> str:
     return t.get("kind") or "question"
 
 
-def triage_text(text: str, state: dict, svc: Services, calls: list) -> dict:
+def triage_text(text: str, state: SupportState, svc: Services, calls: list) -> dict:
     """Triage one part of the message by the triage sub-graph itself (Services.triage). `part` keys its audit
     entries apart from the whole message's and from other parts', the same on a replay."""
     history = [m for m in state.get("messages") or [] if isinstance(m, HumanMessage)][:-1]
@@ -52,7 +53,7 @@ def _two_questions(before: str, text: str, tri: dict) -> bool:
             and speech_act(before) == "question" and speech_act(text) == "question")
 
 
-def pieces(text: str, whole: dict, state: dict, svc: Services, calls: list) -> list[tuple[str, dict]]:
+def pieces(text: str, whole: dict, state: SupportState, svc: Services, calls: list) -> list[tuple[str, dict]]:
     """(text, triage) per request; a single request keeps the triage the sub-graph already made."""
     texts = split_requests(text)
     if len(texts) == 1:
@@ -72,7 +73,7 @@ def pieces(text: str, whole: dict, state: dict, svc: Services, calls: list) -> l
     return [(t, {**tri, "risk": list(dict.fromkeys([*(tri.get("risk") or []), *risks]))}) for t, tri in pieces]
 
 
-def bare_values(text: str, whole: dict, state: dict, svc: Services, calls: list) -> list | None:
+def bare_values(text: str, whole: dict, state: SupportState, svc: Services, calls: list) -> list | None:
     """A bare "BW-61616" or "$80" with nothing waiting for it says no request of its own: read with the message
     before it, it continues a request made there ("I want to return my headphones" … "BW-55555"); otherwise
     the customer is asked what they want done with it, instead of the classifier guessing."""
@@ -91,7 +92,7 @@ def bare_values(text: str, whole: dict, state: dict, svc: Services, calls: list)
     return [(text, {**whole, "intent": "unclear", "kind": "conversation", "action": None, "bare_values": True})]
 
 
-def _asks_about_last_action(piece: str, tri: dict, state: dict) -> bool:
+def _asks_about_last_action(piece: str, tri: dict, state: SupportState) -> bool:
     """A question right after an action, classified as that action again but naming no order or amount of its
     own, is about the action just done, not a second one."""
     recent = state.get("recent") or {}
@@ -100,7 +101,7 @@ def _asks_about_last_action(piece: str, tri: dict, state: dict) -> bool:
             and not slots.entity_values(tri.get("entities") or {}, piece))
 
 
-def in_context(piece: str, tri: dict, topic: str | None, state: dict, svc: Services, calls: list) -> tuple:
+def in_context(piece: str, tri: dict, topic: str | None, state: SupportState, svc: Services, calls: list) -> tuple:
     """(text, triage) of a question read with the topic of the action it follows, when it points back to it
     (a question, or a short message the classifier is unsure about)."""
     if _asks_about_last_action(piece, tri, state):  # "do I need to send it back?" right after the refund

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.services import Services
+from agents.state import SupportState
 from agents.turn import reading, slots
 
 READS = ("request", "triage", "messages", "pending", "turn", "recent")
@@ -149,7 +150,7 @@ def _continue(pend: dict, text: str, tri: dict, svc: Services, turn: int) -> dic
     return {"part": _ask(0, request, merged, new, again=not progress), "pending": new}
 
 
-def understand(state: dict, svc: Services) -> dict:
+def understand(state: SupportState, svc: Services) -> dict:
     """The turn's parts (in the order they run), the pending actions after it, and the slots asked for."""
     turn, text, whole = state.get("turn", 0), state["request"], state["triage"]
     pending = [p for p in state.get("pending") or [] if turn - p.get("since", turn) <= slots.PENDING_TURNS]

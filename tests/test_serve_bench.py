@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from app.bench.proc_cpu import Machine, alive, database_cpu, session_cpu
+from app.bench.cpu_time import Machine, alive, database_cpu, session_cpu
 
 BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.6:\n    pass\n"
 

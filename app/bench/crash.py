@@ -57,7 +57,12 @@ def _desk(data_dir: Path, database_url: str | None):
 
 def prepare(data_dir: Path, database_url: str | None = None) -> None:
     """Ingest the sample help centre and train the classifier once, before any kill."""
-    svc = _services(data_dir, database_url)
+    ready(_services(data_dir, database_url))
+
+
+def ready(svc: Services) -> None:
+    """The sample help centre ingested (unless it is) and the classifier trained, so no timed or killed run pays
+    for either."""
     if svc.store().count() == 0:
         ingest([ROOT / "knowledge" / "sample"], svc.store(), svc.search_embedder)
     svc.classifier  # noqa: B018 - trains and caches

@@ -16,7 +16,6 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from app.bench import ROOT
 from app.bench import redteam_probes as p
 from app.bench import redteam_store as s
 
@@ -94,16 +93,13 @@ FAMILIES: dict[str, list[tuple[str, Probe, bool]]] = {
 def prepare(data_dir: Path, template: Path | None = None) -> None:
     """A working data directory: a copy of `template` (an ingested one), else the sample help centre ingested and
     the classifier trained here."""
+    from app.bench.crash import ready  # deferred: it loads the services
     from app.services import Services
     from app.settings import Settings
-    from knowledge.ingest import ingest
 
     if template is not None:
         shutil.copytree(template, data_dir, dirs_exist_ok=True)
-    svc = Services.from_settings(Settings(data_dir=data_dir, offline=True))
-    if svc.store().count() == 0:
-        ingest([ROOT / "knowledge" / "sample"], svc.store(), svc.search_embedder)
-    svc.classifier  # noqa: B018 - trains and caches
+    ready(Services.from_settings(Settings(data_dir=data_dir, offline=True)))
 
 
 def run(quick: bool = False, template: Path | None = None, families: list[str] | None = None) -> dict:

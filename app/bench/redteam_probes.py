@@ -1,10 +1,11 @@
 """The red-team probes of issue #19 (and the amounts of #15), one function per attack, grouped by family.
 
 A probe returns when the system held (refused, detected or completed as the issue requires) and raises
-AssertionError (or anything else) when the attack worked. Each probe opens its own thread or its own audit trail in
-the run's temporary data directory, so one broken probe cannot make another look held. The tests in
-tests/test_redteam_*.py check the same attacks in more depth on SQLite and PostgreSQL; these are the standing
-tally that `python -m app bench redteam` prints.
+ProbeFailed (or anything else) when the attack worked. Its verdicts are `check(...)` calls, never bare `assert`:
+`python -O` strips asserts, and every probe would then look held. Each probe opens its own thread or its own
+audit trail in the run's temporary data directory, so one broken probe cannot make another look held. The
+test_redteam_* tests check the same attacks in more depth on SQLite and PostgreSQL; these are the standing tally
+that `python -m app bench redteam` prints.
 """
 
 from __future__ import annotations
@@ -34,14 +35,25 @@ class Ctx:
         return f"{prefix}-{next(_ids)}"
 
 
+class ProbeFailed(AssertionError):
+    """The attack worked. An AssertionError still, so whoever caught a failed probe's assert catches this too."""
+
+
+def check(condition: object, detail: object = "") -> None:
+    """A probe's verdict, kept under `python -O`. `detail` is built before the check, so it must be cheap and
+    safe to build when the condition holds."""
+    if not condition:
+        raise ProbeFailed(str(detail) if detail != "" else "the attack worked")
+
+
 def refused(call, *errors: type[BaseException], match: str = "") -> BaseException:
-    """The error `call()` raised, which must be one of `errors` and mention `match`; AssertionError if accepted."""
+    """The error `call()` raised, which must be one of `errors` and mention `match`; ProbeFailed if accepted."""
     try:
         call()
     except errors as exc:
-        assert match in str(exc), f"refused for another reason: {exc}"
+        check(match in str(exc), f"refused for another reason: {exc}")
         return exc
-    raise AssertionError("accepted")
+    raise ProbeFailed("accepted")
 
 
 def _config(tid: str) -> dict:
@@ -81,8 +93,8 @@ def edit_refused(value: Any):
         desk, tid = ctx.desk, ctx.desk.send(BIG, thread_id=ctx.thread()).thread_id
         refused(lambda: desk.edit(tid, reviewer="bo", args={"amount": value}), ReviewPayloadError)
         refused(lambda: desk.approve(tid, reviewer="sam"), ReviewerError)
-        assert tickets(desk, tid) == [] and events(desk, tid, "review_decision") == []
-        assert desk.get(tid).pending_review["action_requests"][0]["args"]["amount"] == 5000
+        check(tickets(desk, tid) == [] and events(desk, tid, "review_decision") == [])
+        check(desk.get(tid).pending_review["action_requests"][0]["args"]["amount"] == 5000)
     return probe
 
 
@@ -97,8 +109,8 @@ def limit_graph_direct_nan(ctx: Ctx) -> None:
     tid = ctx.desk.send(MID, thread_id=ctx.thread()).thread_id
     pending = graph_resume(ctx.desk, tid, {"type": "edit", "reviewer": "ana", "token": "demo-ana", "edited_action": {
         "name": "refund", "args": {"order_id": "55120", "amount": math.nan, "currency": "USD"}}})
-    assert pending and "amount" in pending["metadata"].get("error", ""), pending
-    assert tickets(ctx.desk, tid) == []
+    check(pending and "amount" in pending["metadata"].get("error", ""), pending)
+    check(tickets(ctx.desk, tid) == [])
 
 
 # ---- concurrency: one writer per thread -----------------------------------------------------------------------
@@ -107,12 +119,12 @@ def refund_text(i: int) -> str:
 
 
 def _each_told_its_own(desk, tid: str, results: list) -> None:
-    assert all(not isinstance(r, BaseException) for r in results), results
+    check(all(not isinstance(r, BaseException) for r in results), results)
     by_id = {t["id"]: t for t in tickets(desk, tid)}
-    assert len(by_id) == len(results), f"{len(by_id)} tickets for {len(results)} messages"
+    check(len(by_id) == len(results), f"{len(by_id)} tickets for {len(results)} messages")
     for i, r in enumerate(results):
-        assert r.ticket_id in by_id and f"order {70000 + i}" in r.answer, (i, r.answer)
-        assert by_id[r.ticket_id]["action"]["args"]["order_id"] == str(70000 + i)
+        check(r.ticket_id in by_id and f"order {70000 + i}" in r.answer, (i, r.answer))
+        check(by_id[r.ticket_id]["action"]["args"]["order_id"] == str(70000 + i))
 
 
 def concurrent_asends(ctx: Ctx) -> None:
@@ -150,8 +162,8 @@ def busy_thread_is_retryable(ctx: Ctx) -> None:
         with desk.runner.hold(tid), ThreadPoolExecutor(1) as pool:
             error = pool.submit(lambda: refused(lambda: desk.send(refund_text(0), thread_id=tid, message_id="m0"),
                                                 ThreadBusyError)).result()
-            assert error.retryable and not desk.runner.snapshot(tid).values
-        assert desk.send(refund_text(0), thread_id=tid, message_id="m0").outcome == "ticket_created"
+            check(error.retryable and not desk.runner.snapshot(tid).values)
+        check(desk.send(refund_text(0), thread_id=tid, message_id="m0").outcome == "ticket_created")
     finally:
         desk.close()
 
@@ -160,15 +172,15 @@ def busy_thread_is_retryable(ctx: Ctx) -> None:
 def bare_reviewer_id(ctx: Ctx) -> None:
     tid = ctx.desk.send(MID, thread_id=ctx.thread()).thread_id
     pending = graph_resume(ctx.desk, tid, {"type": "approve", "reviewer": "max"})
-    assert pending and "is not proven" in pending["metadata"].get("error", ""), pending
-    assert tickets(ctx.desk, tid) == [] and [e["actor"] for e in events(ctx.desk, tid, "review_refused")] == [
-        "unverified:max"]
+    check(pending and "is not proven" in pending["metadata"].get("error", ""), pending)
+    check(tickets(ctx.desk, tid) == [] and [e["actor"] for e in events(ctx.desk, tid, "review_refused")] == [
+        "unverified:max"])
 
 
 def wrong_token(ctx: Ctx) -> None:
     tid = ctx.desk.send(MID, thread_id=ctx.thread()).thread_id
     pending = graph_resume(ctx.desk, tid, {"type": "approve", "reviewer": "max", "token": "demo-ana"})
-    assert pending and "wrong token" in pending["metadata"].get("error", "") and tickets(ctx.desk, tid) == []
+    check(pending and "wrong token" in pending["metadata"].get("error", "") and tickets(ctx.desk, tid) == [])
 
 
 def replayed_signature(ctx: Ctx) -> None:
@@ -177,8 +189,8 @@ def replayed_signature(ctx: Ctx) -> None:
     forged = {"type": "approve", "reviewer": "max", "via": "operator-cli"}
     forged["signature"] = ctx.desk.services.sign_decision("another-thread", rid, forged)
     pending = graph_resume(ctx.desk, tid, forged)
-    assert pending and "signature does not match" in pending["metadata"].get("error", "")
-    assert tickets(ctx.desk, tid) == []
+    check(pending and "signature does not match" in pending["metadata"].get("error", ""))
+    check(tickets(ctx.desk, tid) == [])
 
 
 def graph_path_takes_the_claim(ctx: Ctx) -> None:
@@ -186,8 +198,8 @@ def graph_path_takes_the_claim(ctx: Ctx) -> None:
     rid = ctx.desk.get(tid).pending_review["metadata"]["review_id"]
     svc.claims.claim(tid, rid, "ana", "reject", "digest-of-anas-decision")
     pending = graph_resume(ctx.desk, tid, {"type": "approve", "reviewer": "bo", "token": "demo-bo"})
-    assert pending and "being decided right now by ana" in pending["metadata"].get("error", "")
-    assert tickets(ctx.desk, tid) == []
+    check(pending and "being decided right now by ana" in pending["metadata"].get("error", ""))
+    check(tickets(ctx.desk, tid) == [])
 
 
 # ---- killed approvals are completed ---------------------------------------------------------------------------
@@ -202,10 +214,10 @@ def killed_before(node: str):
         step = steps.send(desk.graph.get_state(next(steps)[1]))
         desk.graph.invoke(step[1], step[2], context=desk.runner.context, durability="sync", interrupt_before=[node])
         steps.close()
-        assert desk.graph.get_state(_config(tid)).next == (node,)
+        check(desk.graph.get_state(_config(tid)).next == (node,))
         r = desk.approve(tid, reviewer="bo")
-        assert r.outcome == "ticket_created" and [t["id"] for t in tickets(desk, tid)] == [r.ticket_id]
-        assert [e["actor"] for e in events(desk, tid, "review_decision")] == ["reviewer:ana"]
+        check(r.outcome == "ticket_created" and [t["id"] for t in tickets(desk, tid)] == [r.ticket_id])
+        check([e["actor"] for e in events(desk, tid, "review_decision")] == ["reviewer:ana"])
     return probe
 
 
@@ -213,10 +225,10 @@ def killed_before(node: str):
 def reviewed(text: str, rule: str = ""):
     def probe(ctx: Ctx) -> None:
         r = ctx.desk.send(text, thread_id=ctx.thread("amt"))
-        assert r.pending_review, f"{r.outcome}: {r.answer[:120]}"
+        check(r.pending_review, f"{r.outcome}: {r.answer[:120]}")
         got = r.pending_review["metadata"]["rule_id"]
-        assert not rule or got == rule, got
-        assert tickets(ctx.desk, r.thread_id) == []
+        check(not rule or got == rule, got)
+        check(tickets(ctx.desk, r.thread_id) == [])
     return probe
 
 
@@ -226,20 +238,20 @@ def reviewer_limit_in_base_currency(ctx: Ctx) -> None:
 
     tid = ctx.desk.send("Please refund £1,800 for order #61010, it never arrived", thread_id=ctx.thread()).thread_id
     refused(lambda: ctx.desk.approve(tid, reviewer="bo"), ReviewerError, match="approval limit")
-    assert ctx.desk.approve(tid, reviewer="max").outcome == "ticket_created"
+    check(ctx.desk.approve(tid, reviewer="max").outcome == "ticket_created")
 
 
 def totals_per_thread(ctx: Ctx) -> None:
     tid = ctx.thread("total")
     first = ctx.desk.send("Please refund $400 for order #62001, it arrived broken.", thread_id=tid)
-    assert first.outcome == "ticket_created", first.outcome
+    check(first.outcome == "ticket_created", first.outcome)
     second = ctx.desk.send("Please refund $400 for order #62002, it arrived broken too.", thread_id=tid)
-    assert second.pending_review and second.pending_review["metadata"]["rule_id"] == "refund-total-over-limit"
-    assert len(tickets(ctx.desk, tid)) == 1
+    check(second.pending_review and second.pending_review["metadata"]["rule_id"] == "refund-total-over-limit")
+    check(len(tickets(ctx.desk, tid)) == 1)
 
 
 def totals_per_order(ctx: Ctx) -> None:
     tid = ctx.thread("total")
-    assert ctx.desk.send("Please refund $400 for order #63001.", thread_id=tid).outcome == "ticket_created"
+    check(ctx.desk.send("Please refund $400 for order #63001.", thread_id=tid).outcome == "ticket_created")
     again = ctx.desk.send("I need another $450 refunded for the same order #63001.", thread_id=tid)
-    assert again.pending_review, again.outcome
+    check(again.pending_review, again.outcome)

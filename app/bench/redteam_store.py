@@ -18,7 +18,7 @@ import time
 from contextlib import closing
 
 from app.bench import ROOT
-from app.bench.redteam_probes import BIG, MID, Ctx, nested, refund_text, refused, tickets
+from app.bench.redteam_probes import BIG, MID, Ctx, ProbeFailed, check, nested, refund_text, refused, tickets
 
 N = 30
 TRIGGERS = {
@@ -42,7 +42,7 @@ def _trail(ctx: Ctx):
     audit = AuditLog(settings.store_target, settings=settings)
     for i in range(N):
         audit.record(f"t{i % 3}:{i}:triage", f"t{i % 3}", "triage", "triage", f"reason {i}")
-    assert audit.verify().ok, "an honest trail does not verify"
+    check(audit.verify().ok, "an honest trail does not verify")
     return audit
 
 
@@ -60,8 +60,8 @@ def _tamper(audit, *sql: str, guards: bool = True) -> None:
 
 def _detected(audit, word: str = "") -> None:
     report = audit.verify()
-    assert not report.ok, "tampering went unnoticed"
-    assert word in "\n".join(report.problems), report.problems
+    check(not report.ok, "tampering went unnoticed")
+    check(word in "\n".join(report.problems), report.problems)
 
 
 def _plain_hash(prev: str, row: dict) -> str:
@@ -77,11 +77,16 @@ def deleted(k: int | None):
     return probe
 
 
-def audit_forged_append(ctx: Ctx) -> None:
-    audit = _trail(ctx)
+def _rows(audit) -> list[dict]:
+    """The trail's rows as stored, oldest first, read the way the attacker reads them."""
     with closing(sqlite3.connect(audit.db.target)) as c:
         c.row_factory = sqlite3.Row
-        last = dict(c.execute("SELECT * FROM audit ORDER BY seq DESC LIMIT 1").fetchone())
+        return [dict(r) for r in c.execute("SELECT * FROM audit ORDER BY seq")]
+
+
+def audit_forged_append(ctx: Ctx) -> None:
+    audit = _trail(ctx)
+    last = _rows(audit)[-1]
     forged = {**last, "seq": N + 1, "key": "t0:99:review", "event": "review", "actor": "reviewer:max",
               "reason": "approved", "prev_hash": last["hash"]}
     forged["hash"] = _plain_hash(last["hash"], forged)
@@ -97,9 +102,7 @@ def repr_sql(value) -> str:
 
 def audit_edited_and_rehashed(ctx: Ctx) -> None:
     audit = _trail(ctx)
-    with closing(sqlite3.connect(audit.db.target)) as c:
-        c.row_factory = sqlite3.Row
-        rows = [dict(r) for r in c.execute("SELECT * FROM audit ORDER BY seq")]
+    rows = _rows(audit)
     prev, sql = rows[4]["prev_hash"], []
     for r in rows[4:]:
         r["reason"] = "forged" if r["seq"] == 5 else r["reason"]
@@ -139,7 +142,8 @@ def pii_format(value: str):
     def probe(ctx: Ctx) -> None:
         from knowledge.pii import redact
 
-        assert value not in redact(f"my details: {value} thanks"), redact(f"my details: {value} thanks")
+        redacted = redact(f"my details: {value} thanks")
+        check(value not in redacted, redacted)
     return probe
 
 
@@ -153,7 +157,7 @@ def pii_in_checkpoints_and_tickets(ctx: Ctx) -> None:
         for sql in ("SELECT checkpoint FROM checkpoints", "SELECT value FROM writes"):
             blob += b"".join(bytes(r[0]) for r in c.execute(sql) if r[0] is not None).decode("latin-1")
     blob += "".join(json.dumps(e) for e in ctx.desk.services.audit.entries(tid))
-    assert not [s for s in secrets if s in blob]
+    check(not [s for s in secrets if s in blob])
 
 
 # ---- fuzz: hostile sizes and shapes ---------------------------------------------------------------------------
@@ -164,7 +168,7 @@ def fuzz_deep_nesting(ctx: Ctx) -> None:
     refused(lambda: ctx.desk.resume(tid, {"decisions": [{"type": "approve", "reviewer": "ana",
                                                          "note": nested(5000)}]}), ReviewPayloadError)
     refused(lambda: ctx.desk.edit(tid, reviewer="ana", args={"amount": 300, "d": nested(900)}), ReviewPayloadError)
-    assert ctx.desk.get(tid).pending_review and tickets(ctx.desk, tid) == []
+    check(ctx.desk.get(tid).pending_review and tickets(ctx.desk, tid) == [])
 
 
 def fuzz_huge_edit(ctx: Ctx) -> None:
@@ -173,7 +177,7 @@ def fuzz_huge_edit(ctx: Ctx) -> None:
     tid = ctx.desk.send(MID, thread_id=ctx.thread()).thread_id
     refused(lambda: ctx.desk.edit(tid, reviewer="ana", args={"amount": 300, "c": "x" * 5_000_000}),
             ReviewPayloadError)
-    assert ctx.desk.get(tid).pending_review and tickets(ctx.desk, tid) == []
+    check(ctx.desk.get(tid).pending_review and tickets(ctx.desk, tid) == [])
 
 
 def fuzz_long_digits(ctx: Ctx) -> None:
@@ -183,7 +187,7 @@ def fuzz_long_digits(ctx: Ctx) -> None:
     started = time.perf_counter()
     scan("$" + "9" * 20_000 + " refund " + "1," * 10_000)
     took = time.perf_counter() - started
-    assert took < 1.0, f"{took:.2f} s"
+    check(took < 1.0, f"{took:.2f} s")
 
 
 def fuzz_invalid_utf8_thread(ctx: Ctx) -> None:
@@ -204,9 +208,9 @@ def fuzz_nan_edit_on_the_cli(ctx: Ctx) -> None:
     """`review edit --args '{"amount": NaN}'` (Python's json reads NaN) re-asked as "amount unknown" before."""
     tid = ctx.desk.send(BIG, thread_id=ctx.thread()).thread_id
     done = _cli(ctx, "review", "edit", tid, "--reviewer", "bo", "--args", '{"amount": NaN}')
-    assert done.returncode not in (0, None) and "Traceback" not in done.stderr, done.stderr[-500:]
-    assert _cli(ctx, "review", "approve", tid, "--reviewer", "sam").returncode != 0
-    assert tickets(ctx.desk, tid) == [] and ctx.desk.get(tid).pending_review
+    check(done.returncode not in (0, None) and "Traceback" not in done.stderr, done.stderr[-500:])
+    check(_cli(ctx, "review", "approve", tid, "--reviewer", "sam").returncode != 0)
+    check(tickets(ctx.desk, tid) == [] and ctx.desk.get(tid).pending_review)
 
 
 def cli_parallel_asks(ctx: Ctx) -> None:
@@ -216,12 +220,12 @@ def cli_parallel_asks(ctx: Ctx) -> None:
                                "--thread", tid, "--json"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for i in range(5)]
     outs = [p.communicate(timeout=600) for p in procs]
-    assert [p.returncode for p in procs] == [0] * 5, [err[-300:] for _, err in outs]
+    check([p.returncode for p in procs] == [0] * 5, [err[-300:] for _, err in outs])
     by_id = {t["id"]: t for t in tickets(ctx.desk, tid)}
     answers = [json.loads(out) for out, _ in outs]
-    assert len(by_id) == 5 and {a["ticket_id"] for a in answers} == set(by_id)
+    check(len(by_id) == 5 and {a["ticket_id"] for a in answers} == set(by_id))
     for i, a in enumerate(answers):
-        assert by_id[a["ticket_id"]]["action"]["args"]["order_id"] == str(70000 + i), (i, a["answer"])
+        check(by_id[a["ticket_id"]]["action"]["args"]["order_id"] == str(70000 + i), (i, a.get("answer")))
 
 
 def _cli(ctx: Ctx, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
@@ -235,9 +239,9 @@ def fuzz_nan_json(ctx: Ctx) -> None:
     out = _python(script, timeout=120)
 
     def strict(constant):
-        raise AssertionError(f"non-standard JSON constant {constant}")
+        raise ProbeFailed(f"non-standard JSON constant {constant}")
 
-    assert json.loads(out.stdout, parse_constant=strict) == {"a": None, "b": [None], "c": 1}
+    check(json.loads(out.stdout, parse_constant=strict) == {"a": None, "b": [None], "c": 1})
 
 
 # ---- async lifecycle ------------------------------------------------------------------------------------------
@@ -253,7 +257,7 @@ def async_script_exits(ctx: Ctx) -> None:
             print("SENT", r.outcome, flush=True)
         asyncio.run(main())
     """)
-    assert "SENT" in _python(script, timeout=240).stdout
+    check("SENT" in _python(script, timeout=240).stdout)
 
 
 def async_context_manager(ctx: Ctx) -> None:
@@ -265,7 +269,7 @@ def async_context_manager(ctx: Ctx) -> None:
         async with SupportDesk(services=ctx.desk.services) as desk:
             return (await desk.asend("Please refund $20 for order #48213", thread_id=ctx.thread("async"))).outcome
 
-    assert asyncio.run(main()) == "ticket_created"
+    check(asyncio.run(main()) == "ticket_created")
 
 
 def _python(script: str, timeout: float) -> subprocess.CompletedProcess:
@@ -274,7 +278,7 @@ def _python(script: str, timeout: float) -> subprocess.CompletedProcess:
         done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=timeout)
     except subprocess.TimeoutExpired as exc:
-        raise AssertionError(f"the script did not exit within {timeout:.0f} s") from exc
-    assert done.returncode == 0, done.stderr[-1000:]
+        raise ProbeFailed(f"the script did not exit within {timeout:.0f} s") from exc
+    check(done.returncode == 0, done.stderr[-1000:])
     return done
 

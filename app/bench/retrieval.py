@@ -24,8 +24,10 @@ def load_queries(path: Path, split: str | None = None) -> list[dict]:
             continue
         try:
             row = json.loads(line)
-            assert isinstance(row["query"], str) and isinstance(row["relevant"], list)
-        except (ValueError, KeyError, TypeError, AssertionError) as exc:
+            # an explicit check, not an assert, which `python -O` strips
+            if not (isinstance(row["query"], str) and isinstance(row["relevant"], list)):
+                raise TypeError("'query' must be a string and 'relevant' a list")
+        except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{n}: expected {{\"query\": str, \"relevant\": [doc ids]}} ({exc})") from None
         if split is None or row.get("split") == split:
             rows.append(row)

@@ -6,7 +6,7 @@
    conversations, completed / errors, and throughput against min(n / latency, the CPU-bound ceiling).
 The ceiling is what this machine's cores allow, from the CPU time each request cost the server's processes, the
 load client and the local database server (CPU time read with psutil, so other programs sharing the machine hardly
-change it; app/bench/proc_cpu.py): on 2 cores, 4 workers cannot beat 2. Beside each run are the load average, the
+change it; app/bench/cpu_time.py): on 2 cores, 4 workers cannot beat 2. Beside each run are the load average, the
 share of the machine's CPU the run got and how busy the machine was: idle cores while requests were in flight mean
 the service waited (on locks, on the database), and a load above the core count means other programs competed.
 Everything it starts (servers, the stub) is stopped when it returns; nothing leaves the machine.
@@ -40,7 +40,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from agents.compliance.reviewers import hash_token
 from app.bench import ROOT
-from app.bench.proc_cpu import Machine, alive, database_cpu, loadavg, session_cpu
+from app.bench.cpu_time import Machine, alive, database_cpu, loadavg, session_cpu
 from app.llm.scripted import echo_responder
 from app.store.metrics import percentile
 

@@ -1,6 +1,6 @@
-"""Read-only queries behind the operations dashboard and the tickets page.
+"""Read-only queries behind the operations dashboard and a conversation's recorded steps.
 
-Everything comes from what the runs recorded: node timings and turn outcomes (app/metrics.py),
+Everything comes from what the runs recorded: node timings and turn outcomes (app/store/metrics.py),
 tickets, the audit trail and the checkpointer. Nothing is re-estimated here; the functions
 only select, bucket and aggregate those rows.
 """
@@ -147,10 +147,3 @@ def age_buckets(items: list[dict]) -> pd.Series:
         counts[bands[0 if h < 1 else 1 if h < 4 else 2 if h < 24 else 3]] += 1
     return pd.Series(counts, name="pending")
 
-
-def search_tickets(svc, text: str = "", status: str | None = None, limit: int = 1000) -> list[dict]:
-    """Tickets whose id, thread, customer, intent, queue, reviewer or summary contains `text`."""
-    text = (text or "").strip().lower()
-    keys = ("id", "thread_id", "customer_id", "intent", "queue", "reviewer", "summary", "status", "priority")
-    return [t for t in svc.tickets.list(status=status or None, limit=limit)
-            if not text or any(text in str(t.get(k) or "").lower() for k in keys)]

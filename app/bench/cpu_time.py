@@ -1,4 +1,4 @@
-"""CPU accounting for `bench serve` (psutil), so a worker-count ratio can be judged against what the machine
+"""CPU time for `bench serve`, read through psutil, so a worker-count ratio can be judged against what the machine
 allowed rather than against wall time alone.
 
 Three readings, each a snapshot to subtract:

@@ -9,7 +9,7 @@ import threading
 import httpx
 import pytest
 
-from tests.test_http_api import REFUND, _auth, _env, _serve
+from tests.system.test_http_api import REFUND, _auth, _env, _serve
 
 pytestmark = pytest.mark.slow
 HUMAN = "I want to talk to a human about my order #48213"

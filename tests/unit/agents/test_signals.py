@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
-
 import pytest
 
 from agents.triage.fraud import evidence
@@ -20,7 +16,6 @@ from agents.triage.signals import (
     sentiment,
     urgency,
 )
-from tests.helpers import ROOT
 
 RATES = {"USD": 1.0, "EUR": 1.08, "GBP": 1.27}
 NNBSP, NBSP = "\u202f", "\u00a0"
@@ -225,25 +220,6 @@ def test_compatible_keys_stay():
     assert (ents["amount"], ents["currency"]) == (600.0, "USD")  # the largest: conservative for one action
     assert ents["amounts"] == [{"value": 450.0, "currency": "USD"}, {"value": 600.0, "currency": "USD"}]
     assert [r["amount_usd"] for r in ents["requests"]] == [450.0, 600.0]
-
-
-# ---- linear time (issue #19 item 7) ----------------------------------------------------------------------------------
-def test_long_messages_parse_in_linear_time():
-    """Each probe was quadratic (3 s at 20,000 digits, so hours at 200,000); linear code does all of them in a
-    second or two. The generous timeout is a hang guard, not a measurement."""
-    probe = textwrap.dedent("""
-        from agents.triage.signals import extract_entities, risk_signals, sentiment
-        n = 200_000
-        for text in ["$" + "1" * 20_000, "$" + "1" * n, "1" * n + " dollars", "€" + "1," * (n // 2), "x" * n,
-                     "one " * (n // 4) + "dollars", "$9" + "O" * n, "$1" + " 000" * (n // 4), "someone " * (n // 8),
-                     "$12.345 " * (n // 8), "A" * n, "#" * n]:
-            ents = extract_entities(text)
-            risk_signals(text, sentiment(text))
-            assert ents["amount"] is None or ents["amount"] < 10 ** 7, text[:20]
-        print("ok")
-    """)
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
 
 
 # ---- fraud wording (issue #15 item 7) -----------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from agents.turn import slots
-from agents.turn.splitting import split_requests
 from agents.turn.understand import understand
 from tests.helpers import scripted_desk
 
@@ -204,20 +203,6 @@ def test_an_unsure_amount_is_confirmed_before_use(services):
                         services)
     (part,) = second["parts"]
     assert part.get("reply") is None and part["triage"]["args"]["amount"] == 1200.0 and second["pending"] == []
-
-
-@pytest.mark.parametrize("text,parts", [
-    ("Two things: how do I reset my password, and can you cancel order BW-31313?", 2),
-    ("1) reset my password 2) cancel order BW-12345", 2),
-    ("Where is my order BW-10001? Can you cancel it?", 2),
-    ("I want a refund for BW-10001 and also how long will it take?", 2),
-    ("Can I return opened earphones? I bought them last week.", 1),
-    ("My earphones broke. Can I return them?", 1),
-    ("Refund $450 for #55120 and $450 for #55121", 1),  # one request, two orders: see the entities
-    ("Do Brightwave Plus members pay for express shipping?", 1),
-])
-def test_split_only_at_clear_request_boundaries(text, parts):
-    assert len(split_requests(text)) == parts
 
 
 # ---- the property: no policy decision and no ticket for an action without its required arguments ------------

@@ -3,9 +3,6 @@ that degrade to the offline path (never fail) and are recorded like a provider f
 
 from __future__ import annotations
 
-import pytest
-
-from agents.budget import TurnBudget
 from app.desk import SupportDesk
 from app.llm.models import ModelRouter
 from app.llm.scripted import ScriptedChatModel, echo_responder
@@ -74,12 +71,3 @@ def test_tokens_recorded_in_state_and_ticket(data_dir):
     desk.close()
 
 
-@pytest.mark.parametrize("budget,estimate,refused", [
-    (TurnBudget(2, None, calls=1), 10**6, False),
-    (TurnBudget(2, None, calls=2), 0, True),
-    (TurnBudget(None, 100, tokens=60), 41, True),
-    (TurnBudget(None, 100, tokens=60), 40, False),
-    (TurnBudget(None, None, calls=99, tokens=10**9), 10**9, False),
-])
-def test_turn_budget_rules(budget, estimate, refused):
-    assert (budget.refusal(estimate) is not None) is refused

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import pytest
 
-from agents import language
-from agents.turn.splitting import split_requests
-
 
 def _cited(r) -> list[str]:
     return [c["doc_id"] for c in r.citations]
@@ -39,20 +36,6 @@ def test_citation_snippet_is_whole_sentences(desk):
 def test_the_section_that_answers_is_chosen(desk, message, doc, words):
     r = desk.send(message)
     assert _cited(r) == [doc] and words in r.answer
-
-
-@pytest.mark.parametrize("typo,meant", [
-    ("i want to cancle an order i placed this morning", "cancel"),
-    ("how do i resett my pasword", "password"),
-    ("refnud my oder plz", "refund"),
-])
-def test_misspelt_support_words_are_read_as_meant(typo, meant):
-    assert meant in language.respell(typo).split()
-
-
-def test_respelling_leaves_real_words_alone():
-    text = "I want to speak to someone about my older charger, a coder and a member"
-    assert language.respell(text) == text
 
 
 def test_misspelt_cancellation_asks_for_the_order(desk, services):
@@ -87,12 +70,6 @@ def test_two_questions_on_one_topic_get_two_answers(desk):
     assert "Download my data" in r.answer and "Communication preferences" in r.answer
 
 
-def test_a_yes_no_question_that_narrows_the_first_is_one_request():
-    assert len(split_requests("Which payment methods do you accept? Can I use PayPal?")) == 2  # cut, then joined
-    assert split_requests("quick question - where is my order BW-12345") == [
-        "quick question - where is my order BW-12345"]
-
-
 def test_short_spanish_request_is_spanish(desk):
     r = desk.send("Por favor cancelen mi pedido BW-89898")
     assert r.outcome == "ticket_created" and r.policy["rule_id"] == "cancel-order"
@@ -117,15 +94,6 @@ def test_a_bare_order_number_continues_the_request_before_it(desk):
     assert r.outcome == "needs_info"
     r = desk.send("BW-82828", thread_id=r.thread_id)
     assert r.outcome == "ticket_created" and r.policy["rule_id"] == "cancel-order"
-
-
-@pytest.mark.parametrize("message,english", [
-    ("Bonjour, je n'ai pas reçu mon colis", "not received"),
-    ("No he recibido mi paquete", "not received"),
-    ("Ich habe mein Paket nicht erhalten", "not received"),
-])
-def test_not_received_is_not_a_receipt(message, english):
-    assert english in language.gloss(message, language.detect(message))
 
 
 def test_values_given_one_by_one_after_a_question_about_a_refund(desk):

@@ -8,7 +8,7 @@ export SUPPORT_DATA_DIR ?= .support-data
 STREAMLIT_FLAGS := --server.port $(PORT) --server.headless true --server.fileWatcherType none \
 	--browser.gatherUsageStats false --client.toolbarMode minimal
 
-.PHONY: setup run ingest lint docs test studio bench-retrieval clean
+.PHONY: setup run ingest lint docs test test-fast studio bench-retrieval clean
 
 setup: $(VENV)/.installed
 
@@ -39,6 +39,11 @@ docs: setup
 
 test: lint docs
 	$(PY) -m pytest -q
+
+# While working: ruff and the unit tests only (tests/unit/: no data dir, no model, no server, no subprocess).
+test-fast: setup
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest -q tests/unit
 
 studio: setup
 	$(VENV)/bin/langgraph dev --no-browser --port 2025

@@ -8,7 +8,7 @@ import hmac
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from app.store.tickets import TicketStore
 from app.store.vault import ContactVault
 from graphs import triage as triage_graph
 from graphs.context import SupportContext
-from knowledge.embeddings import Embedder, default_embedder
+from knowledge.embeddings import Embedder, shared_embedder
 from knowledge.openai_embed import OpenAIEmbedder
 from knowledge.retrieve import Retriever
 from knowledge.store import ChunkStore, make_client
@@ -43,10 +43,12 @@ from knowledge.store import ChunkStore, make_client
 class Services:
     settings: Settings
     models: ModelRouter | None = None
-    embedder: Embedder = field(default_factory=lambda: cached(default_embedder()))
+    embedder: Embedder | None = None  # default: the process's model, its export kept in this data dir's models/
 
     def __post_init__(self) -> None:
         self.settings.ensure_dirs()
+        if self.embedder is None:
+            self.embedder = cached(shared_embedder(self.settings.models_dir, self.settings.embedder))
         self._lock = threading.Lock()
         self._retrievers: dict[str, Retriever] = {}
 

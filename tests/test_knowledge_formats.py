@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -102,24 +103,34 @@ def test_long_message_sub_queries_find_every_need(services):
     assert "warranty.md" in got and "invoices-and-receipts.md" in got
 
 
+@pytest.fixture(scope="module")
+def models_dir(template_dir, tmp_path_factory):
+    """The template's exported model in a folder of its own: an fp32 export must not land in the template, which
+    every test's data directory copies."""
+    target = tmp_path_factory.mktemp("models")
+    for onnx in (template_dir / "models").glob("*.onnx"):
+        shutil.copy(onnx, target)
+    return target
+
+
 @pytest.mark.parametrize("backend,min_cosine", [("onnx", 0.97), ("onnx-fp32", 0.999)])
-def test_onnx_embedder_keeps_sentence_transformers_vectors(backend, min_cosine):
+def test_onnx_embedder_keeps_sentence_transformers_vectors(backend, min_cosine, models_dir):
     from knowledge.embeddings import Embedder
 
     texts = ["How do I reset my password?", "hi", "Refunds take 5-10 business days. " * 80,  # > 256 tokens
              "Mein Paket ist beschädigt angekommen.", "ORDER #55120 never arrived!!! :("]
-    onnx, reference = Embedder(backend=backend), Embedder(backend="torch")
+    onnx, reference = Embedder(models_dir, backend=backend), Embedder(models_dir, backend="torch")
     a, b = onnx.embed(texts), reference.embed(texts)
     assert onnx.backend == backend  # exported (or found) and checked, not silently fallen back
     assert ((a * b).sum(1) >= min_cosine).all()
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
 
 
-def test_unknown_embedder_backend_is_refused():
+def test_unknown_embedder_backend_is_refused(tmp_path):
     from knowledge.embeddings import Embedder
 
     with pytest.raises(ValueError, match="onnx-fp32"):
-        Embedder(backend="tensorflow")
+        Embedder(tmp_path, backend="tensorflow")
 
 
 def test_llm_rewrites_long_messages_into_fused_sub_queries(services):
@@ -143,10 +154,10 @@ def test_llm_rewrites_long_messages_into_fused_sub_queries(services):
     assert retrieve({"request": "How do I reset my password?"}, services).get("llm_calls") is None  # short: no call
 
 
-def test_message_and_its_parts_are_embedded_in_one_pass():
+def test_message_and_its_parts_are_embedded_in_one_pass(models_dir):
     from knowledge.embeddings import Embedder, locate
 
-    embedder = Embedder()
+    embedder = Embedder(models_dir)
     message = "My card was stolen at the bar last night.\n\nI also  want to\nraise my daily limit before Friday."
     parts = ["My card was stolen at the bar last night.", "I also want to raise my daily limit before Friday.",
              "increase card spending limit"]  # the last one is a rewrite, not a piece of the message

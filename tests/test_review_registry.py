@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from agents.compliance.policy import load_policy
-from agents.compliance.reviewers import CONFIG_DIR, ReviewerError, authorize, hash_token, load_registry
+from agents.compliance.reviewers import ReviewerError, authorize, hash_token, load_registry
+from app.settings import CONFIG_DIR
 
 DEFAULT = CONFIG_DIR / "reviewers.yaml"
 

@@ -49,10 +49,10 @@ def _finite(amount: float | None) -> float | None:
     return amount if amount is not None and math.isfinite(amount) else None
 
 
-def check_reviewer(decision: dict[str, Any], choice: Approve | Reject | Edit, svc: Services | None = None) -> None:
+def check_reviewer(decision: dict[str, Any], choice: Approve | Reject | Edit, svc: Services) -> None:
     """Raise ReviewPayloadError (a ReviewerError) unless the registry qualifies this reviewer for the rule's
     role and the amount; the thread stays paused."""
-    registry = registry_for(svc.settings if svc is not None else None)
+    registry = registry_for(svc.settings)
     args = decision["action"]["args"]
     edited = {**args, **choice.edited_action.args} if isinstance(choice, Edit) else args
     unrated = next((a for a in (args, edited) if _unrated(a, svc)), None)

@@ -15,25 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents.compliance.hitl import ReviewPayloadError
 from agents.config import load_model
 
-# The shipped configuration lives with the application (app/config); this is a path, not an import.
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "app" / "config"
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 class ReviewerError(ReviewPayloadError):
     """Unknown reviewer, wrong role, amount above the reviewer's limit, or an invalid registry."""
-
-
-class ReviewSettings(BaseSettings):
-    """`SUPPORT_REVIEWERS_FILE` picks the registry (kept out of the shared Settings on purpose)."""
-
-    model_config = SettingsConfigDict(env_prefix="SUPPORT_", env_file=".env", extra="ignore")
-    reviewers_file: Path = Field(CONFIG_DIR / "reviewers.yaml")
 
 
 class Queue(BaseModel):
@@ -185,13 +175,10 @@ def load_registry(path: str | Path) -> Registry:
 _cache: dict[str, tuple[tuple[int, int], Registry]] = {}
 
 
-def registry_path(settings: Any = None) -> Path:
-    return Path(getattr(settings, "reviewers_file", None) or ReviewSettings().reviewers_file)
-
-
-def registry_for(settings: Any = None) -> Registry:
-    """The registry in force (reloaded when the file changes, so every process sees edits)."""
-    path = registry_path(settings)
+def registry_for(settings: Any) -> Registry:
+    """The registry named by `settings.reviewers_file` (the application's settings: agents are handed them, they
+    never read the environment), reloaded when the file changes so every process sees edits."""
+    path = Path(settings.reviewers_file)
     try:
         st = path.stat()
     except OSError as exc:

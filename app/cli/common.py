@@ -93,17 +93,20 @@ def emit(obj: Any, as_json: bool) -> None:
     typer.echo(to_json(obj) if as_json else as_text(obj))
 
 
-# Commands that make what they need under --data-dir, or never read it (`triage` works on files it is given, `bench`
-# on temporary data dirs of its own): a data dir that does not exist yet is theirs to create. Every other command
+# Commands that make what they need under --data-dir, or never read it (`triage` works on files it is given and
+# keeps only the model export there, `bench` on temporary data dirs of its own, `config` on the repository's files):
+# a data dir that does not exist yet is theirs to create. Every other command
 # (`eval` included: a suite run on an empty knowledge base would score nothing but the typo) works on existing
 # data, so a missing one is a mistyped path.
-CREATES_DATA = frozenset({"ingest", "ask", "serve", "worker", "db", "bench", "triage"})
+CREATES_DATA = frozenset({"ingest", "ask", "serve", "worker", "db", "bench", "triage", "config"})
 
 
-def check_data_dir(data_dir: Path | None, command: str | None) -> None:
-    """Refuse a --data-dir (or SUPPORT_DATA_DIR) that does not exist, before anything could create it."""
-    if data_dir is None or command in CREATES_DATA or command is None:
+def check_data_dir(s: Settings, command: str | None) -> None:
+    """Refuse a data directory that was named (--data-dir, SUPPORT_DATA_DIR, `.env`) and does not exist, before
+    anything could create it; the default one is created on first use."""
+    if "data_dir" not in s.model_fields_set or command in CREATES_DATA or command is None:
         return
+    data_dir = s.data_dir
     if not data_dir.exists():
         fail(f"data directory {str(data_dir)!r} does not exist (a typo?); `ingest` or `ask` creates one")
     if not data_dir.is_dir():

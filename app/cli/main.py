@@ -13,6 +13,7 @@ import typer
 
 from app.cli.bench import bench_app
 from app.cli.common import CliState, check_data_dir, settings
+from app.cli.config import config_app
 from app.cli.conversations import ask, ingest
 from app.cli.eval import eval_app
 from app.cli.governance import audit_app, killswitch_app, policy_app
@@ -39,21 +40,24 @@ app.add_typer(triage_app, name="triage")
 app.command("serve")(serve)
 app.command("worker")(worker)
 app.add_typer(db_app, name="db")
+app.add_typer(config_app, name="config")
 
 
 @app.callback()
 def main_options(
     ctx: typer.Context,
     data_dir: Path | None = typer.Option(
-        None, "--data-dir", envvar="SUPPORT_DATA_DIR",
-        help="Directory for all state (Chroma, checkpoints, tickets). Must exist, except for commands that create "
-             "data (ingest, ask, serve, worker, db upgrade) or do not use it (bench, triage)."
+        None, "--data-dir",
+        help="Directory for all state (Chroma, checkpoints, tickets); default: the data_dir setting "
+             "(SUPPORT_DATA_DIR). Must exist, except for commands that create data (ingest, ask, serve, worker, "
+             "db upgrade) or do not use it (bench, triage, config)."
     ),
 ) -> None:
-    if not ctx.resilient_parsing and "--help" not in sys.argv[1:]:  # not for shell completion or `--help`
-        check_data_dir(data_dir, ctx.invoked_subcommand)
     CliState.data_dir = data_dir
-    configure(settings().log_level)
+    s = settings()
+    if not ctx.resilient_parsing and "--help" not in sys.argv[1:]:  # not for shell completion or `--help`
+        check_data_dir(s, ctx.invoked_subcommand)
+    configure(s.log_level)
 
 
 def main() -> None:

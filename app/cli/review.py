@@ -7,9 +7,9 @@ from pathlib import Path
 
 import typer
 
-from agents.compliance.reviewers import ReviewerError, load_registry, registry_path
+from agents.compliance.reviewers import ReviewerError, load_registry
 from agents.compliance.reviewers import hash_token as _hash_token
-from app.cli.common import desk, emit, fail, json_option, print_json, services
+from app.cli.common import desk, emit, fail, json_option, print_json, services, settings
 
 review_app = typer.Typer(help="Human review of paused conversations.", no_args_is_help=True)
 VIA = "operator-cli"  # operator mode: whoever runs the CLI vouches for --reviewer; the audit entry says so
@@ -184,7 +184,7 @@ def review_sla(now: float | None = typer.Option(None, hidden=True,
 def review_reviewers(file: Path | None = typer.Argument(None, help="Registry file (default: the one in force)."),
                      as_json: bool = json_option()) -> None:
     """Validate the reviewer registry (and against the policy); list reviewers."""
-    path = file or registry_path(services().settings)
+    path = file or settings().reviewers_file
     try:
         reg = load_registry(path)
     except ReviewerError as exc:

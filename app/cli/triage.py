@@ -13,11 +13,17 @@ import numpy as np
 import typer
 
 from agents.triage.intent_model import IntentClassifier, read_examples
-from app.cli.common import emit, fail, json_option, to_json
-from knowledge.embeddings import default_embedder
+from app.cli.common import emit, fail, json_option, settings, to_json
+from knowledge.embeddings import Embedder, shared_embedder
 
 triage_app = typer.Typer(help="Local intent classifier: train and evaluate (print JSON).", no_args_is_help=True)
 MODEL_FILE, META_FILE = "intent.joblib", "meta.json"
+
+
+def _embedder() -> Embedder:
+    """The local model, its export kept under the data directory like every other command's."""
+    s = settings()
+    return shared_embedder(s.models_dir, s.embedder)
 
 
 def expected_calibration_error(confidences: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
@@ -89,7 +95,7 @@ def train(
         texts, labels = [texts[i] for i in fit_i], [labels[i] for i in fit_i]
     start, cpu = time.perf_counter(), time.process_time()
     try:
-        model = IntentClassifier.train(texts, labels, default_embedder(), seed=seed)
+        model = IntentClassifier.train(texts, labels, _embedder(), seed=seed)
     except ValueError as exc:
         fail(str(exc))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -119,7 +125,7 @@ def eval_(
     if not path.is_file():
         fail(f"{path}: no model here; train one with `python -m app triage train`")
     try:
-        clf = IntentClassifier.load(path, default_embedder())
+        clf = IntentClassifier.load(path, _embedder())
     except (ValueError, OSError, EOFError) as exc:
         fail(str(exc))
     report = evaluate(clf, *_read(data, text_col, label_col))

@@ -28,8 +28,8 @@ from app.services import Services
 from app.settings import Settings
 
 COMPARED = ("intent", "route", "outcome", "policy_rules", "final_outcome")
-PATH_FIELDS = ("policy_file", "taxonomy_file", "triage_examples")
-NOT_OVERRIDABLE = ("data_dir", "shadow_config")
+PATH_FIELDS = ("policy_file", "taxonomy_file", "triage_examples", "reviewers_file")
+NOT_OVERRIDABLE = ("data_dir", "shadow_config", "embedder", "api_keys", "api_keys_file")  # the live model and HTTP keys
 SKIP_FILES = ("checkpoints.sqlite", "vault.sqlite")
 
 

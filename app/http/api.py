@@ -21,7 +21,7 @@ from agents.compliance.reviewers import ReviewerError
 from agents.supervisor.conversation import MessageError
 from app.desk import SupportDesk
 from app.http import routes_messages, routes_team, routes_tickets
-from app.http.auth import channels_from_env
+from app.http.auth import load_channels
 from app.http.deps import NotReady
 from app.review.groups import GroupNotFoundError
 from app.schema import upgrade
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, warm_in_background: bool = True
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.ready, app.state.desk, app.state.startup_error = False, None, None
-        app.state.channels = channels_from_env()
+        app.state.channels = load_channels(settings or Settings())
         if warm_in_background:
             threading.Thread(target=_start, args=(app, settings), daemon=True, name="supportflow-start").start()
         else:

@@ -1,23 +1,23 @@
 """Who is calling: a channel (API key) for conversations, a reviewer (registry token) for decisions and team data.
 
-Keys and tokens are stored only as hashes (`python -m app review hash-token` makes one). Channel keys come from a
-YAML file (`SUPPORT_API_KEYS_FILE`: `channels: [{id, key_hash}]`) or the environment (`SUPPORT_API_KEYS`:
-`id=sha256:…,id2=sha256:…`). With neither, every conversation endpoint refuses: nothing is open by default but health.
+Keys and tokens are stored only as hashes (`python -m app review hash-token` makes one). Channel keys come from the
+settings: a YAML file (`api_keys_file`, `SUPPORT_API_KEYS_FILE`: `channels: [{id, key_hash}]`) and a list
+(`api_keys`, `SUPPORT_API_KEYS`: `id=sha256:…,id2=sha256:…`). With neither, every conversation endpoint refuses:
+nothing is open by default but health.
 The reviewer's identity always comes from the token, never from the request body.
 """
 
 from __future__ import annotations
 
 import hmac
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from fastapi import Header, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.compliance.reviewers import Reviewer, ReviewerError, hash_token, registry_for
 from agents.config import load_model
+from app.settings import Settings
 
 
 class Channel(BaseModel):
@@ -35,12 +35,13 @@ class ChannelConfigError(ValueError):
     """An unreadable or invalid channel key file or SUPPORT_API_KEYS value."""
 
 
-def load_channels(path: str | None = None, env: str | None = None) -> list[Channel]:
+def load_channels(settings: Settings) -> list[Channel]:
+    """The channels of `settings.api_keys_file` and `settings.api_keys`; ChannelConfigError naming what is wrong."""
     out: list[Channel] = []
-    if path:
-        out += load_model(Path(path), Channels, ChannelConfigError, "channel key file", "'channels'",
+    if settings.api_keys_file:
+        out += load_model(settings.api_keys_file, Channels, ChannelConfigError, "channel key file", "'channels'",
                           {"channels": "channel"})[1].channels
-    for item in filter(None, (p.strip() for p in (env or "").split(","))):
+    for item in filter(None, (p.strip() for p in (settings.api_keys or "").split(","))):
         cid, sep, digest = item.partition("=")
         if not sep:
             raise ChannelConfigError(f"SUPPORT_API_KEYS: expected id=sha256:<hex>, got {item[:40]!r}")
@@ -49,10 +50,6 @@ def load_channels(path: str | None = None, env: str | None = None) -> list[Chann
         except ValueError as exc:
             raise ChannelConfigError(f"SUPPORT_API_KEYS: channel {cid.strip()!r}: {exc}") from None
     return out
-
-
-def channels_from_env() -> list[Channel]:
-    return load_channels(os.environ.get("SUPPORT_API_KEYS_FILE"), os.environ.get("SUPPORT_API_KEYS"))
 
 
 @dataclass(frozen=True)

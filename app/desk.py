@@ -5,12 +5,13 @@
         if result.pending_review:
             desk.resume(result.thread_id, {"decisions": [{"type": "approve", "reviewer": "ana"}]})
 
-The facade only composes: turns run on `app.threads.ThreadRunner`, reviews in `app.review.reviews.Reviews`.
+The facade only composes: a turn is one operation (`_turn`: app/threads.py `send_steps`, then a solved ticket
+reopens) that `ThreadRunner` drives synchronously (`send`), asynchronously (`asend`) or streaming its progress
+(`stream`); reviews are in `app.review.reviews.Reviews`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -18,25 +19,26 @@ from typing import Any
 from agents.compliance.hitl import ReviewPayloadError
 from agents.supervisor.conversation import MessageError
 from app.review.customer_notes import pending_steps
+from app.review.inbox import paused_threads
 from app.review.reviews import Reviews
 from app.services import Services
 from app.settings import Settings
+from app.steps import Call, Steps
 from app.store.checkpoints import checkpointer as make_checkpointer
 from app.store.thread_locks import ThreadBusyError
+from app.streaming import TurnStream
 from app.threads import (
     DURABILITY,
-    HOLDING_REPLY,
     InvalidThreadIdError,
     NoPendingReviewError,
     ThreadRunner,
-    TurnResult,
     UnknownThreadError,
     carry_on_steps,
     config_of,
     send_steps,
-    summarize,
 )
 from app.ticket_ops import TicketDesk
+from app.turn_result import HOLDING_REPLY, TurnResult, turn_result
 from graphs.supervisor import build_graph
 
 
@@ -67,22 +69,30 @@ class SupportDesk:
         self.tickets = TicketDesk(self.runner)
         self._on_pending = partial(pending_steps, services)
 
-    # ---- conversations (sync, and async twins driving the same steps) ---------------------------------
+    # ---- conversations: one operation, three drivers ---------------------------------------------------
     def send(self, message: str, thread_id: str | None = None, customer: dict | None = None,
              message_id: str | None = None) -> TurnResult:
         """Run one turn. With `message_id`, sending again is safe: a message the thread already holds is
         not processed twice; its unfinished run (e.g. cut short by a crash) is carried on instead. A message
         for a thread waiting for a review is accepted too (app/review/customer_notes.py)."""
-        payload, config = self.runner.prepare(message, thread_id, customer, message_id)
-        result = self.runner.run(send_steps(payload, config, message_id, self._on_pending))
-        self.tickets.reopen_if_solved(result.thread_id)  # the customer wrote again: a solved ticket reopens
-        return result
+        return self.runner.run(self._turn(message, thread_id, customer, message_id))
 
     async def asend(self, message: str, thread_id: str | None = None, customer: dict | None = None,
                     message_id: str | None = None) -> TurnResult:
+        return await self.runner.arun(self._turn(message, thread_id, customer, message_id))
+
+    def stream(self, message: str, thread_id: str | None = None, customer: dict | None = None,
+               message_id: str | None = None) -> TurnStream[TurnResult]:
+        """`send`, yielding progress events while the turn runs (app/streaming.py `Event`); `.result` is the
+        TurnResult once they are read. Everything else is `send`'s, the thread's lock included."""
+        return self.runner.stream(self._turn(message, thread_id, customer, message_id))
+
+    def _turn(self, message: str, thread_id: str | None, customer: dict | None,
+              message_id: str | None) -> Steps[TurnResult]:
         payload, config = self.runner.prepare(message, thread_id, customer, message_id)
-        result = await self.runner.arun(send_steps(payload, config, message_id, self._on_pending))
-        await asyncio.to_thread(self.tickets.reopen_if_solved, result.thread_id)
+        result = yield from send_steps(payload, config, message_id, self._on_pending)
+        # The customer wrote again: a solved ticket on the thread reopens.
+        yield Call(lambda _runner: self.tickets.reopen_if_solved(result.thread_id), config)
         return result
 
     def carry_on(self, config: dict, snapshot=None):
@@ -93,7 +103,7 @@ class SupportDesk:
         snapshot = self.runner.snapshot(thread_id)
         if not snapshot.values:
             raise UnknownThreadError(f"unknown thread id {thread_id!r}")
-        return summarize(thread_id, snapshot)
+        return turn_result(thread_id, snapshot)
 
     def history(self, thread_id: str) -> list[dict[str, str]]:
         snap = self.runner.snapshot(thread_id)
@@ -123,15 +133,11 @@ class SupportDesk:
         return self.resume(thread_id, {"decisions": [{"type": "edit", "reviewer": reviewer, "edited_action": edited}]})
 
     def pending_reviews(self) -> list[dict[str, Any]]:
-        """Every paused thread, read from the checkpointer itself (no side list that can drift)."""
-        out = []
-        for tid in self.runner.thread_ids():
-            snap = self.runner.snapshot(tid)
-            if snap.interrupts:
-                v = snap.values
-                out.append({"thread_id": tid, "created_at": snap.created_at, "request": v.get("request"),
-                            "customer": v.get("customer") or {}, "review": snap.interrupts[0].value})
-        return out
+        """Every paused thread, read from the checkpointer itself (no side list that can drift); `inbox` adds who
+        may decide each and how urgent it is."""
+        return [{"thread_id": tid, "created_at": snap.created_at, "request": snap.values.get("request"),
+                 "customer": snap.values.get("customer") or {}, "review": snap.interrupts[0].value}
+                for tid, snap in paused_threads(self.runner)]
 
     def inbox(self, queue: str | None = None, reviewer: str | None = None) -> list[dict[str, Any]]:
         return self.reviews.inbox(queue=queue, reviewer=reviewer)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from app.jobs import ensure_schema
-from app.review.claims import ReviewClaims
 from app.settings import Settings
 from app.store.audit import AuditLog
 from app.store.checkpoints import checkpointer, close_saver
 from app.store.controls import Controls
 from app.store.metrics import Metrics
+from app.store.review_claims import ReviewClaims
 from app.store.tickets import TicketStore
 from app.store.vault import ContactVault
 

@@ -126,6 +126,30 @@ def scripted_desk(data_dir: Path, **overrides) -> Iterator[tuple]:
         desk.close()
 
 
+# ---- a process killed mid-turn ------------------------------------------------------------------------------
+class Killed(Exception):
+    """A kill -9 at a checkpoint write, simulated."""
+
+
+def desk_dying_at(data_dir: Path, dies: Callable[[dict, dict], object]) -> tuple:
+    """(settings, a desk) whose checkpointer raises Killed at the writes `dies(config, metadata)` picks."""
+    from app.desk import SupportDesk
+    from app.services import Services
+    from app.store.checkpoints import sqlite_checkpointer
+
+    settings = make_settings(data_dir)
+    saver = sqlite_checkpointer(settings.checkpoint_db)
+    put = saver.put
+
+    def dying_put(config, checkpoint, metadata, new_versions):
+        if dies(config, metadata):
+            raise Killed
+        return put(config, checkpoint, metadata, new_versions)
+
+    saver.put = dying_put
+    return settings, SupportDesk(services=Services.from_settings(settings), checkpointer=saver)
+
+
 # ---- `langgraph dev` (the `dev_server` fixture is in conftest.py) -----------------------------------------------
 LANGGRAPH = Path(sys.executable).parent / "langgraph"
 

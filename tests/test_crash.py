@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.bench.crash import check, plan, run
+from tests.helpers import Killed, desk_dying_at
 
 pytestmark = pytest.mark.slow
 
@@ -45,11 +46,10 @@ def test_a_run_cut_short_is_finished_before_the_next_message(desk, services):
 
 def test_the_chat_ui_stream_also_finishes_a_run_cut_short(desk, services):
     from app.desk import DURABILITY
-    from app.ui.progress import stream_turn
 
     payload, config = desk.runner.prepare(REFUND, "t-ucut", None, "m1")
     desk.graph.invoke(payload, config, context=desk.runner.context, durability=DURABILITY, interrupt_before=["triage"])
-    events = list(stream_turn(desk, QUESTION, "t-ucut"))
+    events = list(desk.stream(QUESTION, thread_id="t-ucut"))
     assert events and len(services.tickets.list()) == 1
     _check_both_turns_ran(desk.graph.get_state(config).values, desk.get("t-ucut"), services)
 
@@ -73,30 +73,6 @@ def test_async_send_also_finishes_a_run_cut_short(desk, services):
     _check_both_turns_ran(*asyncio.run(main()), services)
 
 
-class Killed(Exception):
-    """A kill -9 at a checkpoint write, simulated."""
-
-
-def _desk_dying_at(data_dir, dies):
-    """(settings, a desk) whose checkpointer raises Killed at the writes `dies(config, metadata)` picks."""
-    from app.desk import SupportDesk
-    from app.services import Services
-    from app.store.checkpoints import sqlite_checkpointer
-    from tests.helpers import make_settings
-
-    settings = make_settings(data_dir)
-    saver = sqlite_checkpointer(settings.checkpoint_db)
-    put = saver.put
-
-    def dying_put(config, checkpoint, metadata, new_versions):
-        if dies(config, metadata):
-            raise Killed
-        return put(config, checkpoint, metadata, new_versions)
-
-    saver.put = dying_put
-    return settings, SupportDesk(services=Services.from_settings(settings), checkpointer=saver)
-
-
 def test_a_message_saved_just_before_a_kill_is_answered_when_sent_again(data_dir):
     """The input checkpoint and its writes are saved, the next checkpoint is not: the thread shows no next
     step and already holds the message. Sending it again must run its turn, not report it handled."""
@@ -104,7 +80,7 @@ def test_a_message_saved_just_before_a_kill_is_answered_when_sent_again(data_dir
     from app.services import Services
 
     armed = []
-    settings, first = _desk_dying_at(data_dir, lambda config, metadata: armed and metadata.get("source") == "loop")
+    settings, first = desk_dying_at(data_dir, lambda config, metadata: armed and metadata.get("source") == "loop")
     first.send(QUESTION, "t-kill", message_id="m1")
     armed.append(True)
     with pytest.raises(Killed):
@@ -150,7 +126,7 @@ def test_a_turn_killed_after_its_side_effects_is_run_again_once(data_dir):
             return len(root_puts) > 2  # the saved input's checkpoint went through; the turn's own does not
         return False
 
-    settings, first = _desk_dying_at(data_dir, dies)
+    settings, first = desk_dying_at(data_dir, dies)
     first.send(QUESTION, "t-late", message_id="m1")
     root_puts.append("armed")
     with pytest.raises(Killed):

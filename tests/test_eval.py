@@ -7,7 +7,7 @@ import json
 import pytest
 
 from app.eval.data import OUTCOMES, RESULT_FIELDS, TURN_OUTCOMES, ScenarioFileError, load_scenarios
-from app.eval.score import matches, summarize
+from app.eval.score import matches, score_summary
 from tests.helpers import ROOT, SHARED_DATA, run_cli
 
 SUITE = ROOT / "tests" / "fixtures" / "scenarios.jsonl"
@@ -60,7 +60,7 @@ def test_summary_accuracy_review_precision_recall_and_recall_at_k(tmp_path):
         {**base, "id": "c", "outcome": "answered", "review": False},
         {**base, "id": "d", "outcome": "answered", "review": False},
     ]
-    s = summarize(results, scs)
+    s = score_summary(results, scs)
     assert s["with_expectations"] == 3 and s["passed"] == 1
     assert s["fields"]["outcome"] == {"n": 2, "correct": 2, "accuracy": 1.0}
     assert s["fields"]["review"]["accuracy"] == pytest.approx(1 / 3, abs=1e-3)
@@ -125,7 +125,7 @@ def test_suite_scenarios_run_through_the_graph(desk, services):
     assert [r["id"] for r in results] == [s.id for s in scs]
     for r in results:
         assert set(RESULT_FIELDS) <= set(r) and r["thread_id"] == f"eval-t1-{r['id']}"
-    summary = summarize(results, scs)
+    summary = score_summary(results, scs)
     assert summary["failures"] == [], summary["failures"]
     by = {r["id"]: r for r in results}
     assert by["refund-900"]["policy_rules"] == ["refund-over-limit"] and by["refund-900"]["review"]

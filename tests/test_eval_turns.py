@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from app.eval.data import Conversation, Scenario, ScenarioFileError, load_scenarios
 from app.eval.figures import REQUIRED_ARGS, actions_missing_args, required_args
-from app.eval.score import summarize, turn_check
+from app.eval.score import score_summary, turn_check
 from tests.helpers import ROOT, run_cli
 
 CONVERSATIONS = ROOT / "tests" / "fixtures" / "conversations.jsonl"
@@ -101,7 +101,7 @@ def test_per_turn_accuracy_and_failures_name_the_turn(tmp_path):
         _row("a", _step(1), _step(2, outcome="needs_info", missing=["amount"]), _step(3)),
         _row("b", _step(1, outcome="answered")),
     ]
-    s = summarize(results, scs)
+    s = score_summary(results, scs)
     assert s["turns"] == {"sent": 4, "checked": 3, "correct": 2, "accuracy": 0.6667}
     assert s["passed"] == 1 and s["with_expectations"] == 2
     assert s["failures"] == [{"id": "b", "turn": 1, "error": None, "mismatches": [
@@ -122,10 +122,10 @@ def test_unneeded_tickets_count_tickets_where_none_was_needed(tmp_path):
              _step(2, tickets=["T-6"])),
         _row("old", _step(1, ticket_id="T-7", tickets=["T-7"]), _step(2)),
     ]
-    un = summarize(results, scs)["unneeded_tickets"]
+    un = score_summary(results, scs)["unneeded_tickets"]
     assert un["count"] == 5 and un["turns"] == 4
     assert [(w["id"], w["turn"]) for w in un["where"]] == [("hi", 1), ("hi", 2), ("hi", 3), ("old", None)]
-    assert summarize([_row("hi", _step(1), _step(2), _step(3))], scs)["unneeded_tickets"]["count"] == 0
+    assert score_summary([_row("hi", _step(1), _step(2), _step(3))], scs)["unneeded_tickets"]["count"] == 0
 
 
 def test_missed_escalations(tmp_path):
@@ -140,7 +140,7 @@ def test_missed_escalations(tmp_path):
              _step(3, outcome="refused")),
         _row("old", _step(1, outcome="ticket_created", ticket_id="T-9")),
     ]
-    mi = summarize(results, scs)["missed_escalations"]
+    mi = score_summary(results, scs)["missed_escalations"]
     assert mi["count"] == 4
     assert [(w["id"], w["turn"], w["why"]) for w in mi["where"]] == [
         ("fraud", 1, "review needed, none happened"), ("human", 1, "ticket needed, none opened"),
@@ -163,7 +163,7 @@ def test_actions_without_required_arguments():
                                                         "effect": "deny", "args": {"field": "email"}}])),
         _row("escalate", _step(1, actions=[{"name": "escalate", "intent": "human_agent", "args": {}}])),
     ]
-    s = summarize(rows, [])  # measured on every turn, with or without expectations
+    s = score_summary(rows, [])  # measured on every turn, with or without expectations
     got = [(w["id"], w["turn"], w["missing"]) for w in s["actions_missing_args"]["where"]]
     assert got == [("cancel-nothing", 1, ["order_id"]), ("refund-no-amount", 1, ["amount"]),
                    ("review-without-asking", 1, ["order_id", "amount"]),
@@ -192,7 +192,7 @@ def test_required_args_come_from_the_taxonomy_slots_when_declared():
 def test_turn_latency_p50_from_every_sent_turn():
     rows = [_row("a", _step(1, latency_ms=10.0), _step(2, latency_ms=30.0)), _row("b", _step(1, latency_ms=20.0)),
             _row("c", _step(1, latency_ms=None))]
-    tl = summarize(rows, [])["turn_latency_ms"]
+    tl = score_summary(rows, [])["turn_latency_ms"]
     assert tl["n"] == 3 and tl["p50"] == 20.0
 
 
@@ -231,7 +231,7 @@ def test_old_form_scores_as_before_and_counts_one_turn_per_scenario(tmp_path):
         {"id": "b", "message": "x", "expect": {"outcome": "ticket_created"}},
     ]))
     rows = [_row("a", _step(1)), _row("b", _step(1, outcome="answered"))]
-    s = summarize(rows, scs)
+    s = score_summary(rows, scs)
     assert s["passed"] == 1 and [f["id"] for f in s["failures"]] == ["b"] and "turn" not in s["failures"][0]
     assert s["turns"]["checked"] == 2 and s["turns"]["correct"] == 1
     assert len(load_scenarios(OLD_SUITE)) == 80
@@ -283,7 +283,7 @@ def test_per_turn_run_sends_every_turn_and_records_what_each_did(desk, tmp_path)
     assert step["tickets"] == [step["ticket_id"]] and step["ticket_id"]
     assert [a["source"] for a in step["actions"]] == ["policy"]  # the ticket's action is the same one
 
-    s = summarize(list(res.values()), scs)
+    s = score_summary(list(res.values()), scs)
     assert s["turns"]["sent"] == 5 and s["turn_latency_ms"]["n"] == 5
     assert ("pt", 2) in {(f["id"], f.get("turn")) for f in s["failures"]}
 

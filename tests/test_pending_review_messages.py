@@ -14,7 +14,7 @@ from langgraph.types import Command
 from agents.turn.withdrawal import withdraws
 from app.desk import NoPendingReviewError, SupportDesk
 from app.review.customer_notes import NOTED, STILL_WITH_TEAM
-from app.threads import HOLDING_REPLY
+from app.turn_result import HOLDING_REPLY
 from graphs.context import SupportContext
 from tests.helpers import scripted_desk
 

@@ -143,7 +143,7 @@ def test_kill_switch_and_vault(data_dir, backend):
 
 
 def test_review_claims_once(data_dir, backend):
-    from app.review.claims import ClaimTakenError, ReviewClaims
+    from app.store.review_claims import ClaimTakenError, ReviewClaims
 
     claims = ReviewClaims(backend.get("database_url") or make_settings(data_dir).app_db)
     claims.claim("t1", "i1", "ana", "approve")

@@ -316,11 +316,11 @@ def test_reviewer_text_and_edit_arguments_are_redacted_before_storage(desk, serv
 # ---- 4. a killed approval is completed by the next decision --------------------------------------------
 def _kill_approval_before(desk, tid: str, node: str) -> None:
     """Drive the API's own steps, but stop the run before `node`, as a kill -9 there would leave it."""
-    steps = door.decide_steps(desk.services, desk.reviews.claims, tid,
-                              {"decisions": [{"type": "approve", "reviewer": "ana"}]})
+    steps = door.decide_steps(desk.services, tid, {"decisions": [{"type": "approve", "reviewer": "ana"}]})
     step = next(steps)
-    step = steps.send(desk.graph.get_state(step[1]))
-    desk.graph.invoke(step[1], step[2], context=desk.runner.context, durability="sync", interrupt_before=[node])
+    step = steps.send(desk.graph.get_state(step.config))
+    desk.graph.invoke(step.input, step.config, context=desk.runner.context, durability="sync",
+                      interrupt_before=[node])
     steps.close()
     snap = desk.graph.get_state(_config(tid))
     assert snap.next == (node,) and not snap.interrupts

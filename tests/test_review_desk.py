@@ -10,7 +10,7 @@ import pytest
 from agents.compliance.reviewers import ReviewerError
 from app.desk import NoPendingReviewError, SupportDesk, TurnResult
 from app.review import door
-from app.review.claims import ClaimTakenError, ReviewClaims
+from app.store.review_claims import ClaimTakenError, ReviewClaims
 
 HOUR = 3600
 

@@ -147,7 +147,6 @@ def test_conversations_reopen_by_customer_time_status_and_preview(app):
 def test_streamed_turn_holds_the_thread_lock(desk):
     """While the page streams a turn, no other writer (a person's reply, a second tab) gets the thread."""
     from app.desk import ThreadBusyError
-    from app.ui.progress import stream_turn
 
     def other_writer() -> str:
         got: list[str] = []
@@ -164,7 +163,7 @@ def test_streamed_turn_holds_the_thread_lock(desk):
         t.join()
         return got[0]
 
-    events = stream_turn(desk, "How do I reset my password?", "t-lock")
+    events = iter(desk.stream("How do I reset my password?", thread_id="t-lock"))
     next(events)  # the run is under way
     assert other_writer() == "busy"
     list(events)
@@ -198,7 +197,6 @@ def test_llm_answer_streams_as_tokens_with_agent_progress(data_dir):
     from app.llm.models import ModelRouter
     from app.llm.scripted import ScriptedChatModel
     from app.services import Services
-    from app.ui.progress import stream_turn
 
     small, big = ScriptedChatModel(model="small"), _streaming_model()
     small.script["TriageResult"] = [{"intent": "password_reset", "confidence": 0.95}]
@@ -209,7 +207,7 @@ def test_llm_answer_streams_as_tokens_with_agent_progress(data_dir):
                    models=ModelRouter(triage=small, research=big))
     desk = SupportDesk(services=svc)
     try:
-        events = list(stream_turn(desk, "I can't get into my account, what do I do?", "t-stream"))
+        events = list(desk.stream("I can't get into my account, what do I do?", thread_id="t-stream"))
         result = desk.get("t-stream")
     finally:
         desk.close()
@@ -225,15 +223,15 @@ def test_tokens_stream_only_when_usage_is_reported(desk):
     from langchain_openai import ChatOpenAI
 
     from app.llm.models import ModelRouter
-    from app.ui.progress import streams_tokens
+    from app.streaming import streams_tokens
 
-    assert not streams_tokens(desk)  # offline: nothing to stream
+    assert not streams_tokens(desk.services)  # offline: nothing to stream
     quiet = ChatOpenAI(model="m", api_key="k", base_url="http://127.0.0.1:9/v1")  # streamed calls carry no usage
     desk.services.models = ModelRouter(triage=quiet, research=quiet)
-    assert not streams_tokens(desk)
+    assert not streams_tokens(desk.services)
     counted = ChatOpenAI(model="m", api_key="k", base_url="http://127.0.0.1:9/v1", stream_usage=True)
     desk.services.models = ModelRouter(triage=counted, research=counted)
-    assert streams_tokens(desk)
+    assert streams_tokens(desk.services)
 
 
 def _stream_turn_with(data_dir, research_model, thread_id: str):
@@ -241,7 +239,6 @@ def _stream_turn_with(data_dir, research_model, thread_id: str):
     from app.llm.models import ModelRouter
     from app.llm.scripted import ScriptedChatModel
     from app.services import Services
-    from app.ui.progress import stream_turn
 
     small = ScriptedChatModel(model="small")
     small.script["TriageResult"] = [{"intent": "password_reset", "confidence": 0.95}]
@@ -249,7 +246,7 @@ def _stream_turn_with(data_dir, research_model, thread_id: str):
                    models=ModelRouter(triage=small, research=research_model))
     desk = SupportDesk(services=svc)
     try:
-        events = list(stream_turn(desk, "I can't get into my account, what do I do?", thread_id))
+        events = list(desk.stream("I can't get into my account, what do I do?", thread_id=thread_id))
         return events, desk.get(thread_id)
     finally:
         desk.close()

@@ -17,7 +17,7 @@ READS = ("request", "triage", "research", "compliance", "customer", "ticket", "t
          "llm_calls")
 
 
-def summarize(state: dict) -> str:
+def ticket_summary(state: dict) -> str:
     triage = state.get("triage") or {}
     action = (state.get("compliance") or {}).get("action") or {}
     args = ", ".join(f"{k}={v}" for k, v in action.get("args", {}).items() if k != "intent")
@@ -47,7 +47,7 @@ def ticket_fields(state: dict, thread_id: str) -> dict[str, Any]:
         "priority": decision.get("priority") or triage.get("urgency") or "normal",
         "queue": decision.get("queue") or "general",
         "status": status,
-        "summary": summarize(state),
+        "summary": ticket_summary(state),
         "action": action,
         "policy": {k: decision.get(k) for k in ("effect", "rule_id", "policy_version", "reason")} if decision else {},
         "reviewer": (decision.get("review") or {}).get("reviewer"),

@@ -209,10 +209,10 @@ def killed_before(node: str):
 
         desk, svc = ctx.desk, ctx.desk.services
         tid = desk.send(MID, thread_id=ctx.thread()).thread_id
-        steps = door.decide_steps(svc, desk.reviews.claims, tid, {"decisions": [{"type": "approve",
-                                                                                 "reviewer": "ana"}]})
-        step = steps.send(desk.graph.get_state(next(steps)[1]))
-        desk.graph.invoke(step[1], step[2], context=desk.runner.context, durability="sync", interrupt_before=[node])
+        steps = door.decide_steps(svc, tid, {"decisions": [{"type": "approve", "reviewer": "ana"}]})
+        step = steps.send(desk.graph.get_state(next(steps).config))
+        desk.graph.invoke(step.input, step.config, context=desk.runner.context, durability="sync",
+                          interrupt_before=[node])
         steps.close()
         check(desk.graph.get_state(_config(tid)).next == (node,))
         r = desk.approve(tid, reviewer="bo")

@@ -12,7 +12,7 @@ from agents.compliance.reviewers import ReviewerError, registry_for
 from agents.triage.taxonomy import TaxonomyError
 from app.cli.common import desk, fail, json_option, print_json, services, settings, to_json
 from app.eval.data import ScenarioFileError, load_scenarios, summary_path, write_jsonl
-from app.eval.score import render, summarize
+from app.eval.score import render, score_summary
 from app.eval.tau2 import Tau2Error, convert
 
 eval_app = typer.Typer(help="Scenario evaluation and shadow runs.", invoke_without_command=True,
@@ -69,7 +69,7 @@ def eval_run(
         results, shadow_report = _run(live, suite, review, reviewer, run_id, progress, overrides)
     write_jsonl(out, results)
     summary = {"run_id": run_id, "data_dir": str(live.settings.data_dir), "review_mode": review, "reviewer": reviewer,
-               "sandbox": sandbox, "split": split, **summarize(results, suite)}
+               "sandbox": sandbox, "split": split, **score_summary(results, suite)}
     summary_path(out).write_text(to_json(summary), encoding="utf-8")
     if as_json:
         print_json({**summary, "shadow": shadow_report})

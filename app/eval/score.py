@@ -153,7 +153,7 @@ def _ratio(num: float, den: float) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def summarize(results: list[dict], scenarios: list[AnyScenario]) -> dict:
+def score_summary(results: list[dict], scenarios: list[AnyScenario]) -> dict:
     by_id = {s.id: s for s in scenarios}
     fields: dict[str, dict[str, int]] = {}
     failures: list[dict] = []

@@ -27,13 +27,14 @@ from app.review.groups import GroupNotFoundError
 from app.schema import upgrade
 from app.services import Services
 from app.settings import Settings
+from app.store.thread_locks import ThreadBusyError
 from app.threads import NoPendingReviewError, UnknownThreadError
 
 API_VERSION = "v1"
 
 
 def _status(exc: Exception) -> int:
-    if type(exc).__name__ == "ThreadBusyError":
+    if isinstance(exc, ThreadBusyError):
         return 409
     if isinstance(exc, ReviewerError):
         return 403
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None, warm_in_background: bool = True
     @app.exception_handler(ReviewPayloadError)
     @app.exception_handler(LookupError)
     async def _known(request: Request, exc: Exception) -> JSONResponse:
-        headers = {"Retry-After": "1"} if type(exc).__name__ == "ThreadBusyError" else None
+        headers = {"Retry-After": "1"} if isinstance(exc, ThreadBusyError) else None
         return JSONResponse({"error": str(exc)}, status_code=_status(exc), headers=headers)
 
     @app.exception_handler(StarletteHTTPException)

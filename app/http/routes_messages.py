@@ -19,8 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.http.auth import Caller, channel
 from app.http.deps import desk_of
-from app.threads import TurnResult
-from app.ui.progress import stream_turn
+from app.turn_result import TurnResult
 
 router = APIRouter(tags=["conversations"])
 
@@ -55,18 +54,22 @@ async def post_message(body: MessageIn, request: Request, caller: Caller = Depen
 
 @router.get("/messages/stream")
 async def stream_message(request: Request, message: str = Query(...), thread_id: str = Query(..., max_length=200),
+                         message_id: str | None = Query(None, max_length=200,
+                                                        description="Client id that makes the send idempotent."),
                          caller: Caller = Depends(channel)) -> StreamingResponse:
     """Server-sent events: each specialist's progress (`step`, `route`, `finished`, `paused`), answer tokens in
-    LLM mode (`token`), then `result` with the turn summary (or `error`)."""
+    LLM mode (`token`), then `result` with the turn summary (or `error`). The same turn as `POST /messages`
+    (`SupportDesk.stream`): a message for a paused review, a retried `message_id`, a run a crash cut short."""
     desk = desk_of(request)
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
 
     def produce() -> None:  # the graph streams synchronously; hand each event to the loop as it comes
         try:
-            for event in stream_turn(desk, message, thread_id):
+            turn = desk.stream(message, thread_id=thread_id, message_id=message_id)
+            for event in turn:
                 loop.call_soon_threadsafe(queue.put_nowait, ("progress", asdict(event)))
-            loop.call_soon_threadsafe(queue.put_nowait, ("result", desk.get(thread_id).model_dump()))
+            loop.call_soon_threadsafe(queue.put_nowait, ("result", turn.result.model_dump()))
         except Exception as exc:  # bad input, busy thread: an `error` event, then the stream ends
             loop.call_soon_threadsafe(queue.put_nowait, ("error", {"error": str(exc)}))
         loop.call_soon_threadsafe(queue.put_nowait, None)

@@ -30,10 +30,12 @@ from agents.compliance.review import WITHDRAWN_REPLY
 from agents.supervisor.conversation import compose_reply
 from agents.supervisor.replies import conversational
 from agents.turn.withdrawal import withdraws
-from app.review.claims import ClaimTakenError
 from app.review.door import CUSTOMER_CLAIM, review_id_of
 from app.services import Services
-from app.threads import HOLDING_REPLY, Steps, ThreadRunner, TurnResult, summarize
+from app.steps import Call, ReadState, Run, Steps
+from app.store.review_claims import ClaimTakenError
+from app.threads import ThreadRunner
+from app.turn_result import HOLDING_REPLY, TurnResult, turn_result
 from graphs import research as research_graph
 
 NOTED = ("Thanks, I've added that to your request, so the team reviewing it will see it. "
@@ -106,12 +108,12 @@ def resume_steps(services: Services, thread_id: str, config: dict, snapshot: Any
         return None
     try:
         history = [HumanMessage(content=text, id=message_id), *([AIMessage(content=reply)] if reply else [])]
-        yield ("invoke", Command(resume={interrupt.id: {"customer": body}}, update={"messages": history}), config)
+        yield Run(Command(resume={interrupt.id: {"customer": body}}, update={"messages": history}), config, "invoke")
     except BaseException:
         services.claims.release(thread_id, rid)
         raise
     services.claims.finish(thread_id, rid)
-    return (yield ("state", config))
+    return (yield ReadState(config))
 
 
 def _attached(snapshot: Any, message_id: str) -> dict | None:
@@ -140,18 +142,18 @@ def pending_steps(services: Services, payload: dict, config: dict, snapshot: Any
         if after is None:
             return _busy(services, thread_id, snapshot, evidence, "withdraw")
         decision = (after.values or {}).get("compliance") or {}
-        return summarize(thread_id, after).model_copy(update={
+        return turn_result(thread_id, after).model_copy(update={
             "answer": decision.get("message") or WITHDRAWN_REPLY, "outcome": "withdrawn"})
 
     if _attached(snapshot, message_id):  # sent again (same message id): attached already
-        return summarize(thread_id, snapshot).model_copy(update={"answer": NOTED})
-    read = yield ("call", read_message(text, message_id, config, values), config)
+        return turn_result(thread_id, snapshot).model_copy(update={"answer": NOTED})
+    read = yield Call(read_message(text, message_id, config, values), config)
     triage = read.get("triage") or {}
     calls = list(read.get("llm_calls") or [])
     kind = kind_of(triage, text, meta.get("intent"), services)
     update: dict[str, Any] = {"intent": triage.get("intent"), "confidence": triage.get("confidence")}
     if kind == "question":
-        found = yield ("call", answer_question(text, message_id, triage, config, values), config)
+        found = yield Call(answer_question(text, message_id, triage, config, values), config)
         research = found.get("research") or {}
         calls += [c for c in found.get("llm_calls") or [] if c not in calls]
         update.update(citations=research.get("citations") or [], grounded=research.get("grounded"))
@@ -184,11 +186,11 @@ def _busy(services: Services, thread_id: str, snapshot: Any, evidence: dict, kin
     _audit(services, thread_id, "customer_note_unattached", "a reviewer was deciding: the message was not attached",
            {**evidence, "kind": kind}, f"{evidence['message_id']}:{time.time_ns()}")
     answer = TOO_LATE if kind == "withdraw" else BEING_DECIDED
-    return summarize(thread_id, snapshot).model_copy(update={"answer": answer})
+    return turn_result(thread_id, snapshot).model_copy(update={"answer": answer})
 
 
 def _result(thread_id: str, snapshot: Any, answer: str, outcome: str, update: dict, calls: list) -> TurnResult:
-    return summarize(thread_id, snapshot).model_copy(update={
+    return turn_result(thread_id, snapshot).model_copy(update={
         **update, "answer": answer, "outcome": outcome, "llm_calls": len(calls),
         "prompt_tokens": sum(c.get("input_tokens", 0) for c in calls),
         "completion_tokens": sum(c.get("output_tokens", 0) for c in calls)})

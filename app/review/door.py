@@ -5,7 +5,7 @@ signed and claimed in a durable table, then the thread is resumed by interrupt i
 the same item gets a clear error and the thread is resumed once. This is operator mode: the caller vouches for the
 reviewer (no token needed), and the signature tells the graph so, along with `via` (operator-cli, python-api,
 console), which the audit entry keeps. A thread whose run a crash cut short (a killed approval) is carried on
-instead of reported as having no pending review. Written once as steps (app/threads.py), so the sync and async
+instead of reported as having no pending review. Written once as steps (app/steps.py), so the sync and async
 APIs share every check.
 """
 
@@ -18,12 +18,23 @@ from typing import Any
 from langgraph.types import Command
 
 from agents.audit_events import record_edit
-from agents.compliance.hitl import UNSIGNED, ReviewPayloadError, check_edit, decision_digest, scrub
+from agents.compliance.hitl import (
+    UNSIGNED,
+    Approve,
+    Edit,
+    Reject,
+    ReviewPayloadError,
+    check_edit,
+    decision_digest,
+    scrub,
+)
 from agents.compliance.nodes import check_reviewer, parse_resume
 from agents.compliance.reviewers import registry_for
-from app.review.claims import ClaimTakenError, ReviewClaims
 from app.services import Services
-from app.threads import NoPendingReviewError, Steps, UnknownThreadError, carry_on_steps, config_of, cut_short, summarize
+from app.steps import Peek, ReadState, Run, Steps
+from app.store.review_claims import ClaimTakenError, ReviewClaims
+from app.threads import NoPendingReviewError, UnknownThreadError, carry_on_steps, config_of, cut_short
+from app.turn_result import turn_result
 
 
 class ReviewClaimedError(NoPendingReviewError):
@@ -40,12 +51,11 @@ def review_id_of(interrupt: Any) -> str:
     return (interrupt.value.get("metadata") or {}).get("review_id") or interrupt.id
 
 
-def authorize(services: Services, thread_id: str, snapshot: Any, decision: dict) -> Any:
-    """Validate payload and reviewer; returns (interrupt to resume, parsed choice). Refusals are audited."""
+def authorize(services: Services, thread_id: str, snapshot: Any, choice: Approve | Reject | Edit) -> Any:
+    """Check the parsed decision's edit and its reviewer; returns the interrupt to resume. Refusals are audited."""
     interrupt = snapshot.interrupts[0]
     payload = interrupt.value
     request = payload["action_requests"][0]
-    choice = parse_resume(decision, request["name"])
     meta = payload.get("metadata") or {}
     view = {"reviewer_role": meta.get("reviewer_role"), "max_amount": meta.get("max_amount"),
             "action": {"args": request["args"]}}
@@ -61,7 +71,7 @@ def authorize(services: Services, thread_id: str, snapshot: Any, decision: dict)
             "compliance", "review_refused", str(exc), actor=f"reviewer:{choice.reviewer}",
             evidence={"rule_id": meta.get("rule_id"), "decision": choice.type, "args": request["args"]})
         raise
-    return interrupt, choice
+    return interrupt
 
 
 def signed(services: Services, thread_id: str, review_id: str, decision: dict, via: str) -> dict[str, Any]:
@@ -91,7 +101,9 @@ def claimed(claims: ReviewClaims, thread_id: str, review_id: str, choice: Any, d
     claims.finish(thread_id, review_id)
 
 
-def check_resume(thread_id: str, decision: Any, snapshot: Any) -> None:
+def check_resume(thread_id: str, decision: Any, snapshot: Any) -> Approve | Reject | Edit:
+    """The decision, parsed against the pending action. Raises UnknownThreadError, NoPendingReviewError or
+    ReviewPayloadError (a malformed payload, not audited); the thread stays paused."""
     if not snapshot.values:
         raise UnknownThreadError(f"unknown thread id {thread_id!r}")
     if not snapshot.interrupts:
@@ -99,27 +111,26 @@ def check_resume(thread_id: str, decision: Any, snapshot: Any) -> None:
             raise NoPendingReviewError(f"thread {thread_id} has no pending review: the customer withdrew the request")
         raise NoPendingReviewError(f"thread {thread_id} has no pending review")
     action = snapshot.interrupts[0].value["action_requests"][0]["name"]
-    parse_resume(decision, action)  # raises ReviewPayloadError; the thread stays paused
+    return parse_resume(decision, action)
 
 
-def decide_steps(services: Services, claims: ReviewClaims, thread_id: str, decision: dict[str, Any],
-                 via: str = "python-api") -> Steps:
+def decide_steps(services: Services, thread_id: str, decision: dict[str, Any], via: str = "python-api") -> Steps:
     """Check, sign, claim, resume once (by interrupt id). Raises UnknownThreadError, NoPendingReviewError,
     ReviewPayloadError, ReviewerError or ReviewClaimedError; on any of them the thread stays paused."""
     config = config_of(thread_id)
     # A peek, without the thread's lock: reviewers racing on one item must both get as far as the claim, which
     # decides between them; the resume itself then runs under the lock like every other run.
-    snapshot = yield ("peek", config)
+    snapshot = yield Peek(config)
     if snapshot.values and not snapshot.interrupts and cut_short(snapshot):
-        return (yield from carry_on_steps_for(services, claims, thread_id, decision, via, snapshot))
-    check_resume(thread_id, decision, snapshot)
-    interrupt, choice = authorize(services, thread_id, snapshot, decision)
+        return (yield from carry_on_steps_for(services, thread_id, decision, via, snapshot))
+    choice = check_resume(thread_id, decision, snapshot)
+    interrupt = authorize(services, thread_id, snapshot, choice)
     rid = review_id_of(interrupt)
     sent = signed(services, thread_id, rid, decision, via)
     digest = decision_digest(thread_id, rid, sent)
-    with claimed(claims, thread_id, rid, choice, digest):
-        yield ("invoke", Command(resume={interrupt.id: {"decisions": [sent]}}), config)
-    after = yield ("state", config)
+    with claimed(services.claims, thread_id, rid, choice, digest):
+        yield Run(Command(resume={interrupt.id: {"decisions": [sent]}}), config, "invoke")
+    after = yield ReadState(config)
     return settle(services, thread_id, rid, digest, after)
 
 
@@ -141,17 +152,17 @@ def settle(services: Services, thread_id: str, rid: str, digest: str, after: Any
             f"thread {thread_id}: this review was already decided by {review.get('reviewer')} "
             f"({review.get('decision')}) in a run a crash cut short; that run has been completed and your "
             "decision was not applied")
-    return summarize(thread_id, after)
+    return turn_result(thread_id, after)
 
 
-def carry_on_steps_for(services: Services, claims: ReviewClaims, thread_id: str, decision: Any, via: str,
-                       snapshot: Any) -> Steps:
+def carry_on_steps_for(services: Services, thread_id: str, decision: Any, via: str, snapshot: Any) -> Steps:
     """A decision on a thread whose run a crash cut short (e.g. a killed approval): finish that run, so the
     decision already taken completes (one ticket), and report it. The caller's decision is not applied to
     anything they have not seen: a review the finished run pauses on is returned as pending."""
     choice = parse_resume(decision)
     registry_for(services.settings).get(choice.reviewer)  # an unknown reviewer finishes nothing
     taken = ((snapshot.values or {}).get("compliance") or {}).get("review") or {}
+    claims = services.claims
     if taken.get("review_id") and (row := claims.in_progress(thread_id, taken["review_id"])):
         # Not cut short by a crash: its decider is still running it (a live holder never loses its claim).
         raise ReviewClaimedError(f"thread {thread_id}: this review is being decided right now by {row['reviewer']} "
@@ -165,4 +176,4 @@ def carry_on_steps_for(services: Services, claims: ReviewClaims, thread_id: str,
         f"{thread_id}:run_carried_on:{time.time_ns()}", thread_id, "reviews", "run_carried_on",
         "a run a crash cut short was finished on a review decision request", actor=f"reviewer:{choice.reviewer}",
         evidence={"via": via, "decided": review or None, "pending": bool(snapshot.interrupts)})
-    return summarize(thread_id, snapshot)
+    return turn_result(thread_id, snapshot)

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from agents.compliance.reviewers import Registry, carried_amount
-from app.review.claims import ReviewClaims
+from app.store.review_claims import ReviewClaims
 from app.threads import ThreadRunner
 
 PRIORITIES = ("low", "normal", "high", "urgent")
@@ -69,6 +69,14 @@ def to_item(thread_id: str, interrupt: Any, created_at: str, values: dict, regis
     }
 
 
+def paused_threads(runner: ThreadRunner) -> Iterator[tuple[str, Any]]:
+    """(thread id, snapshot) of every thread waiting for a review decision."""
+    for tid in runner.thread_ids():
+        snap = runner.snapshot(tid)
+        if snap.interrupts:
+            yield tid, snap
+
+
 def inbox(runner: ThreadRunner, claims: ReviewClaims, registry: Registry, queue: str | None = None,
           reviewer: str | None = None, now: float | None = None) -> list[dict[str, Any]]:
     """Every pending review across all threads, most urgent then oldest first, optionally one queue's or
@@ -77,12 +85,11 @@ def inbox(runner: ThreadRunner, claims: ReviewClaims, registry: Registry, queue:
     escalations = claims.escalations()
     to_base = runner.services.policy.to_base
     items = []
-    for tid in runner.thread_ids():
-        snap = runner.snapshot(tid)
-        for intr in snap.interrupts[:1]:
-            first = ((intr.value.get("metadata") or {}).get("opened") or {}).get("review_id")
-            escalation = escalations.get((tid, intr.id)) or escalations.get((tid, first))
-            items.append(to_item(tid, intr, snap.created_at, snap.values or {}, registry, escalation, now, to_base))
+    for tid, snap in paused_threads(runner):
+        intr = snap.interrupts[0]
+        first = ((intr.value.get("metadata") or {}).get("opened") or {}).get("review_id")
+        escalation = escalations.get((tid, intr.id)) or escalations.get((tid, first))
+        items.append(to_item(tid, intr, snap.created_at, snap.values or {}, registry, escalation, now, to_base))
     if queue:
         items = [i for i in items if i["queue"] == queue]
     if who:

@@ -1,7 +1,7 @@
 """The review side of the desk: inbox, decisions, groups and the SLA sweep over one thread runner.
 
-Review code gets the runner (graph, checkpointer, services) and a claims table, never the desk itself,
-so `SupportDesk` can delegate here without the two importing each other.
+Review code gets the runner (graph, checkpointer, services), never the desk itself, so `SupportDesk` can delegate
+here without the two importing each other. A decision is `decide_steps` (app/review/door.py) driven by the runner.
 """
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from typing import Any
 
 from agents.compliance.reviewers import Registry, registry_for
 from app.review import groups, sla
-from app.review.claims import ReviewClaims
 from app.review.door import decide_steps
 from app.review.inbox import inbox
-from app.threads import ThreadRunner, TurnResult
+from app.store.review_claims import ReviewClaims
+from app.threads import ThreadRunner
 from app.ticket_ops import TicketDesk, TicketError
+from app.turn_result import TurnResult
 
 _log = logging.getLogger(__name__)
 
@@ -40,11 +41,11 @@ class Reviews:
 
     def decide(self, thread_id: str, decision: dict[str, Any], via: str = "python-api") -> TurnResult:
         """`via` names the door in the audit entry: python-api, operator-cli, console."""
-        result = self.runner.run(decide_steps(self.runner.services, self.claims, thread_id, decision, via))
+        result = self.runner.run(decide_steps(self.runner.services, thread_id, decision, via))
         return self._note_on_ticket(result, decision)
 
     async def adecide(self, thread_id: str, decision: dict[str, Any], via: str = "python-api") -> TurnResult:
-        result = await self.runner.arun(decide_steps(self.runner.services, self.claims, thread_id, decision, via))
+        result = await self.runner.arun(decide_steps(self.runner.services, thread_id, decision, via))
         return self._note_on_ticket(result, decision)
 
     def _note_on_ticket(self, result: TurnResult, decision: dict[str, Any]) -> TurnResult:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from agents.compliance.reviewers import Registry
-from app.review.claims import ReviewClaims
 from app.review.inbox import PRIORITIES, age_text
+from app.store.review_claims import ReviewClaims
 
 
 def raised(priority: str) -> str:

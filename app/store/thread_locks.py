@@ -10,7 +10,7 @@ it) and their side effects share keys. `ThreadLocks` serialises them:
   threads it holds and lets one caller at a time past.
 - SQLite (any other `Database`): a lease row per busy thread in the app database. A lease whose holder
   process is gone (same host, pid not running), or that has not been renewed for `stale_after` seconds,
-  is taken over atomically, from the holder that was read, like a review claim (app/review/claims.py).
+  is taken over atomically, from the holder that was read, like a review claim (app/store/review_claims.py).
 
 How each database keeps a lock is app/store/lock_backends.py; this module is the protocol around it: who owns
 a hold, re-entrancy, waiting, and what a caller is told.

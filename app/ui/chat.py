@@ -14,7 +14,7 @@ import streamlit as st
 
 from app.desk import SupportDesk, ThreadBusyError, TurnResult, UnknownThreadError
 from app.ui import common, conversation, labels
-from app.ui.progress import AGENTS, stream_turn
+from app.ui.progress import progress_line
 
 REFRESH_S = 4  # how often an open chat looks for a reply from the team
 WITH_TEAM = "With our team — a person is checking this request. Their answer will appear here."
@@ -101,17 +101,6 @@ def live_conversation(desk: SupportDesk, tid: str) -> None:
     show_conversation(desk, tid)
 
 
-def _progress_line(ev) -> str | None:
-    """Which specialist works, in words; never a rule, queue or node name (those are the team's)."""
-    if ev.kind == "route":
-        return f"{AGENTS.get(ev.data['to'], ev.data['to'])} is looking into it"
-    if ev.kind == "finished":
-        return f"✓ {AGENTS.get(ev.agent, ev.agent)} finished"
-    if ev.kind == "paused":
-        return "Passed to our team for a quick check"
-    return None
-
-
 def run_turn(desk: SupportDesk, prompt: str, tid: str, customer: dict) -> None:
     """Stream one turn: a status box names the working specialist; LLM answers appear as drafted."""
     lines: list[str] = []
@@ -121,11 +110,11 @@ def run_turn(desk: SupportDesk, prompt: str, tid: str, customer: dict) -> None:
         draft = st.empty()
         with st.status("Reading your message…", expanded=True) as status:
             try:
-                for ev in stream_turn(desk, prompt, tid, customer):
+                for ev in desk.stream(prompt, thread_id=tid, customer=customer):
                     if ev.kind == "token":
                         draft.markdown(f"*Draft (checked against our help centre before it is sent):* {ev.text} ▌")
                         continue
-                    if line := _progress_line(ev):
+                    if line := progress_line(ev):
                         lines.append(line)
                         status.update(label=f"{line}…")
                         st.write(line)

@@ -1,0 +1,65 @@
+"""What one turn (or one resume) produced, read from the thread's snapshot: the fields `ask --json` prints, the
+HTTP API returns and the console shows."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+HOLDING_REPLY = "Your request needs a quick review by our team. We'll get back to you as soon as it's decided."
+
+
+class TurnResult(BaseModel):
+    """What one turn (or one resume) produced: the fields `ask --json` prints."""
+
+    thread_id: str
+    answer: str | None = None
+    outcome: str | None = None
+    intent: str | None = None
+    confidence: float | None = None
+    urgency: str | None = None
+    route: list[str] = Field(default_factory=list)
+    citations: list[dict] = Field(default_factory=list)
+    grounded: bool | None = None
+    ticket_id: str | None = None
+    ticket: dict | None = None
+    policy: dict | None = None
+    pending_review: dict | None = None
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+def turn_result(thread_id: str, snapshot) -> TurnResult:
+    """The TurnResult a thread's snapshot reads as: its latest turn, or the review it waits for."""
+    v = snapshot.values or {}
+    triage, research = v.get("triage") or {}, v.get("research") or {}
+    decision, ticket = v.get("compliance") or {}, v.get("ticket") or {}
+    pending = snapshot.interrupts[0].value if snapshot.interrupts else None
+    calls = [c for c in v.get("llm_calls") or [] if c.get("turn") == v.get("turn")]  # this turn's calls
+    return TurnResult(
+        thread_id=thread_id,
+        answer=held_reply(v) if pending else v.get("answer"),
+        outcome="escalated_pending_review" if pending else v.get("outcome"),
+        intent=triage.get("intent"),
+        confidence=triage.get("confidence"),
+        urgency=triage.get("urgency"),
+        route=v.get("route") or [],
+        citations=research.get("citations") or [],
+        grounded=research.get("grounded"),
+        ticket_id=ticket.get("id"),
+        ticket=ticket or None,
+        policy={k: decision.get(k) for k in ("effect", "rule_id", "policy_version", "status", "reason")}
+        if decision else None,
+        pending_review=pending,
+        llm_calls=len(calls),
+        prompt_tokens=sum(c["input_tokens"] for c in calls),
+        completion_tokens=sum(c["output_tokens"] for c in calls),
+    )
+
+
+def held_reply(values: dict) -> str:
+    """The reply while part of the turn waits for a review: the replies of the turn's finished requests (e.g. a
+    password answer given with the paused refund) first, then the holding reply."""
+    parts = sorted(values.get("parts") or [], key=lambda p: p.get("index", 0))
+    done = [p["reply"]["text"] for p in parts if (p.get("reply") or {}).get("text")]
+    return "\n\n".join([*done, HOLDING_REPLY])

@@ -1,6 +1,6 @@
 """Ticket operations over real HTTP (uvicorn processes, httpx): the team works a ticket, the customer sees the reply
 in their conversation and reopens it by writing again; the actor is the token's owner; two agents replying at once
-lose nothing, on SQLite and PostgreSQL (across processes: tests/test_ticket_lifecycle.py)."""
+lose nothing, on SQLite and PostgreSQL (across processes: tests/system/test_ticket_lifecycle.py)."""
 
 from __future__ import annotations
 

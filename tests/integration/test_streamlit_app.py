@@ -1,8 +1,8 @@
 """The customer chat page (the console's default page), driven through AppTest against a real data directory.
 
 The customer sees the conversation, its sources and where their request stands; never the team's review
-controls, action JSON or internal ids. The team's pages: tests/test_streamlit_pages.py; a real browser:
-tests/test_browser_streamlit.py.
+controls, action JSON or internal ids. The team's pages: tests/integration/test_streamlit_pages.py; a real browser:
+tests/system/test_browser_streamlit.py.
 """
 
 from __future__ import annotations

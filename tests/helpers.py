@@ -87,6 +87,12 @@ def postgres_up() -> bool:
         return False
 
 
+def write_jsonl(path: Path, rows: list) -> Path:
+    """`rows` (dicts, or raw lines as strings to plant broken ones) as a JSONL file: scenarios, conversations."""
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
 # ---- Streamlit AppTest steps (the `app` fixture is in conftest.py) ------------------------------
 def sign_in(at, reviewer="ana", token="demo-ana"):
     """Reviewers come from app/config/reviewers.yaml; the demo tokens are "demo-<id>"."""

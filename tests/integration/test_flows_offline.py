@@ -180,7 +180,7 @@ def test_unknown_thread_and_bad_messages(desk):
 
 
 def test_message_while_paused_is_accepted(desk):
-    """Issue #15: never an error (tests/test_pending_review_messages.py covers notes, questions, withdrawal)."""
+    """Issue #15: never an error (tests/system/test_pending_review_messages.py covers notes, questions, withdrawal)."""
     from app.review.customer_notes import STILL_WITH_TEAM
 
     tid = _pause_big_refund(desk)

@@ -1,57 +1,18 @@
-"""Ingestion formats, chunk metadata and overlap, filters, thresholds and query shaping on real Chroma."""
+"""Ingestion, chunk metadata, filters, thresholds, query shaping and the embedder on real Chroma and the real model.
+Reading the formats and chunking alone are tests/unit/knowledge/test_documents.py."""
 
 from __future__ import annotations
 
-import json
 import shutil
 
 import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from knowledge.ingest import CHUNK_CHARS, Document, chunk_document, ingest
+from knowledge.ingest import ingest
 from knowledge.lexical import LexicalIndex, chunk_terms, matches
 from knowledge.query import sub_queries
-from knowledge.readers import read_documents
 from tests.helpers import SAMPLE_KB
-
-
-def test_sample_html_and_pdf_are_read_with_titles_and_sections():
-    docs = {d.doc_id: d for d in read_documents([SAMPLE_KB])}
-    html, pdf = docs["gift-cards.html"], docs["brightwave-care.pdf"]
-    assert html.title == "Gift cards" and "## Redeeming a gift card" in html.text
-    assert "analytics" not in html.text and "Help centre" not in html.text  # script and nav dropped
-    assert pdf.title == "Brightwave Care protection plan" and "29 dollars" in pdf.text
-    sections = {s for s, _ in chunk_document(html)}
-    assert {"Redeeming a gift card", "Checking your balance"} <= sections
-
-
-def test_records_file_and_folder_bad_lines_are_reported(tmp_path):
-    (tmp_path / "a.jsonl").write_text(
-        json.dumps({"id": "r1", "title": "One", "content": "First record."}) + "\n{broken\n")
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "b.json").write_text(json.dumps([{"id": "r2", "title": "Two", "content": "Second."},
-                                                        {"id": "r3", "content": "Third, no title."}]))
-    (tmp_path / "sub" / "c.md").write_text("# Cee\nText.")
-    (tmp_path / "d.pdf").write_bytes(b"not a pdf")
-    skipped: list[str] = []
-    docs = {d.doc_id: d for d in read_documents([tmp_path], skipped)}
-    assert set(docs) == {"r1", "r2", "r3", "sub/c.md"}  # record ids; relative paths for files
-    assert docs["r3"].title == "r3"
-    assert any("a.jsonl" in s and "line 2" in s for s in skipped)
-    assert any("d.pdf" in s for s in skipped)
-
-
-def test_chunks_respect_headings_and_overlap():
-    sentences = [f"Sentence number {i} talks about topic {i} in some detail." for i in range(60)]
-    text = "# Doc\n## Long\n" + " ".join(sentences) + "\n## Short\nOnly this."
-    chunks = chunk_document(Document("d.md", "Doc", text, "d.md"))
-    long = [c for s, c in chunks if s == "Long"]
-    assert len(long) > 2 and chunks[-1] == ("Short", "Only this.")
-    assert all(len(c) <= CHUNK_CHARS + 60 for c in long)
-    for a, b in zip(long, long[1:], strict=False):
-        first = b.split(". ", 1)[0] + "."
-        assert a.endswith(first) or f"{first} " in a, "the next chunk opens with the previous one's tail"
 
 
 def test_chunk_metadata_and_incremental_reingest(services, tmp_path):

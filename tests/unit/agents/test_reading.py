@@ -115,7 +115,7 @@ def test_two_open_questions_on_one_topic_stay_two():
     assert [t for t, _ in pieces(text, tri("data_export"), state(text), svc, [])] == [a, b]
 
 
-def test_a_yes_no_question_that_narrows_the_first_is_one_request():
+def test_a_yes_no_question_that_narrows_the_first_is_read_as_one_request():
     text = "Which payment methods do you accept? Can I use PayPal?"
     a, b = "Which payment methods do you accept?", "Can I use PayPal?"
     svc = FakeServices({a: tri("payment_methods"), b: tri("payment_methods")})

@@ -16,6 +16,7 @@ import pytest
 from langgraph.types import Command
 
 from agents.compliance.reviewers import ReviewerError
+from app.bench.redteam_probes import nested
 from app.desk import NoPendingReviewError, ReviewPayloadError, SupportDesk
 from app.review import door
 from app.services import Services
@@ -259,20 +260,12 @@ def test_an_audited_decision_is_the_one_that_took_effect_after_a_kill(desk, serv
     assert (review["reviewer"], values["compliance"]["status"]) in (("ana", "rejected"), ("bo", "approved"))
 
 
-def _nested(depth: int) -> dict:
-    top = node = {}
-    for _ in range(depth):
-        node["a"] = {}
-        node = node["a"]
-    return top
-
-
 def test_a_deeply_nested_edit_is_refused_and_leaves_no_approved_entry(desk, services):
     tid = desk.send(MID).thread_id
     with pytest.raises(ReviewPayloadError, match="nested more than 20 levels"):
-        desk.edit(tid, reviewer="ana", args={"amount": 300, "details": _nested(900)})
+        desk.edit(tid, reviewer="ana", args={"amount": 300, "details": nested(900)})
     with pytest.raises(ReviewPayloadError, match="nested more than 20 levels"):  # was an uncaught RecursionError
-        desk.resume(tid, {"decisions": [{"type": "approve", "reviewer": "ana", "note": _nested(5000)}]})
+        desk.resume(tid, {"decisions": [{"type": "approve", "reviewer": "ana", "note": nested(5000)}]})
     assert _events(desk, tid, "review_decision") == [] and services.tickets.list() == []
     assert desk.get(tid).pending_review and desk.approve(tid, reviewer="ana").outcome == "ticket_created"
 

@@ -126,6 +126,28 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = Field(
         None, description="YAML file of HTTP channel keys (channels: [{id, key_hash}]), read besides api_keys.")
 
+    customers_file: Path = Field(
+        CONFIG_DIR / "customers.yaml",
+        description="Customer directory for console sign-in: ids, verified flag, tier, password hashes (the demo "
+        "customers of `make run`).")
+    demo_mode: bool = Field(
+        False, description="Console demo mode: pick a demo customer without a password (`make run` sets it). Never "
+        "in production: anyone at the console can then act as any demo customer.")
+    knowledge_roots: str = Field(
+        "knowledge", description="Server folders the Knowledge page and the CLI may ingest from, comma-separated "
+        "(relative to the working directory); anything outside them is refused.")
+    link_allowlist: str = Field(
+        "", description="Domains an answer may link to, comma-separated (subdomains included); an answer linking "
+        "elsewhere is withheld for a person. Empty = no links allowed in answers drawn from documents.")
+    max_body_bytes: int = Field(
+        1_000_000, description="Largest HTTP request body; larger ones get 413 before authentication or parsing.")
+    rate_limit: str = Field(
+        "120/minute", description="Per-key HTTP rate limit in `limits` notation (e.g. `120/minute;10/second`); "
+        "over it, 429 with Retry-After. Empty = no limit.")
+    rate_limit_storage: str = Field(
+        "memory://", description="Where rate-limit counters live (`limits` storage URI): memory:// is per worker; "
+        "redis://host:6379 shares them between workers and hosts.")
+
     @property
     def llm_enabled(self) -> bool:
         return not self.offline and bool(self.openai_api_key or self.openai_base_url)

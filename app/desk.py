@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from agents.compliance.hitl import ReviewPayloadError
-from agents.supervisor.conversation import MessageError
+from agents.supervisor.conversation import MessageError, validate_message
+from app.access import ThreadAccess
+from app.identity import LOCAL, Principal
 from app.review.customer_notes import pending_steps
 from app.review.inbox import paused_threads
 from app.review.reviews import Reviews
@@ -25,8 +27,10 @@ from app.services import Services
 from app.settings import Settings
 from app.steps import Call, Steps
 from app.store.checkpoints import checkpointer as make_checkpointer
+from app.store.owners import MessageIdConflictError
 from app.store.thread_locks import ThreadBusyError
 from app.streaming import TurnStream
+from app.thread_ids import check_not_personal
 from app.threads import (
     DURABILITY,
     InvalidThreadIdError,
@@ -65,48 +69,64 @@ class SupportDesk:
         self.runner = ThreadRunner(services, checkpointer or make_checkpointer(services.settings), lock_timeout)
         self.checkpointer = self.runner.checkpointer
         self.graph = self.runner.graph
+        self.access = ThreadAccess(services.owners, self.runner.snapshot)
         self.reviews = Reviews(self.runner)
         self.tickets = TicketDesk(self.runner)
         self._on_pending = partial(pending_steps, services)
 
     # ---- conversations: one operation, three drivers ---------------------------------------------------
     def send(self, message: str, thread_id: str | None = None, customer: dict | None = None,
-             message_id: str | None = None) -> TurnResult:
-        """Run one turn. With `message_id`, sending again is safe: a message the thread already holds is
-        not processed twice; its unfinished run (e.g. cut short by a crash) is carried on instead. A message
-        for a thread waiting for a review is accepted too (app/review/customer_notes.py)."""
-        return self.runner.run(self._turn(message, thread_id, customer, message_id))
+             message_id: str | None = None, caller: Principal = LOCAL) -> TurnResult:
+        """Run one turn for `caller` (app/identity.py; default: the server's own code). With `message_id`,
+        sending again is safe: the same `(channel, message_id)` is one turn, with or without `thread_id`, and
+        other text under it is refused (MessageIdConflictError). A message for a thread waiting for a review is
+        accepted too (app/review/customer_notes.py). `customer` facts (verified, tier, id) are taken only from
+        trusted callers; a channel's customer is `caller.customer`, from a signature."""
+        return self.runner.run(self._turn(message, thread_id, customer, message_id, caller))
 
     async def asend(self, message: str, thread_id: str | None = None, customer: dict | None = None,
-                    message_id: str | None = None) -> TurnResult:
-        return await self.runner.arun(self._turn(message, thread_id, customer, message_id))
+                    message_id: str | None = None, caller: Principal = LOCAL) -> TurnResult:
+        return await self.runner.arun(self._turn(message, thread_id, customer, message_id, caller))
 
     def stream(self, message: str, thread_id: str | None = None, customer: dict | None = None,
-               message_id: str | None = None) -> TurnStream[TurnResult]:
+               message_id: str | None = None, caller: Principal = LOCAL) -> TurnStream[TurnResult]:
         """`send`, yielding progress events while the turn runs (app/streaming.py `Event`); `.result` is the
         TurnResult once they are read. Everything else is `send`'s, the thread's lock included."""
-        return self.runner.stream(self._turn(message, thread_id, customer, message_id))
+        return self.runner.stream(self._turn(message, thread_id, customer, message_id, caller))
 
-    def _turn(self, message: str, thread_id: str | None, customer: dict | None,
-              message_id: str | None) -> Steps[TurnResult]:
-        payload, config = self.runner.prepare(message, thread_id, customer, message_id)
+    def _turn(self, message: str, thread_id: str | None, customer: dict | None, message_id: str | None,
+              caller: Principal) -> Steps[TurnResult]:
+        text = validate_message(message)  # bad input is refused before any id is claimed or recorded
+        if customer is not None and not caller.trusted:
+            raise MessageError("customer facts come from the caller's signed identity, not from the message")
+        thread_id = self.access.for_message(caller, text, thread_id, message_id)
+        if customer is None and not (caller.trusted and caller.customer.anonymous):
+            customer = caller.customer_facts()
+        if customer and customer.get("id") is not None:
+            check_not_personal(str(customer["id"]), "customer id")
+        payload, config = self.runner.prepare(text, thread_id, customer, message_id)
         result = yield from send_steps(payload, config, message_id, self._on_pending)
         # The customer wrote again: a solved ticket on the thread reopens.
         yield Call(lambda _runner: self.tickets.reopen_if_solved(result.thread_id), config)
         return result
 
+    def threads_of(self, caller: Principal, limit: int = 50) -> list[dict]:
+        """The signed-in customer's conversations on `caller`'s channel, newest first ([] when anonymous)."""
+        return self.access.threads_of(caller, limit)
+
     def carry_on(self, config: dict, snapshot=None):
         """Finish a run a crash cut short; the thread's snapshot afterwards."""
         return self.runner.run(carry_on_steps(config, snapshot))
 
-    def get(self, thread_id: str) -> TurnResult:
+    def get(self, thread_id: str, caller: Principal = LOCAL) -> TurnResult:
+        thread_id = self.access.open(thread_id, caller)
         snapshot = self.runner.snapshot(thread_id)
         if not snapshot.values:
             raise UnknownThreadError(f"unknown thread id {thread_id!r}")
         return turn_result(thread_id, snapshot)
 
-    def history(self, thread_id: str) -> list[dict[str, str]]:
-        snap = self.runner.snapshot(thread_id)
+    def history(self, thread_id: str, caller: Principal = LOCAL) -> list[dict[str, str]]:
+        snap = self.runner.snapshot(self.access.open(thread_id, caller))
         return [{"role": m.type, "content": str(m.content), "name": getattr(m, "name", None)}
                 for m in (snap.values or {}).get("messages", [])]
 
@@ -173,6 +193,6 @@ class SupportDesk:
         self.close()
 
 
-__all__ = ["SupportDesk", "TurnResult", "build_supervisor", "UnknownThreadError", "NoPendingReviewError",
-           "ReviewPayloadError", "MessageError", "ThreadBusyError", "InvalidThreadIdError", "DURABILITY",
-           "HOLDING_REPLY", "config_of"]
+__all__ = ["SupportDesk", "Principal", "LOCAL", "MessageIdConflictError", "TurnResult", "build_supervisor",
+           "UnknownThreadError", "NoPendingReviewError", "ReviewPayloadError", "MessageError", "ThreadBusyError",
+           "InvalidThreadIdError", "DURABILITY", "HOLDING_REPLY", "config_of"]

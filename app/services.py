@@ -28,6 +28,7 @@ from app.store.audit import AuditLog
 from app.store.controls import Controls
 from app.store.keys import subkey
 from app.store.metrics import Metrics
+from app.store.owners import ThreadOwners
 from app.store.review_claims import ReviewClaims
 from app.store.tickets import TicketStore
 from app.store.vault import ContactVault
@@ -92,6 +93,11 @@ class Services:
     def claims(self) -> ReviewClaims:
         """Review claims, shared by the API (app/review/door.py) and the graph's review node."""
         return ReviewClaims(self.settings.store_target)
+
+    @cached_property
+    def owners(self) -> ThreadOwners:
+        """Who owns each thread and which turn a channel's message id names (app/store/owners.py)."""
+        return ThreadOwners(self.settings.store_target, key=subkey(self.settings, "message-ids"))
 
     @cached_property
     def _review_key(self) -> bytes:

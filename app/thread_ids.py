@@ -10,12 +10,28 @@ from __future__ import annotations
 from typing import Any
 
 from agents.supervisor.conversation import MessageError
+from knowledge.pii import find_pii
 
 MAX_THREAD_ID_CHARS = 256
 
 
 class UnknownThreadError(LookupError):
     pass
+
+
+class PersonalIdError(MessageError):
+    """An id that looks like personal data (an email, a card, phone or account number). Ids are keys: they are
+    stored raw in checkpoints, tickets, the audit trail and metrics, where redaction never reaches, so they are
+    refused (400) instead of being stored."""
+
+
+def check_not_personal(value: str, what: str) -> str:
+    found = find_pii(value)
+    if found:
+        kinds = " and ".join(sorted({k.replace("_", " ") for k in found}))
+        raise PersonalIdError(f"{what} looks like personal data ({kinds}); ids are stored as they are, so use an "
+                              "opaque id (e.g. a UUID) instead")
+    return value
 
 
 class InvalidThreadIdError(MessageError, UnknownThreadError):
@@ -41,4 +57,4 @@ def check_thread_id(thread_id: Any) -> str:
         raise InvalidThreadIdError("thread id is empty")
     if not thread_id.isprintable():
         raise InvalidThreadIdError(f"thread id {shown} contains control or invisible characters")
-    return thread_id
+    return check_not_personal(thread_id, "thread id")

@@ -63,3 +63,25 @@ def held_reply(values: dict) -> str:
     parts = sorted(values.get("parts") or [], key=lambda p: p.get("index", 0))
     done = [p["reply"]["text"] for p in parts if (p.get("reply") or {}).get("text")]
     return "\n\n".join([*done, HOLDING_REPLY])
+
+
+class CustomerTurn(BaseModel):
+    """What a channel may show its customer of a turn: the answer, its sources, the ticket reference and whether
+    a person is looking at it. The team's machinery (rule, reviewer role, queue, limits, customer notes, the
+    action's arguments, routes, model usage) stays on the team's side (`TurnResult`, reviewer routes)."""
+
+    thread_id: str
+    answer: str | None = None
+    outcome: str | None = None
+    citations: list[dict] = Field(default_factory=list)
+    ticket_id: str | None = None
+    ticket_status: str | None = None
+    with_team: bool = Field(False, description="A person is reviewing this request; their answer follows here.")
+
+    @classmethod
+    def of(cls, result: TurnResult) -> CustomerTurn:
+        return cls(thread_id=result.thread_id, answer=result.answer, outcome=result.outcome,
+                   citations=[{k: c.get(k) for k in ("title", "doc_id", "snippet") if k in c}
+                              for c in result.citations],
+                   ticket_id=result.ticket_id, ticket_status=(result.ticket or {}).get("status"),
+                   with_team=bool(result.pending_review))

@@ -1,10 +1,12 @@
-"""Who is calling: a channel (API key) for conversations, a reviewer (registry token) for decisions and team data.
+"""Who is calling: a channel (API key) for conversations, a reviewer (registry token) for decisions and team data,
+and the customer a channel speaks for (a JWT the channel signs, in `X-Customer-Token`).
 
 Keys and tokens are stored only as hashes (`python -m app review hash-token` makes one). Channel keys come from the
-settings: a YAML file (`api_keys_file`, `SUPPORT_API_KEYS_FILE`: `channels: [{id, key_hash}]`) and a list
-(`api_keys`, `SUPPORT_API_KEYS`: `id=sha256:…,id2=sha256:…`). With neither, every conversation endpoint refuses:
-nothing is open by default but health.
-The reviewer's identity always comes from the token, never from the request body.
+settings: a YAML file (`api_keys_file`, `SUPPORT_API_KEYS_FILE`: `channels: [{id, key_hash, customer_tokens}]`) and
+a list (`api_keys`, `SUPPORT_API_KEYS`: `id=sha256:…,id2=sha256:…`). With neither, every conversation endpoint
+refuses: nothing is open by default but health.
+The reviewer's identity always comes from the token, and the customer's from the channel's signature
+(app/identity.py), never from the request body: a channel without `customer_tokens` speaks for anonymous customers.
 """
 
 from __future__ import annotations
@@ -17,13 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.compliance.reviewers import Reviewer, ReviewerError, hash_token, registry_for
 from agents.config import load_model
+from app.identity import ANONYMOUS, CustomerTokenError, CustomerTokens, Principal, verify_customer_token
 from app.settings import Settings
+from app.thread_ids import check_not_personal
 
 
 class Channel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1, max_length=100)
     key_hash: str = Field(pattern=r"^sha256:[0-9a-f]{64}$")
+    customer_tokens: CustomerTokens | None = None
 
 
 class Channels(BaseModel):
@@ -57,6 +62,23 @@ class Caller:
     kind: str  # "channel" or "reviewer"
     id: str
     reviewer: Reviewer | None = None
+    channel: Channel | None = None
+
+    def principal(self, customer_token: str | None = None) -> Principal:
+        """Who owns what this caller creates: the channel and its signed customer; a reviewer is the team
+        (trusted: may read any thread)."""
+        if self.kind == "reviewer":
+            return Principal(f"reviewer:{self.id}", trusted=True)
+        customer = ANONYMOUS
+        if customer_token:
+            if self.channel is None or self.channel.customer_tokens is None:
+                raise HTTPException(401, f"channel {self.id!r} has no customer token key configured "
+                                         "(customer_tokens in the channel key file)")
+            try:
+                customer = verify_customer_token(customer_token, self.channel.customer_tokens, check_not_personal)
+            except CustomerTokenError as exc:
+                raise HTTPException(401, str(exc)) from None
+        return Principal(f"http:{self.id}", customer=customer)
 
 
 def _bearer(authorization: str | None, api_key: str | None) -> str:
@@ -74,7 +96,7 @@ def channel(request: Request, authorization: str | None = Header(None),
     digest = hash_token(secret)
     for ch in request.app.state.channels:
         if hmac.compare_digest(digest, ch.key_hash):
-            return Caller("channel", ch.id)
+            return Caller("channel", ch.id, channel=ch)
     who = _reviewer_for(request, digest)
     if who is not None:
         return Caller("reviewer", who.id, who)

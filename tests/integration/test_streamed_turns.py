@@ -112,8 +112,8 @@ def test_a_streamed_turn_killed_mid_run_is_carried_on_with_nothing_done_twice(da
 KEY = "channel-secret-1"
 
 
-def _sse(client, **params) -> list[tuple[str, dict]]:
-    with client.stream("GET", "/v1/messages/stream", params=params,
+def _sse(client, **body) -> list[tuple[str, dict]]:
+    with client.stream("POST", "/v1/messages/stream", json=body,
                        headers={"Authorization": f"Bearer {KEY}"}) as response:
         assert response.status_code == 200
         text = "".join(response.iter_text())
@@ -141,7 +141,7 @@ def test_the_http_stream_has_the_same_guarantees(data_dir, monkeypatch):
         assert again[-1][1]["ticket_id"] == first[-1][1]["ticket_id"] and len(desk.services.tickets.list()) == 1
         assert _human_messages(desk, "t-http") == [REFUND]
 
-        _paused(desk, "t-http-paused")
+        assert _sse(client, message=PAUSING_REFUND, thread_id="t-http-paused")[-1][1]["with_team"]
         noted = _sse(client, message=NOTE, thread_id="t-http-paused")
         assert noted[-1][0] == "result" and noted[-1][1]["answer"] == NOTED
         assert [n["text"] for n in desk.inbox()[0]["customer_notes"]] == [NOTE]

@@ -96,15 +96,21 @@ class SupportDesk:
 
     def _turn(self, message: str, thread_id: str | None, customer: dict | None, message_id: str | None,
               caller: Principal) -> Steps[TurnResult]:
+        """The turn's steps. Its input is checked and its thread resolved now, when the turn is asked for, so a
+        refusal (bad input, another caller's thread, a reused message id) reaches the caller before anything
+        runs or streams."""
         text = validate_message(message)  # bad input is refused before any id is claimed or recorded
         if customer is not None and not caller.trusted:
             raise MessageError("customer facts come from the caller's signed identity, not from the message")
-        thread_id = self.access.for_message(caller, text, thread_id, message_id)
         if customer is None and not (caller.trusted and caller.customer.anonymous):
             customer = caller.customer_facts()
         if customer and customer.get("id") is not None:
             check_not_personal(str(customer["id"]), "customer id")
+        thread_id = self.access.for_message(caller, text, thread_id, message_id)
         payload, config = self.runner.prepare(text, thread_id, customer, message_id)
+        return self._turn_steps(payload, config, message_id)
+
+    def _turn_steps(self, payload: dict, config: dict, message_id: str | None) -> Steps[TurnResult]:
         result = yield from send_steps(payload, config, message_id, self._on_pending)
         # The customer wrote again: a solved ticket on the thread reopens.
         yield Call(lambda _runner: self.tickets.reopen_if_solved(result.thread_id), config)
@@ -153,8 +159,8 @@ class SupportDesk:
         return self.resume(thread_id, {"decisions": [{"type": "edit", "reviewer": reviewer, "edited_action": edited}]})
 
     def pending_reviews(self) -> list[dict[str, Any]]:
-        """Every paused thread, read from the checkpointer itself (no side list that can drift); `inbox` adds who
-        may decide each and how urgent it is."""
+        """Every paused thread, most urgent first: found through the index of pending reviews, each read back from
+        its thread (app/review/inbox.py); `inbox` adds who may decide each and how urgent it is."""
         return [{"thread_id": tid, "created_at": snap.created_at, "request": snap.values.get("request"),
                  "customer": snap.values.get("customer") or {}, "review": snap.interrupts[0].value}
                 for tid, snap in paused_threads(self.runner)]

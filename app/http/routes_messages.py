@@ -76,9 +76,12 @@ async def stream_message(body: MessageIn, request: Request, caller: Caller = Dep
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue = asyncio.Queue()
 
+    # Refusals (bad input, another caller's thread, a reused message id) are raised here, as plain HTTP errors.
+    turn = await asyncio.to_thread(desk.stream, body.message, thread_id=body.thread_id, message_id=body.message_id,
+                                   caller=principal)
+
     def produce() -> None:  # the graph streams synchronously; hand each event to the loop as it comes
         try:
-            turn = desk.stream(body.message, thread_id=body.thread_id, message_id=body.message_id, caller=principal)
             for event in turn:
                 loop.call_soon_threadsafe(queue.put_nowait, ("progress", asdict(event)))
             loop.call_soon_threadsafe(queue.put_nowait, ("result", CustomerTurn.of(turn.result).model_dump()))

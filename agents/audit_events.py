@@ -32,14 +32,19 @@ def events_for(node: str, state: dict, update: Any) -> list[dict[str, Any]]:
                     "reason": f"{t['intent']} via {t.get('source')} ({t.get('confidence')})",
                     "evidence": {k: t.get(k) for k in ("intent", "category", "kind", "urgency", "risk", "confidence")}})
     elif node == "check_grounding":
-        r = update["research"]
-        out.append({"event": "answer", "agent": "research",
-                    "reason": "grounded" if r.get("grounded") else "not grounded: withheld, flagged for a human",
+        r, held = update["research"], update["research"].get("withheld")
+        verdict = ("grounded" if r.get("grounded") else f"withheld for a person: {'; '.join(held['reasons'])}"
+                   if held else "not grounded: withheld, flagged for a human")
+        out.append({"event": "answer", "agent": "research", "reason": verdict,
                     "evidence": {"retrieved": r.get("retrieved"),
                                  "cited": [c["doc_id"] for c in r.get("citations") or []],
                                  "unsupported": r.get("unsupported"), "answered_by": r.get("answered_by"),
                                  "checked_by": r.get("grounding_by"),
                                  **({"degraded": r["degraded"]} if r.get("degraded") else {})}})
+        if held:  # retrieved text told the customer to hand over a secret or go elsewhere (answer_guard.py)
+            out.append({"event": "answer_withheld", "agent": "research", "reason": "; ".join(held["reasons"]),
+                        "evidence": {"findings": held["findings"], "documents": held["documents"],
+                                     "answered_by": held.get("answered_by"), "retrieved": r.get("retrieved")}})
     elif node == "evaluate":
         d = update["compliance"]
         out.append({"event": "policy_decision", "agent": "compliance", "actor": None,

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from agents.language import NAMES
 from agents.llm import ask_structured
-from agents.research import grounding
+from agents.research import answer_guard, grounding
 from agents.services import Services
 from agents.state import SpecialistState
 from knowledge.openai_embed import EmbeddingUnavailable
@@ -262,6 +262,11 @@ def answer(state: SpecialistState, svc: Services) -> dict:
 
 
 def check_grounding(state: SpecialistState, svc: Services) -> dict:
-    """Every answer is checked against the retrieved text before it can reach the customer."""
+    """Every answer is checked before it can reach the customer: first for what it tells the customer to do
+    (retrieved text is data: agents/research/answer_guard.py), then against the retrieved text. A withheld answer
+    is not sent to the grounding judge: it will not be sent to anyone."""
+    screened = answer_guard.screen(state["research"], svc.settings.link_allowlist)
+    if screened.get("withheld"):
+        return {"research": screened}
     research, calls = grounding.check(state["research"], svc, format_sources(state["research"]["passages"]))
     return {"research": research, **({"llm_calls": calls} if calls else {})}

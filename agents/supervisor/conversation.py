@@ -111,6 +111,9 @@ def compose_reply(state: SupportState) -> tuple[str, str]:
         return (f"Your {name}{_money(args)}{order} has been approved{who}. Reference: ticket {ticket['id']}."
                 + _sources(research)), "ticket_created"
     if research:
+        if research.get("withheld"):  # it told the customer to hand over a secret or go elsewhere: a person answers
+            note = f" Reference: ticket {ticket['id']}." if ticket else ""
+            return replies.holding(triage) + note, ("ticket_created" if ticket else "answered")
         if research.get("grounded"):
             return replies.answer_note(triage, research) + research["answer"] + _sources(research), "answered"
         note = f" Reference: ticket {ticket['id']}." if ticket else ""

@@ -103,6 +103,19 @@ ANSWER_NOTE = {  # offline answers come from the English help centre: say so in 
 }
 
 
+HOLDING = {  # an answer withheld for a person (agents/research/answer_guard.py): neutral, it says nothing of why
+    "en": "Thanks for your question. A colleague will check this and get back to you shortly.",
+    "fr": "Merci pour votre question. Un collègue va vérifier et reviendra vers vous rapidement.",
+    "de": "Danke für Ihre Frage. Eine Kollegin oder ein Kollege prüft das und meldet sich in Kürze bei Ihnen.",
+    "es": "Gracias por su pregunta. Un compañero lo revisará y le responderá en breve.",
+}
+
+
+def holding(triage: dict) -> str:
+    """The reply when an answer was withheld for a person, in the customer's language (English otherwise)."""
+    return HOLDING.get((triage or {}).get("language") or "en", HOLDING["en"])
+
+
 def conversational(triage: dict) -> str:
     """The reply to a greeting, thanks, goodbye, acknowledgement, off-topic or unclear message."""
     intent = triage.get("intent", "greeting")

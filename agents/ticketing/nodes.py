@@ -32,11 +32,13 @@ def ticket_fields(state: dict, thread_id: str) -> dict[str, Any]:
     triage = state.get("triage") or {}
     decision = state.get("compliance") or {}
     research = state.get("research") or {}
+    held = {} if decision else research.get("withheld") or {}  # an answer withheld for a person (answer_guard.py)
     if decision:
         action = decision["action"]
         status = "approved" if action["name"] != "escalate" else "open"
-    else:  # a question research could not answer from the knowledge base
-        args = {"intent": triage.get("intent"), "retrieved": research.get("retrieved", [])}
+    else:  # a question research could not answer from the knowledge base, or whose answer was withheld
+        args = {"intent": triage.get("intent"), "retrieved": research.get("retrieved", []),
+                **({"withheld": {k: held[k] for k in ("reasons", "documents")}} if held else {})}
         action = {"name": "follow_up", "args": args}
         status = "open"
     calls = state.get("llm_calls") or []
@@ -44,7 +46,7 @@ def ticket_fields(state: dict, thread_id: str) -> dict[str, Any]:
         "thread_id": thread_id,
         "customer_id": (state.get("customer") or {}).get("id"),
         "intent": triage.get("intent"),
-        "priority": decision.get("priority") or triage.get("urgency") or "normal",
+        "priority": decision.get("priority") or held.get("priority") or triage.get("urgency") or "normal",
         "queue": decision.get("queue") or "general",
         "status": status,
         "summary": ticket_summary(state),

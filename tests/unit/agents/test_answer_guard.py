@@ -4,16 +4,13 @@ secrets ("we will never ask for your PIN") is not, and neither is any sentence o
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from agents.research.answer_guard import screen
 from agents.research.links import allowed_domains, is_allowed, links, outside_links
 from agents.research.solicitation import normalise, solicitations
 from knowledge.readers import read_documents
-
-SAMPLE_KB = Path(__file__).resolve().parents[3] / "knowledge" / "sample"
+from tests.helpers import SAMPLE_KB
 
 # What a planted document says, in the forms an attacker would use.
 ASKS = [

@@ -16,6 +16,8 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from app.bench import redteam_answers as answers
+from app.bench import redteam_boundaries as boundaries
 from app.bench import redteam_probes as p
 from app.bench import redteam_store as s
 
@@ -83,6 +85,8 @@ FAMILIES: dict[str, list[tuple[str, Probe, bool]]] = {
         ("nan_edit_on_the_cli", s.fuzz_nan_edit_on_the_cli, False),
         ("nan_in_json", s.fuzz_nan_json, False),
     ],
+    "boundaries": boundaries.FAMILY,
+    "answers": answers.FAMILY,
     "async": [
         ("script_never_closing_exits", s.async_script_exits, False),
         ("async_context_manager", s.async_context_manager, True),

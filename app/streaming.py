@@ -14,6 +14,8 @@ from typing import Any, Generic, TypeVar
 
 from langchain_core.utils.json import parse_partial_json
 
+from agents.research.answer_guard import findings
+
 T = TypeVar("T")
 SPECIALISTS = ("triage", "research", "compliance", "ticketing")
 DRAFT_NODE = "answer"  # research's answering node: the only LLM output shown to the customer
@@ -109,20 +111,39 @@ def stream_modes(services: Any) -> list[str]:
 
 class Progress:
     """The events of one streamed run, chunk by chunk: each `(namespace, mode, chunk)` of `graph.stream(...,
-    stream_mode=stream_modes(...), subgraphs=True)`. The answer draft builds up across "messages" chunks."""
+    stream_mode=stream_modes(...), subgraphs=True)`. The answer draft builds up across "messages" chunks.
 
-    def __init__(self) -> None:
+    The draft is the model's text before research screens it (agents/research/answer_guard.py), so it is shown
+    one finished sentence at a time, each screened first; once a sentence asks for a secret or links outside
+    `allowed`, nothing more of the draft is shown (the answer itself is withheld for a person)."""
+
+    def __init__(self, allowed: tuple[str, ...] = ()) -> None:
         self.draft = _Draft()
+        self.allowed, self.shown, self.blocked = allowed, "", False
 
     def events(self, namespace: tuple[str, ...], mode: str, chunk: Any) -> Iterator[Event]:
         if mode == "messages":
             msg, meta = chunk
             if meta.get("langgraph_node") == DRAFT_NODE and (text := self.draft.feed(msg)):
-                yield Event("token", "research", DRAFT_NODE, text)
+                if shown := self._screened(text):
+                    yield Event("token", "research", DRAFT_NODE, shown)
             return
         for node, update in chunk.items():
             if event := _event(namespace, node, update):
                 yield event
+
+
+    def _screened(self, text: str) -> str | None:
+        """The draft up to its last finished sentence, when that is new and passes the answer screen."""
+        cut = max(text.rfind(mark) for mark in (". ", "! ", "? ", "\n"))
+        done = text[: cut + 1].rstrip() if cut >= 0 else ""
+        if self.blocked or len(done) <= len(self.shown):
+            return None
+        if findings(done, self.allowed):
+            self.blocked = True
+            return None
+        self.shown = done
+        return done
 
 
 def _event(namespace: tuple[str, ...], node: str, update: Any) -> Event | None:

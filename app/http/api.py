@@ -3,6 +3,9 @@
 Start-up (schema upgrade under a try-lock, services, models warmed) runs in the background so `/healthz`
 answers at once while `/readyz` stays 503 until this worker can answer a message without a cold start.
 Errors are JSON `{"error": …}` with the CLI's messages: 400 bad input, 401/403 auth, 404 unknown, 409 conflict.
+Two middlewares answer before any of that: a body over `max_body_bytes` is 413 (body_limit.py), a caller over its
+`rate_limit` budget on /v1 is 429 (rate_limit.py); they are built here, from the settings given, so a bad value
+stops the server at start.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from agents.supervisor.conversation import MessageError
 from app.desk import SupportDesk
 from app.http import routes_messages, routes_team, routes_tickets
 from app.http.auth import load_channels
+from app.http.body_limit import BodyLimitMiddleware, too_large
 from app.http.deps import NotReady
+from app.http.rate_limit import RateLimitMiddleware, budgets_from
 from app.review.groups import GroupNotFoundError
 from app.schema import upgrade
 from app.services import Services
@@ -59,10 +64,13 @@ def _start(app: FastAPI, settings: Settings | None) -> None:
 
 
 def create_app(settings: Settings | None = None, warm_in_background: bool = True) -> FastAPI:
+    settings = settings or Settings()
+    budgets = budgets_from(settings)  # RateLimitConfigError here: uvicorn's factory fails and the server exits
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.ready, app.state.desk, app.state.startup_error = False, None, None
-        app.state.channels = load_channels(settings or Settings())
+        app.state.channels = load_channels(settings)
         if warm_in_background:
             threading.Thread(target=_start, args=(app, settings), daemon=True, name="supportflow-start").start()
         else:
@@ -84,6 +92,9 @@ def create_app(settings: Settings | None = None, warm_in_background: bool = True
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 413:  # a chunked body stopped at the limit: the rest of it is not worth receiving
+            return JSONResponse({"error": too_large(settings.max_body_bytes)}, status_code=413,
+                                headers={"Connection": "close"})
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(NotReady)
@@ -110,4 +121,7 @@ def create_app(settings: Settings | None = None, warm_in_background: bool = True
     app.include_router(routes_messages.router, prefix=f"/{API_VERSION}")
     app.include_router(routes_team.router, prefix=f"/{API_VERSION}")
     app.include_router(routes_tickets.router, prefix=f"/{API_VERSION}")
+    if budgets is not None:
+        app.add_middleware(RateLimitMiddleware, budgets=budgets, prefix=f"/{API_VERSION}")
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # added last: the outermost
     return app

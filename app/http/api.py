@@ -32,6 +32,7 @@ from app.review.groups import GroupNotFoundError
 from app.schema import upgrade
 from app.services import Services
 from app.settings import Settings
+from app.store.owners import MessageIdConflictError
 from app.store.thread_locks import ThreadBusyError
 from app.threads import NoPendingReviewError, UnknownThreadError
 
@@ -45,7 +46,7 @@ def _status(exc: Exception) -> int:
         return 403
     if isinstance(exc, (UnknownThreadError, GroupNotFoundError)):
         return 404
-    if isinstance(exc, NoPendingReviewError):
+    if isinstance(exc, (NoPendingReviewError, MessageIdConflictError)):
         return 409
     return 400
 

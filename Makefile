@@ -20,8 +20,9 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
+# Changing the knowledge base is a knowledge editor's action: here the demo editor kim (app/config/reviewers.yaml).
 ingest: setup
-	$(PY) -m app ingest knowledge/sample
+	SUPPORT_REVIEWER_TOKEN=demo-kim $(PY) -m app ingest knowledge/sample --reviewer kim
 
 run: ingest
 	@echo ""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,11 +113,17 @@ def ingest(
     embedder: Embedder,
     prune: bool = False,
     progress: bool = False,
+    within: Iterable[Path] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> IngestReport:
-    """Skip documents whose content hash is stored, re-chunk changed ones, optionally drop vanished ones."""
+    """Skip documents whose content hash is stored, re-chunk changed ones, optionally drop vanished ones.
+
+    `progress` draws a terminal bar; `on_progress(done, total)` reports embedded chunks to a UI's bar. `within`
+    fences what is read (see `read_documents`); who may ingest what is the caller's to decide (app/knowledge_ops.py
+    for every door of the application)."""
     start = time.perf_counter()
     report = IngestReport()
-    docs = list(read_documents(paths, report.skipped))
+    docs = list(read_documents(paths, report.skipped, within))
     seen: dict[str, str] = {}
     for d in docs:
         if d.doc_id in seen:
@@ -141,8 +147,10 @@ def ingest(
     ids, texts, embed_texts, metas = [], [], [], []
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for d in todo:
-        for i, (section, raw) in enumerate(chunk_document(d)):
-            text = redact(raw)  # personal data never reaches the vector store
+        for i, (heading, raw) in enumerate(chunk_document(d)):
+            # Personal data never reaches the vector store (or an embedding provider): headings are quoted as
+            # sections like the text is; ids, titles and sources were redacted as they were read.
+            text, section = redact(raw), redact(heading)
             ids.append(f"{d.doc_id}#{i}")
             texts.append(text)
             embed_texts.append(embedding_text(d.title, section, text))
@@ -158,6 +166,8 @@ def ingest(
                 for i, vec in zip(part, embedder.embed([embed_texts[i] for i in part]), strict=True):
                     vectors[i] = vec
                 bar.update(len(part))
+                if on_progress is not None:
+                    on_progress(min(b + EMBED_BATCH, len(order)), len(order))
         store.add(ids, vectors, texts, metas)
     if ids or report.deleted or changed:
         store.bump_generation()

@@ -3,6 +3,10 @@
 Every reader yields Markdown-ish text (`#` headings, one paragraph or list item per line) so
 one chunker handles all formats. Files get the path relative to the ingested root as their id;
 records keep their own `id`.
+
+Ids, titles and sources are redacted here, as they are read, because they travel further than a
+chunk's text: into Chroma metadata, every citation the desk quotes to customers, listings and the
+audit trail. Body text stays whole for the chunker and is redacted chunk by chunk at ingestion.
 """
 
 from __future__ import annotations
@@ -17,10 +21,13 @@ from bs4 import BeautifulSoup
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
 
+from knowledge.pii import redact
+
 TEXT_SUFFIXES = {".md", ".markdown", ".txt"}
 HTML_SUFFIXES = {".html", ".htm"}
 RECORD_SUFFIXES = {".json", ".jsonl"}
 SUPPORTED = TEXT_SUFFIXES | HTML_SUFFIXES | RECORD_SUFFIXES | {".pdf"}
+_LETTERS = "abcdefghijklmnop"  # a digest spelt in letters: no digit run in it can look like a phone or a card
 
 
 @dataclass
@@ -33,6 +40,31 @@ class Document:
     @property
     def content_hash(self) -> str:
         return hashlib.sha256(f"{self.title}\n{self.text}".encode()).hexdigest()
+
+
+def redact_id(raw: str) -> str:
+    """`raw` (a relative path or a record id) without personal data, still stable and unique.
+
+    A redacted id is marked with a short digest of the original, so two names that redact alike
+    ("jane@x.org.md", "joe@y.org.md") stay two documents and the same file keeps its id. A known
+    file suffix is kept apart first: the email pattern would otherwise swallow it.
+    """
+    head, dot, tail = raw.rpartition(".")
+    stem, suffix = (head, dot + tail) if head and f".{tail.lower()}" in SUPPORTED else (raw, "")
+    clean = redact(stem)
+    if clean == stem:
+        return raw
+    mark = "".join(_LETTERS[int(c, 16)] for c in hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:10])
+    return f"{clean}~{mark}{suffix}"
+
+
+def redact_path(path: str) -> str:
+    """A source path for display and metadata: personal data out of every component, the file suffix kept."""
+    return "/".join(redact_id(part) if part else part for part in path.replace("\\", "/").split("/"))
+
+
+def _doc(doc_id: str, title: str, text: str, source: str) -> Document:
+    return Document(redact_id(doc_id), redact(title), text, redact_path(source))
 
 
 def _title_of(text: str, fallback: str) -> str:
@@ -94,26 +126,31 @@ def _read_file(f: Path, rel: str) -> Iterator[Document]:
     if suffix in TEXT_SUFFIXES:
         text = f.read_text(encoding="utf-8")
         if text.strip():
-            yield Document(rel, _title_of(text, fallback), text, str(f))
+            yield _doc(rel, _title_of(text, fallback), text, str(f))
     elif suffix in HTML_SUFFIXES:
         title, text = html_to_text(f.read_text(encoding="utf-8", errors="replace"))
         if text.strip():
-            yield Document(rel, title or fallback, text, str(f))
+            yield _doc(rel, title or fallback, text, str(f))
     elif suffix == ".pdf":
         title, text = pdf_to_text(f)
         if not text.strip():
             raise ValueError("no extractable text (scanned PDF?)")
-        yield Document(rel, title or fallback, text, str(f))
+        yield _doc(rel, title or fallback, text, str(f))
     elif suffix in RECORD_SUFFIXES:
         for rec in _records(f):
             if not isinstance(rec, dict) or not rec.get("id") or not rec.get("content"):
                 raise ValueError("records need 'id' and 'content'")
-            yield Document(str(rec["id"]), str(rec.get("title") or rec["id"]), str(rec["content"]), str(f))
+            yield _doc(str(rec["id"]), str(rec.get("title") or rec["id"]), str(rec["content"]), str(f))
 
 
-def read_documents(paths: Iterable[str | Path], skipped: list[str] | None = None) -> Iterator[Document]:
-    """Documents under `paths`; unreadable or unsupported files are reported in `skipped`, not fatal."""
+def read_documents(paths: Iterable[str | Path], skipped: list[str] | None = None,
+                   within: Iterable[Path] | None = None) -> Iterator[Document]:
+    """Documents under `paths`; unreadable or unsupported files are reported in `skipped`, not fatal.
+
+    With `within` (resolved folders), a file whose real path lies outside all of them is skipped unread: a
+    symlink planted in an allowed folder must not pull in a file from elsewhere on the server."""
     skipped = skipped if skipped is not None else []
+    fences = None if within is None else [Path(w).resolve() for w in within]
     for root in map(Path, paths):
         if not root.exists():
             raise FileNotFoundError(f"no such file or folder: {root}")
@@ -124,6 +161,9 @@ def read_documents(paths: Iterable[str | Path], skipped: list[str] | None = None
             rel = f.relative_to(root).as_posix() if root.is_dir() else f.name
             if f.suffix.lower() not in SUPPORTED:
                 skipped.append(f"{f}: unsupported file type")
+                continue
+            if fences is not None and not any(f.resolve().is_relative_to(w) for w in fences):
+                skipped.append(f"{f}: links outside the allowed folders, not read")
                 continue
             try:
                 yield from _read_file(f, rel)

@@ -20,6 +20,9 @@ from agents.compliance.hitl import ReviewPayloadError
 from agents.config import load_model
 
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+# Roles the registry also hands out that decide no review: `knowledge` changes the knowledge base
+# (app/knowledge_ops.py). Holding one never qualifies anyone for a paused action, whatever the rule asks.
+TEAM_ROLES = frozenset({"knowledge"})
 
 
 class ReviewerError(ReviewPayloadError):
@@ -60,7 +63,9 @@ class Reviewer(BaseModel):
     def may_decide(self, role: str | None, amount: float | None, carried: float | None = None) -> str | None:
         """Why this reviewer may not decide (None = qualified). The limit applies to the larger of `amount` and
         `carried` (the largest amount the action ever had), so a blanked or lowered amount skips nothing."""
-        if role and role not in self.roles:
+        if not set(self.roles) - TEAM_ROLES:
+            return f"reviewer {self.id!r} holds no review role (has: {', '.join(self.roles)})"
+        if role and (role not in self.roles or role in TEAM_ROLES):
             return f"reviewer {self.id!r} does not hold the role {role!r} (has: {', '.join(self.roles)})"
         for value in (amount, carried):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
@@ -142,12 +147,16 @@ class Registry(BaseModel):
         return queue, ids
 
     def check_policy(self, policy: Any) -> list[str]:
-        """Problems with this registry for `policy`: review roles nobody holds, review queues not configured."""
+        """Problems with this registry for `policy`: review roles nobody holds or that decide no reviews (team roles),
+        review queues not configured."""
         problems = []
         for rule in policy.rules:
             if rule.effect != "review":
                 continue
-            if rule.reviewer_role not in self.roles():
+            if rule.reviewer_role in TEAM_ROLES:
+                problems.append(f"rule {rule.id!r}: reviewer_role {rule.reviewer_role!r} decides no reviews "
+                                f"(a team role: {', '.join(sorted(TEAM_ROLES))})")
+            elif rule.reviewer_role not in self.roles():
                 problems.append(f"rule {rule.id!r}: reviewer_role {rule.reviewer_role!r} is held by no reviewer")
             if rule.queue and rule.queue not in self.queues:
                 problems.append(f"rule {rule.id!r}: queue {rule.queue!r} has no entry under 'queues' (SLA)")

@@ -10,38 +10,46 @@ import typer
 from app.cli.common import desk, fail, json_option, print_json, services
 
 EX_TEMPFAIL = 75  # sysexits.h: a temporary failure, try again
-
+EX_NOPERM = 77  # sysexits.h: permission denied
 
 
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Files or folders (.md, .txt, .html, .pdf, .json, .jsonl records)."),
+    paths: list[Path] = typer.Argument(..., help="Files or folders (.md, .txt, .html, .pdf, .json, .jsonl records), "
+                                       "inside the knowledge roots (SUPPORT_KNOWLEDGE_ROOTS)."),
+    reviewer: str = typer.Option(..., "--reviewer", help="Your id in the reviewer registry; it must hold the "
+                                 "'knowledge' role."),
+    token: str = typer.Option(..., "--token", envvar="SUPPORT_REVIEWER_TOKEN", show_default=False,
+                              help="Your secret token (prefer the environment variable: arguments show in `ps`)."),
     collection: str | None = typer.Option(None, help="Chroma collection (default from settings)."),
     prune: bool = typer.Option(False, help="Delete documents no longer present in PATHS."),
     as_json: bool = json_option(),
 ) -> None:
-    """Chunk, embed and store documents; unchanged documents are skipped. Exits 1 when nothing could be read
-    (only unsupported or unreadable files, or empty folders)."""
+    """Chunk, embed and store documents, as a knowledge editor (audited); unchanged documents are skipped. Exits 1
+    when nothing could be read (only unsupported or unreadable files, or empty folders), 77 when not permitted
+    (wrong token, no 'knowledge' role, a path outside the knowledge roots)."""
     from dataclasses import asdict
 
-    from knowledge.ingest import ingest as run_ingest  # deferred: Chroma and the document readers (~0.8 s)
+    from app import knowledge_ops as ops  # deferred: Chroma and the document readers (~0.8 s)
 
     svc = services()
     try:
-        report = run_ingest(paths, svc.store(collection), svc.search_embedder, prune=prune,
-                            progress=sys.stderr.isatty())
-    except (FileNotFoundError, ValueError) as exc:
+        change = ops.ingest_paths(svc, ops.sign_in(svc.settings, reviewer, token), paths, collection, prune=prune,
+                                  bar=sys.stderr.isatty())
+    except PermissionError as exc:
+        fail(str(exc), code=EX_NOPERM)
+    except (FileNotFoundError, ValueError, ops.KnowledgeError) as exc:
         fail(str(exc))
+    report = change.report
     read = report.added + report.updated + report.unchanged
-    name = collection or svc.settings.collection
     if as_json:
-        print_json({"collection": name, "read": read, **asdict(report)})
+        print_json({"collection": change.collection, "read": read, **asdict(report)})
     for s in report.skipped:
         typer.echo(f"skipped {s}", err=True)
     if not read:
         fail(f"nothing could be read from {', '.join(map(str, paths))}: no supported, readable document "
              f"({len(report.skipped)} skipped)", code=1)
     if not as_json:
-        typer.echo(f"ingested into {name}: {report.summary()}")
+        typer.echo(f"ingested into {change.collection}: {report.summary()}")
 
 
 def ask(

@@ -1,5 +1,10 @@
-"""Knowledge page: add documents (upload, or a folder on the server), ingest with a progress bar,
-and list what each collection holds (documents and their chunk counts)."""
+"""Knowledge page: what each collection holds (documents and their chunk counts) for the team, and, for a signed-in
+knowledge editor only, adding documents (upload, or a folder on the server), replacing and deleting them.
+
+Every change goes through app/knowledge_ops.py with the sidebar's signed-in person, which checks the role, the
+server folders allowed and explicit replaces, and audits; the page only decides which controls to draw. Without the
+role it draws none: a control that exists but refuses still invites the attempt.
+"""
 
 from __future__ import annotations
 
@@ -7,60 +12,13 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import streamlit as st
 
+from app import knowledge_ops as ops
 from app.ui import common
-from knowledge.ingest import IngestReport, chunk_document, ingest, read_documents
+from knowledge.readers import SUPPORTED
 
-STEP = 16  # chunks embedded between progress updates
-try:
-    from knowledge.readers import SUPPORTED  # every format ingestion reads (HTML, PDF, …)
-except ImportError:
-    SUPPORTED = {".md", ".markdown", ".txt", ".json", ".jsonl"}
 UPLOAD_TYPES = sorted(s.lstrip(".") for s in SUPPORTED)
-
-
-class ProgressEmbedder:
-    """The real embedder, called in small batches so the bar moves (ingest hands over 256 at a time)."""
-
-    def __init__(self, inner, total: int, report: Callable[[int, int], None]):
-        self.inner, self.total, self.report, self.done = inner, max(total, 1), report, 0
-
-    def embed(self, texts):
-        parts = []
-        for i in range(0, len(texts), STEP):
-            parts.append(self.inner.embed(texts[i : i + STEP]))
-            self.done += len(texts[i : i + STEP])
-            self.report(min(self.done, self.total), self.total)
-        return np.vstack(parts) if parts else self.inner.embed([])
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-
-def chunks_to_write(paths: list[Path], store) -> int:
-    """How many chunks ingestion will embed: those of new or changed documents."""
-    known = store.doc_hashes()
-    return sum(len(chunk_document(d)) for d in read_documents(paths) if known.get(d.doc_id) != d.content_hash)
-
-
-def run_ingest(svc, paths: list[Path], collection: str) -> IngestReport:
-    store = svc.store(collection)
-    bar = st.progress(0.0, text="Reading documents…")
-    total = chunks_to_write(paths, store)
-    embedder = ProgressEmbedder(svc.search_embedder, total,
-                                lambda done, n: bar.progress(done / n, text=f"Embedding chunks: {done}/{n}"))
-    report = ingest(paths, store, embedder)
-    bar.progress(1.0, text=f"Done: {report.summary()}")
-    return report
-
-
-def save_uploads(files, folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for f in files:
-        (folder / Path(f.name).name).write_bytes(f.getvalue())
-    return folder
 
 
 def documents(store) -> list[dict]:
@@ -73,15 +31,66 @@ def documents(store) -> list[dict]:
              "ingested_at": first[d].get("ingested_at")} for d, n in sorted(counts.items())]
 
 
-def _ingest(svc, paths: list[Path], collection: str) -> None:
+def _run(action: Callable[[ops.Progress], ops.Change]) -> None:
+    """Run one gated change with a progress bar; its outcome (or why it was refused) shows after the rerun."""
+    bar = st.progress(0.0, text="Reading documents…")
     try:
-        report = run_ingest(svc, paths, collection)
-    except (FileNotFoundError, ValueError) as exc:
-        common.flash(f"Ingestion failed: {exc}")
+        change = action(lambda done, n: bar.progress(done / n, text=f"Embedding chunks: {done}/{n}"))
+    except (ops.KnowledgeError, FileNotFoundError, ValueError) as exc:
+        common.flash(f"Refused: {exc}" if isinstance(exc, ops.KnowledgeError) else f"Ingestion failed: {exc}")
         return
-    common.flash(f"Ingested into {collection}: {report.summary()}", "success")
-    for s in report.skipped:
+    bar.progress(1.0, text=f"Done: {change.report.summary()}")
+    replaced = f" (replaced {', '.join(change.replaced)})" if change.replaced else ""
+    common.flash(f"Ingested into {change.collection}: {change.report.summary()}{replaced}", "success")
+    for s in change.report.skipped:
         common.flash(f"Skipped {s}", "warning")
+
+
+def _access(svc) -> str | None:
+    """Why the signed-in person may not change the knowledge base (None: they may)."""
+    try:
+        ops.require_editor(svc.settings, common.identity())
+    except ops.KnowledgeAccessError as exc:
+        return str(exc)
+    return None
+
+
+def _add(svc, collection: str) -> None:
+    who = common.identity()
+    st.subheader("Add documents")
+    files = st.file_uploader("Upload files", type=UPLOAD_TYPES, accept_multiple_files=True, key="kb-upload")
+    uploads = [(f.name, f.getvalue()) for f in files or []]
+    clashes = ops.upload_conflicts(svc, uploads, collection) if uploads else []
+    replace = False
+    if clashes:
+        st.warning(f"Already in {collection}: {', '.join(clashes)}. Uploading replaces what customers are told; "
+                   "it is recorded in the audit trail with your id.")
+        replace = st.checkbox("Replace the existing document(s)", key="kb-replace")
+    if st.button("Ingest uploaded files", key="kb-ingest-upload", disabled=not uploads):
+        _run(lambda progress: ops.upload(svc, who, uploads, collection, replace=replace, progress=progress))
+        st.rerun()
+    roots = ", ".join(str(r) for r in ops.roots(svc.settings))
+    folder = st.text_input("…or a folder (or file) on the server", key="kb-folder", placeholder="knowledge/sample",
+                           help=f"Only inside the knowledge roots: {roots} (SUPPORT_KNOWLEDGE_ROOTS).")
+    if st.button("Ingest folder", key="kb-ingest-folder"):
+        if not folder.strip():
+            common.flash("Enter a folder or file path to ingest.")
+        else:
+            _run(lambda progress: ops.ingest_paths(svc, who, [Path(folder.strip())], collection, progress=progress))
+        st.rerun()
+
+
+def _delete(svc, collection: str, docs: list[dict]) -> None:
+    st.subheader("Delete documents")
+    chosen = st.multiselect("Documents to delete", [d["doc_id"] for d in docs], key="kb-delete-ids")
+    if st.button("Delete selected", key="kb-delete", disabled=not chosen):
+        try:
+            change = ops.delete(svc, common.identity(), chosen, collection)
+        except ops.KnowledgeError as exc:
+            common.flash(f"Refused: {exc}")
+        else:
+            common.flash(f"Deleted from {collection}: {', '.join(change.deleted)}", "success")
+        st.rerun()
 
 
 def render() -> None:
@@ -91,23 +100,18 @@ def render() -> None:
     names = sorted({c.name if hasattr(c, "name") else str(c) for c in svc.chroma.list_collections()}
                    | {svc.settings.collection})
     collection = st.selectbox("Collection", names, index=names.index(svc.settings.collection), key="kb-collection")
-
-    st.subheader("Add documents")
-    files = st.file_uploader("Upload files", type=UPLOAD_TYPES, accept_multiple_files=True, key="kb-upload")
-    if st.button("Ingest uploaded files", key="kb-ingest-upload", disabled=not files):
-        _ingest(svc, [save_uploads(files, svc.settings.data_dir / "uploads" / collection)], collection)
-        st.rerun()
-    folder = st.text_input("…or a folder (or file) on the server", key="kb-folder", placeholder="knowledge/sample")
-    if st.button("Ingest folder", key="kb-ingest-folder"):
-        if not folder.strip():
-            common.flash("Enter a folder or file path to ingest.")
-        else:
-            _ingest(svc, [Path(folder.strip()).expanduser()], collection)
-        st.rerun()
-
+    refused = _access(svc)
+    if refused:
+        st.info(f"Adding, replacing and deleting documents is for knowledge editors: sign in (sidebar) as a team "
+                f"member with the `{ops.ROLE}` role. The desk quotes these documents to customers, so every change "
+                f"is recorded with the editor's id. ({refused})")
+    else:
+        _add(svc, collection)
     docs = documents(svc.store(collection))
     st.subheader(f"{len(docs)} documents, {sum(d['chunks'] for d in docs)} chunks in {collection}")
     st.dataframe(docs, hide_index=True)
+    if not refused and docs:
+        _delete(svc, collection, docs)
 
 
 if __name__ == "__main__":

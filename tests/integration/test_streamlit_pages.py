@@ -1,4 +1,5 @@
-"""Review inbox, tickets, operations and knowledge pages of the console, each through its main flow.
+"""Review inbox, tickets and operations pages of the console, each through its main flow (the knowledge page:
+test_streamlit_knowledge.py).
 
 Paused threads and tickets are produced by real turns through a SupportDesk on the same data
 directory the app reads, as a second process would.
@@ -272,35 +273,3 @@ def _charts(at) -> dict:
             data = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
             out[spec["encoding"]["y"]["title"]] = (spec, data)
     return out
-
-
-def _documents(at) -> int:
-    """The document count the knowledge page reports ("N documents, M chunks in <collection>")."""
-    return int(next(s.value for s in at.subheader if "chunks in" in s.value).split()[0])
-
-
-def test_knowledge_upload_and_folder_ingest(app, tmp_path):
-    app.switch_page("app/ui/knowledge.py").run()
-    assert not app.exception
-    before = _documents(app)
-    assert before > 0
-    app.file_uploader(key="kb-upload").set_value(
-        ("gift-cards.md", b"# Gift cards\n\nGift cards never expire and can be used on any order.\n", "text/markdown"))
-    app.run()
-    next(b for b in app.button if b.key == "kb-ingest-upload").click().run()
-    assert not app.exception
-    assert any("1 added" in s.value for s in app.success)
-    docs = app.dataframe[0].value
-    assert docs[docs["doc_id"] == "gift-cards.md"]["chunks"].iloc[0] == 1
-
-    folder = tmp_path / "more"
-    folder.mkdir()
-    for i in range(3):
-        (folder / f"topic-{i}.md").write_text(f"# Topic {i}\n\n" + "Details about this topic. " * 80)
-    app.text_input(key="kb-folder").set_value(str(folder)).run()
-    next(b for b in app.button if b.key == "kb-ingest-folder").click().run()
-    assert any("3 added" in s.value for s in app.success)
-    assert _documents(app) == before + 4
-    app.text_input(key="kb-folder").set_value(str(tmp_path / "missing")).run()
-    next(b for b in app.button if b.key == "kb-ingest-folder").click().run()
-    assert any("no such file or folder" in e.value for e in app.error)

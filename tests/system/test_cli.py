@@ -13,10 +13,11 @@ pytestmark = pytest.mark.slow
 
 def test_ingest_ask_review_across_processes(tmp_path):
     data = tmp_path / "data"
-    out = run_cli(data, "ingest", str(SAMPLE_KB), "--collection", "helpcentre")
+    out = run_cli(data, "ingest", str(SAMPLE_KB), "--collection", "helpcentre", "--reviewer", "kim",
+                  "--token", "demo-kim")
     assert out.returncode == 0, out.stderr
     assert "added" in out.stdout
-    again = run_cli(data, "ingest", str(SAMPLE_KB))
+    again = run_cli(data, "ingest", str(SAMPLE_KB), "--reviewer", "kim", env={"SUPPORT_REVIEWER_TOKEN": "demo-kim"})
     assert " 0 added, 0 updated" in again.stdout  # unchanged documents are skipped
 
     q = run_cli(data, "ask", "How do I reset my password?", "--json")
@@ -49,7 +50,7 @@ def test_cli_errors_are_clear(tmp_path):
     data = tmp_path / "data"
     empty = run_cli(data, "ask", "   ")
     assert empty.returncode == 2 and "message is empty" in empty.stderr
-    missing = run_cli(data, "ingest", str(tmp_path / "nope"))
+    missing = run_cli(data, "ingest", str(SAMPLE_KB / "nope"), "--reviewer", "kim", "--token", "demo-kim")
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr
     bad_policy = tmp_path / "policy.yaml"
     bad_policy.write_text("version: 1\nrules:\n  - id: r1\n    effect: review\n")

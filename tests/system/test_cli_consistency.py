@@ -34,11 +34,12 @@ def test_ingest_fails_when_nothing_could_be_read(tmp_path):
     empty.mkdir()
     unsupported = tmp_path / "notes.xyz"
     unsupported.write_text("some text")
+    editor = {"SUPPORT_REVIEWER_TOKEN": "demo-kim", "SUPPORT_KNOWLEDGE_ROOTS": f"knowledge,{tmp_path}"}
     for path in (empty, unsupported):
-        out = run_cli(data, "ingest", str(path))
+        out = run_cli(data, "ingest", str(path), "--reviewer", "kim", env=editor)
         assert out.returncode == 1, (path, out.stdout, out.stderr)
         assert "nothing could be read" in out.stderr and "Traceback" not in out.stderr
-    ok = run_cli(data, "ingest", str(SAMPLE_KB), "--json")
+    ok = run_cli(data, "ingest", str(SAMPLE_KB), "--json", "--reviewer", "kim", env=editor)
     assert ok.returncode == 0, ok.stderr
     report = json.loads(ok.stdout)
     assert report["read"] > 0 and report["added"] > 0

@@ -96,7 +96,8 @@ def test_two_servers_on_one_postgres_share_reviews_and_race_safely(pg_url, chrom
     data_a, data_b = tmp_path / "a", tmp_path / "b"
     shared = {"SUPPORT_DATABASE_URL": pg_url, "SUPPORT_CHROMA_HOST": "127.0.0.1",
               "SUPPORT_CHROMA_PORT": str(chroma_server), "SUPPORT_SECRET_KEY": "shared-test-key"}
-    ingest = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_a), "ingest", "knowledge/sample"],
+    ingest = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_a), "ingest", "knowledge/sample",
+                             "--reviewer", "kim", "--token", "demo-kim"],
                             cwd=ROOT, env=_env(data_a, **shared), capture_output=True, text=True, timeout=300)
     assert ingest.returncode == 0, ingest.stderr
     ctx_a, url_a = _serve(tmp_path, _env(data_a, **shared), "a")
@@ -199,7 +200,8 @@ def test_a_turn_cut_short_by_kill_9_is_completed_once_by_the_other_server(pg_url
     shared = {"SUPPORT_DATABASE_URL": pg_url, "SUPPORT_CHROMA_HOST": "127.0.0.1",
               "SUPPORT_CHROMA_PORT": str(chroma_server), "SUPPORT_SECRET_KEY": "shared-test-key"}
     data_a, data_b = tmp_path / "a", tmp_path / "b"
-    ingest = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_a), "ingest", "knowledge/sample"],
+    ingest = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(data_a), "ingest", "knowledge/sample",
+                             "--reviewer", "kim", "--token", "demo-kim"],
                             cwd=ROOT, env=_env(data_a, **shared), capture_output=True, text=True, timeout=300)
     assert ingest.returncode == 0, ingest.stderr
     port_a = free_port()

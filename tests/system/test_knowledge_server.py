@@ -20,8 +20,10 @@ def test_ingest_and_search_through_server(chroma_server, tmp_path):
     hits = svc.retriever("server-kb").search("I forgot my password and the reset email never arrived", k=3)
     assert hits[0].doc_id == "password-reset.md"
     # a second process sees the same server-side collection: nothing to re-embed
-    env = {"SUPPORT_CHROMA_HOST": "127.0.0.1", "SUPPORT_CHROMA_PORT": str(chroma_server)}
-    out = run_cli(tmp_path / "other", "ingest", str(SAMPLE_KB), "--collection", "server-kb", env=env)
+    env = {"SUPPORT_CHROMA_HOST": "127.0.0.1", "SUPPORT_CHROMA_PORT": str(chroma_server),
+           "SUPPORT_REVIEWER_TOKEN": "demo-kim"}
+    out = run_cli(tmp_path / "other", "ingest", str(SAMPLE_KB), "--collection", "server-kb", "--reviewer", "kim",
+                  env=env)
     assert out.returncode == 0, out.stderr
     assert f"0 added, 0 updated, {report.added} unchanged" in out.stdout
     assert not list((tmp_path / "other" / "chroma").glob("*.sqlite3"))  # nothing written locally

@@ -27,8 +27,9 @@ ingest: setup
 run: ingest
 	@echo ""
 	@echo "  SupportFlow console: open http://localhost:$(PORT) in your browser (data: $(SUPPORT_DATA_DIR))"
+	@echo "  Demo mode: anyone at the console may pick a demo customer without a password. For demos only."
 	@echo ""
-	$(VENV)/bin/streamlit run streamlit_app.py $(STREAMLIT_FLAGS)
+	SUPPORT_DEMO_MODE=true $(VENV)/bin/streamlit run streamlit_app.py $(STREAMLIT_FLAGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

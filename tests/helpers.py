@@ -101,6 +101,25 @@ def sign_in(at, reviewer="ana", token="demo-ana"):
     return next(b for b in at.sidebar.button if b.key == "sign-in").click().run()
 
 
+def customer_sign_in(at, customer_id="cus-1001", password=None):
+    """Customers come from app/config/customers.yaml; the demo passwords are "demo-<id>"."""
+    at.sidebar.text_input(key="customer_id").set_value(customer_id)
+    at.sidebar.text_input(key="customer_password").set_value(f"demo-{customer_id}" if password is None else password)
+    return next(b for b in at.sidebar.button if b.key == "customer-sign-in").click().run()
+
+
+def everything(at) -> str:
+    """Every element the page sent to the browser (main area and sidebar), protobufs included: labels,
+    options, widget ids, JSON bodies. What is not in here, the customer cannot see."""
+    out, stack = [], [at._tree]
+    while stack:
+        node = stack.pop()
+        if getattr(node, "proto", None) is not None:
+            out.append(str(node.proto))
+        stack.extend(getattr(node, "children", {}).values())
+    return "\n".join(out)
+
+
 def button(at, key_prefix):
     return next(b for b in at.button if b.key and b.key.startswith(key_prefix))
 

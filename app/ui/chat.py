@@ -4,38 +4,50 @@ Nothing of the team's machinery shows here: no review controls, no action JSON, 
 thread ids; a ticket is named by its reference only. A request waiting for a person reads as "with our
 team"; a person's reply on the ticket appears in the same conversation. The team works in the agent
 workspace (app/ui/workspace.py).
+
+The page is a door like the HTTP API: every desk call goes as the signed-in customer (or an anonymous one) on the
+untrusted "console" channel (app/ui/customer_auth.py), so it lists, opens and writes only the caller's own
+threads. An anonymous visitor reopens only the conversations of this browser session; a thread id the caller does
+not own, however it got into the session, shows nothing and is replaced by a new conversation.
 """
 
 from __future__ import annotations
 
-import uuid
-
 import streamlit as st
 
 from app.desk import SupportDesk, ThreadBusyError, TurnResult, UnknownThreadError
-from app.ui import common, conversation, labels
+from app.identity import Principal
+from app.ui import common, conversation, customer_auth, labels
 from app.ui.progress import progress_line
 
 REFRESH_S = 4  # how often an open chat looks for a reply from the team
 WITH_TEAM = "With our team — a person is checking this request. Their answer will appear here."
 
 
-def customer_sidebar(desk: SupportDesk) -> dict:
+def current_thread(desk: SupportDesk, caller: Principal) -> str:
+    """The session's open thread, if it is one this session started or the caller owns; else a new one."""
+    tid = st.session_state.get("thread_id")
+    if tid is None or (tid not in customer_auth.session_threads() and not conversation.may_open(desk, tid, caller)):
+        tid = customer_auth.new_thread()
+    return tid
+
+
+def conversations_sidebar(desk: SupportDesk, caller: Principal, tid: str) -> str:
+    """New conversation, and the caller's own conversations to reopen; the thread to show."""
     st.sidebar.subheader("Your conversations")
     if st.sidebar.button("New conversation", width="stretch"):
-        st.session_state.thread_id = uuid.uuid4().hex
-    tid = st.session_state.thread_id
-    options = conversation.reopen_options(desk, tid)
-    chosen = st.sidebar.selectbox("Reopen a conversation", list(options), index=0, format_func=options.get)
-    if chosen != tid:
-        st.session_state.thread_id = chosen
-        st.rerun()
-    st.sidebar.subheader("You (demo sign-in)")
-    return {
-        "id": st.sidebar.text_input("Customer id", value="guest"),
-        "verified": st.sidebar.checkbox("Identity verified", value=False),
-        "tier": st.sidebar.selectbox("Tier", ["standard", "plus"]),
-    }
+        tid = customer_auth.new_thread()
+    mine = customer_auth.session_threads() + [t["thread_id"] for t in desk.threads_of(caller)]
+    options = conversation.reopen_options(desk, tid, mine, caller)
+    st.session_state.reopen = tid  # the box shows the open conversation, whichever way it was opened
+    st.sidebar.selectbox("Reopen a conversation", list(options), key="reopen", format_func=options.get,
+                         on_change=_reopen)
+    return tid
+
+
+def _reopen() -> None:
+    """The customer picked a conversation: open it on this run (current_thread checks it is theirs)."""
+    st.session_state.thread_id = st.session_state.reopen
 
 
 def _details(result: TurnResult) -> None:
@@ -60,13 +72,14 @@ def _aside(item: dict) -> None:
         st.markdown(item["answer"] or "")
 
 
-def show_conversation(desk: SupportDesk, tid: str) -> None:
-    """One bubble per message; the latest answer carries its sources; a pending review reads neutrally."""
-    msgs = conversation.turns(desk, tid)
+def show_conversation(desk: SupportDesk, tid: str, caller: Principal) -> None:
+    """One bubble per message; the latest answer carries its sources; a pending review reads neutrally. A thread
+    the caller does not own (or a new one) shows nothing: no messages, no status, no ticket reference."""
     try:
-        result = desk.get(tid)
+        result = desk.get(tid, caller=caller)
+        msgs = conversation.turns(desk, tid, caller)
     except UnknownThreadError:
-        result = None
+        return
     paused = bool(result and result.pending_review)
     asides = _asides(tid)
     last_human = max((i for i, m in enumerate(msgs) if m["role"] == "human"), default=-1)
@@ -96,12 +109,19 @@ def show_conversation(desk: SupportDesk, tid: str) -> None:
 
 
 @st.fragment(run_every=REFRESH_S)
-def live_conversation(desk: SupportDesk, tid: str) -> None:
+def live_conversation(desk: SupportDesk, tid: str, caller: Principal) -> None:
     """Re-read every few seconds, so a reviewer's decision or a person's reply shows without a click."""
-    show_conversation(desk, tid)
+    show_conversation(desk, tid, caller)
 
 
-def run_turn(desk: SupportDesk, prompt: str, tid: str, customer: dict) -> None:
+def _gone() -> None:
+    """The thread stopped being the caller's (e.g. another tab signed in as someone else): start afresh."""
+    customer_auth.new_thread()
+    common.flash("That conversation is not available. We started a new one: please send your message again.",
+                 "info")
+
+
+def run_turn(desk: SupportDesk, prompt: str, tid: str, caller: Principal) -> None:
     """Stream one turn: a status box names the working specialist; LLM answers appear as drafted."""
     lines: list[str] = []
     with st.chat_message("user"):
@@ -110,7 +130,7 @@ def run_turn(desk: SupportDesk, prompt: str, tid: str, customer: dict) -> None:
         draft = st.empty()
         with st.status("Reading your message…", expanded=True) as status:
             try:
-                for ev in desk.stream(prompt, thread_id=tid, customer=customer):
+                for ev in desk.stream(prompt, thread_id=tid, caller=caller):
                     if ev.kind == "token":
                         draft.markdown(f"*Draft (checked against our help centre before it is sent):* {ev.text} ▌")
                         continue
@@ -123,50 +143,55 @@ def run_turn(desk: SupportDesk, prompt: str, tid: str, customer: dict) -> None:
                 status.update(label="Still working on your previous message", state="error")
                 common.flash("We're still working on your previous message. Send this one again in a moment.",
                              "info")
+            except UnknownThreadError:
+                status.update(label="Not sent", state="error")
+                _gone()
             except common.ERRORS as exc:
                 status.update(label="Not sent", state="error")
                 common.flash(str(exc))
     st.session_state.setdefault("progress", {})[tid] = lines
 
 
-def paused(desk: SupportDesk, tid: str) -> bool:
+def paused(desk: SupportDesk, tid: str, caller: Principal) -> bool:
     try:
-        return bool(desk.get(tid).pending_review)
+        return bool(desk.get(tid, caller=caller).pending_review)
     except UnknownThreadError:
         return False
 
 
-def send_while_paused(desk: SupportDesk, prompt: str, tid: str, customer: dict) -> None:
+def send_while_paused(desk: SupportDesk, prompt: str, tid: str, caller: Principal) -> None:
     """The desk accepts a message while a review waits (a detail for the reviewer, a question answered on the
     side, a withdrawal); there is no graph run to stream. What the thread's history does not keep is kept
     here, so the customer still sees their exchange."""
-    before = len(conversation.turns(desk, tid))
     try:
+        before = len(conversation.turns(desk, tid, caller))
         with st.spinner("Sending…"):
-            result = desk.send(prompt, thread_id=tid, customer=customer)
+            result = desk.send(prompt, thread_id=tid, caller=caller)
     except ThreadBusyError:
         common.flash("We're still working on your previous message. Send this one again in a moment.", "info")
+        return
+    except UnknownThreadError:
+        _gone()
         return
     except common.ERRORS as exc:
         common.flash(str(exc))
         return
-    if len(conversation.turns(desk, tid)) == before:
+    if len(conversation.turns(desk, tid, caller)) == before:
         _asides(tid).append({"after": before, "prompt": prompt, "answer": result.answer})
 
 
 def render() -> None:
     desk = common.current_desk()
-    st.session_state.setdefault("thread_id", uuid.uuid4().hex)
-    customer = customer_sidebar(desk)
-    tid = st.session_state.thread_id
+    caller = customer_auth.sidebar(desk.services.settings)
+    tid = conversations_sidebar(desk, caller, current_thread(desk, caller))
     st.title("Customer support")
     common.show_flash()
-    live_conversation(desk, tid)
+    live_conversation(desk, tid, caller)
     if prompt := st.chat_input("How can we help?"):
-        if paused(desk, tid):
-            send_while_paused(desk, prompt, tid, customer)
+        if paused(desk, tid, caller):
+            send_while_paused(desk, prompt, tid, caller)
         else:
-            run_turn(desk, prompt, tid, customer)
+            run_turn(desk, prompt, tid, caller)
         st.rerun()
 
 

@@ -1,5 +1,10 @@
 """What the customer chat and the agent workspace both read from a thread: its messages, its state in
-words, and the list of conversations to reopen (customer, time, status, preview — never a bare id)."""
+words, and the list of conversations to reopen (time, status, preview — never a bare id).
+
+Every read goes through the desk's access check for the caller (`desk.history`, `desk.access.open`): the
+customer's page passes its untrusted console principal, so a thread it does not own reads as no thread at all,
+messages, status and ticket reference alike. The team's pages pass nothing: the server's own trusted caller.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ from datetime import datetime
 
 import streamlit as st
 
-from app.desk import SupportDesk
-from app.ticket_ops import transcript
+from app.desk import SupportDesk, UnknownThreadError
+from app.identity import LOCAL, Principal
 from app.ui import labels
 
 PERSON_AVATAR = ":material/support_agent:"  # an icon, not an emoji sequence some fonts split in two
@@ -19,8 +24,21 @@ def is_person(msg: dict) -> bool:
     return msg["author"].startswith("agent:")
 
 
-def turns(desk: SupportDesk, thread_id: str) -> list[dict]:
-    return transcript(desk.runner, thread_id)
+def turns(desk: SupportDesk, thread_id: str, caller: Principal = LOCAL) -> list[dict]:
+    """The thread's messages with who wrote them ("customer", "assistant", "agent:<id>"); UnknownThreadError
+    when `caller` may not open it."""
+    return [{"role": m["role"], "content": m["content"],
+             "author": "customer" if m["role"] == "human" else (m["name"] or "assistant")}
+            for m in desk.history(thread_id, caller=caller)]
+
+
+def may_open(desk: SupportDesk, thread_id: str, caller: Principal) -> bool:
+    """Whether `caller` owns the thread (a new id nobody has written to yet: not yet)."""
+    try:
+        desk.access.open(thread_id, caller)
+    except UnknownThreadError:
+        return False
+    return True
 
 
 def bubble(msg: dict, team_view: bool = False) -> None:
@@ -35,9 +53,10 @@ def bubble(msg: dict, team_view: bool = False) -> None:
         st.markdown(msg["content"])
 
 
-def state_of(desk: SupportDesk, thread_id: str) -> dict:
-    """Customer, last activity, a customer-safe status and the last message, read from the checkpointer."""
-    snap = desk.runner.snapshot(thread_id)
+def state_of(desk: SupportDesk, thread_id: str, caller: Principal) -> dict:
+    """Last activity, a customer-safe status and the last message, read from the checkpointer;
+    UnknownThreadError when `caller` may not open the thread."""
+    snap = desk.runner.snapshot(desk.access.open(thread_id, caller))
     values = snap.values or {}
     messages = values.get("messages") or []
     tickets = desk.tickets.list(thread_id=thread_id, limit=5)
@@ -50,20 +69,23 @@ def state_of(desk: SupportDesk, thread_id: str) -> dict:
     else:
         status = "answered" if values.get("answer") else "new"
     updated = datetime.fromisoformat(snap.created_at) if snap.created_at else None
-    return {"thread_id": thread_id, "customer": (values.get("customer") or {}).get("id") or "guest",
-            "updated": updated, "status": status,
+    return {"thread_id": thread_id, "updated": updated, "status": status,
             "preview": labels.preview(str(messages[-1].content) if messages else "", 60)}
 
 
-def reopen_options(desk: SupportDesk, current: str, limit: int = 30) -> dict[str, str]:
-    """thread id → "customer · time · status · preview", newest first, the open conversation first."""
-    ids = [current] + [t for t in desk.runner.thread_ids()[:limit] if t != current]
-    out = {}
-    for tid in ids:
-        s = state_of(desk, tid)
-        if tid == current and s["updated"] is None:
-            out[tid] = "This conversation (new)"
+def reopen_options(desk: SupportDesk, current: str, candidates: list[str], caller: Principal,
+                   limit: int = 30) -> dict[str, str]:
+    """thread id → "time · status · preview": the open conversation, then, newest first, those of `candidates`
+    (this session's and the signed-in customer's threads, never every thread) that `caller` may open and that
+    have begun."""
+    out, begun = {current: "This conversation (new)"}, []
+    for tid in dict.fromkeys([current, *candidates[:limit]]):
+        try:
+            s = state_of(desk, tid, caller)
+        except UnknownThreadError:
             continue
-        when = s["updated"].strftime("%d %b %H:%M") if s["updated"] else "—"
-        out[tid] = f"{s['customer']} · {when} · {s['status']} · {s['preview'] or '…'}"
+        if s["updated"] is not None:
+            begun.append(s)
+    for s in sorted(begun, key=lambda s: (s["thread_id"] != current, -s["updated"].timestamp())):
+        out[s["thread_id"]] = f"{s['updated'].strftime('%d %b %H:%M')} · {s['status']} · {s['preview'] or '…'}"
     return out

@@ -47,9 +47,6 @@ def ticket_detail(desk: SupportDesk, row: Row) -> None:
     c[5].metric("Resolution", labels.duration(t["resolution_s"]))
     st.markdown(f"**Summary:** {t['summary'] or '—'}  \n**SLA (first response):** {row.sla} · "
                 f"**Opened:** {labels.when(t['created_at'])}")
-    if st.button("Open in the customer chat", key=f"open-{t['id']}"):
-        st.session_state.thread_id = t["thread_id"]
-        st.switch_page("app/ui/chat.py")
     ticket_work.actions(desk, t)
     tabs = st.tabs(["Conversation", "Activity", "Specialists' steps", "Audit story", "Action and policy"])
     with tabs[0]:

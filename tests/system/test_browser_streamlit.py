@@ -1,9 +1,10 @@
 """The console in a real browser: `streamlit run` on a free port, headless Debian Chromium via Playwright.
 
-A customer and an agent, each in their own tab (their own Streamlit session), work one ticket end to end:
-the customer's question has no answer in the help centre, so a ticket opens; the agent signs in to the
-workspace, finds it, replies and solves it; the customer sees the reply in the same chat, writes again, and
-the ticket reopens. Screenshots of every page are saved under the test's tmp_path (or SUPPORT_SCREENSHOT_DIR).
+A customer signs in with their password and asks a question. A customer and an agent, each in their own tab
+(their own Streamlit session), work one ticket end to end: the customer's question has no answer in the help
+centre, so a ticket opens; the agent signs in to the workspace, finds it, replies and solves it; the customer
+sees the reply in the same chat, writes again, and the ticket reopens. Screenshots of every page are saved
+under the test's tmp_path (or SUPPORT_SCREENSHOT_DIR).
 
 Skips when Chromium or the playwright package is absent (CI installs Chromium in .ci/run). Playwright
 drives the system browser (`executable_path`); it never downloads one.
@@ -122,9 +123,17 @@ def settled(page) -> list[str] | None:
     return page.locator('[data-testid="stChatMessage"]').all_inner_texts()
 
 
-def test_chat_in_headless_chromium(console, browser, shots):
+def test_chat_in_headless_chromium(console, browser, shots, data_dir):
+    """A customer signs in with their password (app/config/customers.yaml) and asks; the thread is theirs."""
+    from app.store.owners import ThreadOwners
+
     page = browser.new_page()
     page.goto(console)
+    page.get_by_role("textbox", name="Customer id").fill("cus-1001", timeout=SLOW_MS)
+    page.get_by_role("textbox", name="Password").fill("demo-cus-1001")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_text("Signed in as Maya (demo)").wait_for(timeout=TURN_MS)
+    wait_until(lambda: not page.locator('[data-testid="stStatusWidget"]').count())  # the sign-in's rerun is done
     ask(page, "How do I reset my password?")
     page.get_by_text("Source: How to reset your password").wait_for(timeout=SLOW_MS)
     answers = wait_until(lambda: settled(page))
@@ -132,6 +141,7 @@ def test_chat_in_headless_chromium(console, browser, shots):
     assert len(answers) == 2 and "How do I reset my password?" in answers[0], answers  # one bubble per message
     reply = answers[1]  # the assistant's completed, cited answer (wording comes from the knowledge base)
     assert "password" in reply.lower() and "password-reset.md" in reply, answers
+    assert len(ThreadOwners(make_settings(data_dir).store_target).threads_of("console", "cus-1001")) == 1
 
 
 def test_customer_and_agent_work_a_ticket_end_to_end(console, browser, shots, data_dir):

@@ -270,11 +270,15 @@ def test_tickets_cli(data_dir):
 
 # ---- the console: a signed-in person works the ticket, the customer's chat shows the reply ----------------------
 def test_console_reply_and_solve_shows_in_the_chat(app, data_dir):
-    from tests.helpers import sign_in
+    from app.customers import sign_in as customer
+    from app.desk import Principal
+    from tests.helpers import customer_sign_in, sign_in
 
-    d = SupportDesk(services=Services.from_settings(make_settings(data_dir)))
-    try:
-        t = escalated(d)
+    settings = make_settings(data_dir)
+    d = SupportDesk(services=Services.from_settings(settings))
+    try:  # the customer wrote from the console, signed in
+        r = d.send(HUMAN, caller=Principal("console", customer=customer(settings, "cus-1001", "demo-cus-1001")))
+        t = d.services.tickets.get(r.ticket_id)
     finally:
         d.close()
     app.switch_page("app/ui/workspace.py").run()
@@ -287,7 +291,9 @@ def test_console_reply_and_solve_shows_in_the_chat(app, data_dir):
     assert any("Reply sent." in s.value for s in app.success)
     assert any("We found it, it ships today." in m.value for m in app.markdown)  # in the activity
     assert TicketStore(make_settings(data_dir).app_db).get(t["id"])["status"] == "solved"
-    next(b for b in app.button if b.key == f"open-{t['id']}").click().run()
+    app.switch_page("app/ui/chat.py").run()  # the customer's side: their own conversations only
+    customer_sign_in(app, "cus-1001")
+    next(s for s in app.sidebar.selectbox if s.label == "Reopen a conversation").select(t["thread_id"]).run()
     bubbles = [m for m in app.chat_message if m.markdown]
     assert any(m.markdown[-1].value == "We found it, it ships today." for m in bubbles)
     assert any("Reply from our support team" in c.value for m in bubbles for c in m.caption)

@@ -19,6 +19,7 @@ from pathlib import Path
 from app.bench import redteam_answers as answers
 from app.bench import redteam_boundaries as boundaries
 from app.bench import redteam_http as http_limits
+from app.bench import redteam_knowledge as knowledge
 from app.bench import redteam_probes as p
 from app.bench import redteam_store as s
 
@@ -89,6 +90,7 @@ FAMILIES: dict[str, list[tuple[str, Probe, bool]]] = {
     "boundaries": boundaries.FAMILY,
     "retrieved_text": answers.FAMILY,
     "http_limits": http_limits.FAMILY,
+    "knowledge": knowledge.FAMILY,
     "async": [
         ("script_never_closing_exits", s.async_script_exits, False),
         ("async_context_manager", s.async_context_manager, True),

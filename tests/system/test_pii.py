@@ -167,7 +167,7 @@ def api(template_dir, tmp_path_factory):
         env = {**{k: v for k, v in os.environ.items() if k != "SUPPORT_DATABASE_URL"},
                "SUPPORT_DATA_DIR": str(data), "SUPPORT_OFFLINE": "false", "SUPPORT_OPENAI_BASE_URL": stub.url,
                "SUPPORT_OPENAI_API_KEY": "stub", "SUPPORT_TRIAGE_CONFIDENCE": "0.999", "SUPPORT_LOG_LEVEL": "DEBUG",
-               "SUPPORT_API_KEYS": f"web={hash_token(CHANNEL_KEY)}"}
+               "SUPPORT_API_KEYS": f"web={hash_token(CHANNEL_KEY)}", "SUPPORT_RATE_LIMIT": ""}
 
         def ready():
             assert httpx.get(f"{url}/readyz", timeout=2).status_code == 200
@@ -183,7 +183,7 @@ def _send_http(api, i: int, row: dict, msg: str) -> str:
     r = api.client.post("/v1/messages", headers=CHANNEL,
                         json={"message": msg, "thread_id": tid, "message_id": f"m-{i}"})
     assert r.status_code == 200 and r.json()["outcome"] != "error", r.text
-    if r.json()["pending_review"]:
+    if r.json()["with_team"]:
         done = api.client.post(f"/v1/reviews/{tid}/approve", headers=REVIEWER,
                                json={"note": f"called the customer on {row['value']}"})
         assert done.status_code == 200 and done.json()["outcome"] == "ticket_created", done.text

@@ -7,6 +7,10 @@ under the thread's lock (one writer per thread, app/threads.py) and refused whil
 decision or has a run a crash cut short: writing then would replace the paused step and lose the review.
 
 Notes are internal: stored as ticket events only, never in the thread.
+
+Who may do what is app/ticket_scope.py: the actor is a person in the reviewer registry, assignments name only
+people and queues it has, and moving a ticket (its status, or to another queue or person) takes its queue or the
+supervisor role, checked on the ticket row under its lock.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 
+from agents.compliance.reviewers import Registry, Reviewer, registry_for
 from agents.supervisor.conversation import MessageError, validate_message
+from app import ticket_scope as scope
 from app.store.tickets import (
     STATUSES,
     TicketConflictError,
@@ -28,9 +34,11 @@ from app.store.tickets import (
     reopenable,
 )
 from app.threads import ThreadRunner, config_of, cut_short
+from app.ticket_scope import TicketScopeError, UnknownAssigneeError
 from knowledge.pii import redact
 
-__all__ = ["TicketDesk", "TicketError", "TicketConflictError", "UnknownTicketError", "STATUSES", "response_summary"]
+__all__ = ["TicketDesk", "TicketError", "TicketConflictError", "UnknownTicketError", "TicketScopeError",
+           "UnknownAssigneeError", "STATUSES", "response_summary"]
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 CUSTOMER = "customer"
@@ -64,6 +72,14 @@ class TicketDesk:
     def store(self) -> TicketStore:
         return self.services.tickets
 
+    @property
+    def registry(self) -> Registry:
+        """The team, as the reviewer registry in force says (re-read when its file changes)."""
+        return registry_for(self.services.settings)
+
+    def _member(self, actor: str) -> Reviewer:
+        return scope.member(self.registry, _actor(actor))
+
     # ---- reading -----------------------------------------------------------------------------------------
     def list(self, thread_id: str | None = None, status: str | None = None, queue: str | None = None,
              assignee: str | None = None, limit: int = 200) -> list[dict]:
@@ -80,22 +96,28 @@ class TicketDesk:
 
     # ---- changes -----------------------------------------------------------------------------------------
     def assign(self, ticket_id: str, actor: str, to: str | None = None, queue: str | None = None) -> dict:
-        """`to` is a person, or "queue:<name>"; `queue` names a queue directly."""
+        """`to` is a person, or "queue:<name>"; `queue` names a queue directly. Both must exist in the registry;
+        the actor must be allowed to move the ticket where it is now (app/ticket_scope.py)."""
+        who = self._member(actor)
         if to and to.startswith("queue:"):
             queue, to = to.removeprefix("queue:"), None
         person = check_name(to, "assignee") if to else None
         queue = check_name(queue, "queue") if queue else None
-        event = self.store.assign(ticket_id, _actor(actor), assignee=person, queue=queue)
+        scope.check_targets(self.registry, person, queue)
+        event = self.store.assign(ticket_id, who.id, assignee=person, queue=queue,
+                                  guard=scope.guard(who, "assigning"))
         return self._audit(ticket_id, event, "ticket_assigned", f"assigned: {event['body']}",
                            {"assignee": person, "queue": queue})
 
     def note(self, ticket_id: str, actor: str, message: str) -> dict:
-        event = self.store.add_event(ticket_id, "note", _actor(actor), check_text(message))
+        event = self.store.add_event(ticket_id, "note", self._member(actor).id, check_text(message))
         return self._audit(ticket_id, event, "ticket_note", "internal note added", {"note": event["body"]})
 
     def status(self, ticket_id: str, actor: str, to: str, reason: str | None = None) -> dict:
+        who = self._member(actor)
         was = self.store.require(ticket_id)["status"]
-        event = self.store.set_status(ticket_id, to, _actor(actor), check_text(reason) if reason else "")
+        event = self.store.set_status(ticket_id, to, who.id, check_text(reason) if reason else "",
+                                      guard=scope.guard(who, f"moving the status to {to}"))
         return self._audit(ticket_id, event, "ticket_status", f"status {was} → {to}", {"from": was, "to": to})
 
     def reply(self, ticket_id: str, actor: str, message: str, status: str | None = None) -> dict:
@@ -103,7 +125,8 @@ class TicketDesk:
         both under the thread's lock so replies land in the same order on the ticket and in the thread."""
         if self.runner is None:
             raise TicketError("replies need the desk's thread runner: TicketDesk(runner)")
-        actor = _actor(actor)
+        who = self._member(actor)
+        actor = who.id
         body = check_text(message)
         ticket = self.store.require(ticket_id)
         if ticket["status"] == "closed":
@@ -118,7 +141,8 @@ class TicketDesk:
             if cut_short(snapshot) or not snapshot.values:
                 raise TicketConflictError(f"thread {ticket['thread_id']} has no finished turn to reply to")
             was = ticket["status"]
-            event = self.store.add_event(ticket_id, "reply", actor, body, event_id=event_id, status=status)
+            event = self.store.add_event(ticket_id, "reply", actor, body, event_id=event_id, status=status,
+                                         guard=scope.guard(who, f"moving the status to {status}") if status else None)
             message_ = AIMessage(content=body, name=f"agent:{actor}", id=f"reply-{event_id}")
             self.runner.graph.update_state(config, {"messages": [message_], "answer": body}, as_node="respond")
         evidence = {"reply": body, "message_id": message_.id, **({"from": was, "to": status} if status else {})}

@@ -2,6 +2,10 @@
 
 Every change is audited with its actor. Text by default, `--json` everywhere; a refused change exits 2 with
 `error: …` and records nothing.
+
+Like `review approve --reviewer`, this is an operator tool: whoever runs it (with access to the data directory)
+vouches for `--actor`, which must still be a person in the reviewer registry; their queues and roles then decide
+what they may change (app/ticket_scope.py), exactly as for a token holder over HTTP or in the console.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ tickets_app = typer.Typer(help="Tickets: list, show and work them (assign, reply
                           no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Print the result as JSON instead of text.")
-ACTOR = typer.Option(..., "--actor", help="Who makes the change (a person's id; recorded in the audit trail).")
+ACTOR = typer.Option(..., "--actor", help="Who makes the change: a person in the reviewer registry, whose queues "
+                                          "and roles apply (recorded in the audit trail).")
 
 
 def _ops(with_runner: bool = False):
@@ -32,6 +37,7 @@ def _ops(with_runner: bool = False):
 
 @contextmanager
 def _refusals():
+    from agents.compliance.reviewers import ReviewerError
     from app.store.thread_locks import ThreadBusyError
     from app.store.tickets import TicketError
     from app.thread_ids import InvalidThreadIdError
@@ -40,7 +46,7 @@ def _refusals():
         yield
     except ThreadBusyError as exc:  # EX_TEMPFAIL: nothing was recorded, run it again
         fail(f"thread busy, retry: {exc}", code=75)
-    except (TicketError, InvalidThreadIdError) as exc:
+    except (TicketError, ReviewerError, InvalidThreadIdError) as exc:  # ReviewerError: an unreadable registry
         fail(str(exc))
 
 
@@ -105,11 +111,13 @@ def tickets_show(ticket_id: str = typer.Argument(..., help="Ticket id, e.g. T-1A
 @tickets_app.command("assign")
 def tickets_assign(
     ticket_id: str = typer.Argument(..., help="Ticket id."),
-    to: str = typer.Option(..., "--to", help="A person's id, or queue:NAME for a queue."),
+    to: str = typer.Option(..., "--to", help="A person in the reviewer registry, or queue:NAME for one of its "
+                                             "queues."),
     actor: str = ACTOR,
     as_json: bool = JSON,
 ) -> None:
-    """Assign the ticket to a person or a queue (a new ticket becomes open)."""
+    """Assign the ticket to a person or a queue (a new ticket becomes open). Handing off to any queue is allowed;
+    the ticket must be in a queue the actor works, unless they are a supervisor."""
     with _refusals():
         _done(_ops().assign(ticket_id, actor, to=to), as_json)
 
@@ -119,7 +127,8 @@ def tickets_reply(
     ticket_id: str = typer.Argument(..., help="Ticket id."),
     actor: str = ACTOR,
     message: str = typer.Option(..., "--message", help="The public reply; the customer sees it in their chat."),
-    status: str | None = typer.Option(None, help="Also move the ticket to this status, e.g. pending_customer."),
+    status: str | None = typer.Option(None, help="Also move the ticket to this status, e.g. pending_customer "
+                                                 "(as `status` does: the ticket's queue or the supervisor role)."),
     as_json: bool = JSON,
 ) -> None:
     """Reply to the customer: the message joins their conversation (personal data redacted)."""
@@ -147,6 +156,7 @@ def tickets_status(
     reason: str | None = typer.Option(None, help="Why (recorded on the ticket)."),
     as_json: bool = JSON,
 ) -> None:
-    """Move the ticket through its lifecycle (closed is final; reopened only from solved)."""
+    """Move the ticket through its lifecycle (closed is final; reopened only from solved). Needs the ticket's queue
+    among the actor's, or the supervisor role."""
     with _refusals():
         _done(_ops().status(ticket_id, actor, to, reason=reason), as_json)

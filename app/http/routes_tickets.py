@@ -3,8 +3,10 @@ internal note, move the status.
 
 The actor is the reviewer token's owner, never a field of the body, and every change is audited with it
 (app/ticket_ops.py). A change answers with the ticket as it now stands, plus the event it recorded. Errors are JSON
-`{"error": …}` like the other routes: 400 bad input, 404 unknown ticket, 409 a change the ticket's state refuses
-(a forbidden transition, a closed ticket, a thread waiting for a review decision or busy with another run).
+`{"error": …}` like the other routes: 400 bad input (an assignee or queue the reviewer registry does not have
+included), 403 a change outside the caller's scope (app/ticket_scope.py: moving a ticket of a queue they do not
+work, without the supervisor role), 404 unknown ticket, 409 a change the ticket's state refuses (a forbidden
+transition, a closed ticket, a thread waiting for a review decision or busy with another run).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.http.auth import Caller, reviewer
 from app.http.deps import desk_of
 from app.store.tickets import STATUSES, TicketConflictError, TicketError, UnknownTicketError
+from app.ticket_scope import TicketScopeError
 
 router = APIRouter(tags=["tickets"])
 
@@ -26,8 +29,9 @@ _STATUS = f"One of: {', '.join(STATUSES)}."
 
 class Assign(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    to: str | None = Field(None, max_length=100, description="A person's id, or `queue:<name>`.")
-    queue: str | None = Field(None, max_length=100, description="A queue, instead of (or as well as) a person.")
+    to: str | None = Field(None, max_length=100, description="A person in the reviewer registry, or `queue:<name>`.")
+    queue: str | None = Field(None, max_length=100, description="A queue the registry defines, instead of (or as "
+                                                                "well as) a person.")
 
 
 class Reply(BaseModel):
@@ -53,6 +57,8 @@ def _changed(call: Callable[[], dict]) -> dict[str, Any]:
         result = call()
     except UnknownTicketError as exc:
         raise HTTPException(404, str(exc)) from None
+    except TicketScopeError as exc:  # who is asking, not what they sent
+        raise HTTPException(403, str(exc)) from None
     except TicketConflictError as exc:  # where the ticket or its thread stands, not the input
         raise HTTPException(409, str(exc)) from None
     except TicketError as exc:

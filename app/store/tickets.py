@@ -16,6 +16,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -174,9 +175,10 @@ class TicketStore:
         return ticket
 
     def add_event(self, ticket_id: str, kind: str, actor: str, body: str = "", event_id: str | None = None,
-                  status: str | None = None) -> dict:
+                  status: str | None = None, guard: Callable[[dict], None] | None = None) -> dict:
         """Append an event; a reply also stamps the first response, and `status` moves the ticket in the same
-        transaction. Appends never overwrite each other, so two people writing at once both keep their text."""
+        transaction. Appends never overwrite each other, so two people writing at once both keep their text.
+        `guard(ticket)` runs on the row under the ticket's lock and refuses by raising (app/ticket_scope.py)."""
         if kind not in EVENT_KINDS:
             raise TicketError(f"unknown event kind {kind!r}; one of: {', '.join(EVENT_KINDS)}")
         now = time.time()
@@ -186,6 +188,8 @@ class TicketStore:
             ticket = c.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
             if ticket is None:
                 raise UnknownTicketError(f"unknown ticket {ticket_id!r}")
+            if guard is not None:
+                guard(self._row(ticket))
             c.execute("INSERT INTO ticket_events (id, ticket_id, kind, actor, body, created_at) "
                       "VALUES (:id, :ticket_id, :kind, :actor, :body, :created_at)", event)
             if kind == "reply":
@@ -195,11 +199,13 @@ class TicketStore:
                 self._move(c, ticket, status, now)
         return event
 
-    def set_status(self, ticket_id: str, status: str, actor: str, reason: str = "") -> dict:
+    def set_status(self, ticket_id: str, status: str, actor: str, reason: str = "",
+                   guard: Callable[[dict], None] | None = None) -> dict:
         """Move the ticket (validated against TRANSITIONS); returns the event recorded."""
-        return self.add_event(ticket_id, "status", actor, reason or status, status=status)
+        return self.add_event(ticket_id, "status", actor, reason or status, status=status, guard=guard)
 
-    def assign(self, ticket_id: str, actor: str, assignee: str | None = None, queue: str | None = None) -> dict:
+    def assign(self, ticket_id: str, actor: str, assignee: str | None = None, queue: str | None = None,
+               guard: Callable[[dict], None] | None = None) -> dict:
         """Give the ticket to a person and/or a queue; a `new` ticket someone took is `open`."""
         if not assignee and not queue:
             raise TicketError("assign to a person or a queue")
@@ -211,6 +217,8 @@ class TicketStore:
             ticket = c.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
             if ticket is None:
                 raise UnknownTicketError(f"unknown ticket {ticket_id!r}")
+            if guard is not None:
+                guard(self._row(ticket))
             if ticket["status"] == "closed":
                 raise TicketConflictError("ticket is closed; closed is final")
             c.execute("UPDATE tickets SET assignee = COALESCE(?, assignee), queue = COALESCE(?, queue), "

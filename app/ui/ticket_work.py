@@ -1,6 +1,9 @@
 """A person working a ticket from the workspace: reply (into the customer's chat), internal note, assign,
 status. Every change goes through `desk.tickets` with the signed-in team member as the actor, so it is
-audited under their name; nobody signed in, nothing to click."""
+audited under their name; nobody signed in, nothing to click. A ticket outside their scope (app/ticket_scope.py: a
+queue they do not work, and no supervisor role) offers reply and note only, and someone who works no queue at all
+(a knowledge editor) only reads; each says why, rather than showing buttons that can only fail. The desk checks
+again on every change."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import streamlit as st
 
 from app.desk import SupportDesk
 from app.store.tickets import STATUSES, TRANSITIONS, TicketError
+from app.ticket_scope import TicketScopeError, member, why_not, works_tickets
 from app.ui import common, labels
 
 
@@ -29,7 +33,16 @@ def actions(desk: SupportDesk, ticket: dict) -> None:
                    "Every change is recorded under your name.")
         return
     ops, tid = desk.tickets, ticket["id"]
-    nexts = sorted(TRANSITIONS.get(ticket["status"], ()), key=STATUSES.index)
+    registry = ops.registry
+    try:
+        person = member(registry, who.id)  # removed since signing in, or works no queue (a knowledge editor)
+    except TicketScopeError as exc:
+        st.caption(f"Read only: {exc}.")
+        return
+    outside = why_not(person, ticket)
+    if outside:
+        st.caption(f"You can reply and add notes; the status and the assignment are not yours to change: {outside}.")
+    nexts = [] if outside else sorted(TRANSITIONS.get(ticket["status"], ()), key=STATUSES.index)
     reply, note = st.columns(2)
     with reply.form(f"reply-{tid}", clear_on_submit=True):
         text = st.text_area("Reply to the customer (appears in their chat)", key=f"reply-text-{tid}")
@@ -43,9 +56,10 @@ def actions(desk: SupportDesk, ticket: dict) -> None:
         if st.form_submit_button("Add note"):
             _apply(lambda: ops.note(tid, who.id, body), "Note added.")
     c1, c2 = st.columns(2)
-    to = c1.text_input("Assign to (a person's id, or queue:NAME)", key=f"assign-to-{tid}",
-                       placeholder=who.id)
-    if c1.button("Assign", key=f"assign-{tid}"):
+    people = ", ".join(r.id for r in registry.reviewers if works_tickets(r))
+    to = c1.text_input("Assign to (a person's id, or queue:NAME)", key=f"assign-to-{tid}", placeholder=who.id,
+                       help=f"People: {people}. Queues: {', '.join(registry.queues)}.")
+    if c1.button("Assign", key=f"assign-{tid}", disabled=bool(outside)):
         _apply(lambda: ops.assign(tid, who.id, to=to.strip() or who.id), "Assigned.")
     status = c2.selectbox("Status", nexts or ["closed"], key=f"status-to-{tid}", disabled=not nexts,
                           format_func=labels.status)

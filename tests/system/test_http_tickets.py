@@ -1,6 +1,7 @@
 """Ticket operations over real HTTP (uvicorn processes, httpx): the team works a ticket, the customer sees the reply
-in their conversation and reopens it by writing again; the actor is the token's owner; two agents replying at once
-lose nothing, on SQLite and PostgreSQL (across processes: tests/system/test_ticket_lifecycle.py)."""
+in their conversation and reopens it by writing again; the actor is the token's owner and held to the queues they
+work (app/ticket_scope.py); two agents replying at once lose nothing, on SQLite and PostgreSQL (across processes:
+tests/system/test_ticket_lifecycle.py)."""
 
 from __future__ import annotations
 
@@ -38,9 +39,9 @@ def test_the_team_works_a_ticket_and_the_customer_reopens_it(data_dir, tmp_path)
         assert forged.status_code == 400 and "actor" in forged.json()["error"]
         assert c.get(path, headers=_auth("demo-ana")).json()["events"] == []
 
-        assigned = c.post(f"{path}/assign", headers=_auth("demo-bo"), json={"to": "ana"}).json()
+        assigned = c.post(f"{path}/assign", headers=_auth("demo-max"), json={"to": "ana"}).json()
         assert (assigned["id"], assigned["status"], assigned["assignee"]) == (tid, "open", "ana")
-        assert assigned["event"]["actor"] == "bo" and assigned["event"]["kind"] == "assign"
+        assert assigned["event"]["actor"] == "max" and assigned["event"]["kind"] == "assign"
         noted = c.post(f"{path}/note", headers=_auth("demo-ana"), json={"message": "VIP, handle with care"})
         assert noted.status_code == 200 and noted.json()["event"]["kind"] == "note"
 
@@ -64,7 +65,7 @@ def test_the_team_works_a_ticket_and_the_customer_reopens_it(data_dir, tmp_path)
 
         story = c.get("/v1/threads/h1/audit", headers=_auth("demo-ana")).json()
         assert [(e["event"], e["actor"]) for e in story if e["agent"] == "tickets"] == [
-            ("ticket_assigned", "agent:bo"), ("ticket_note", "agent:ana"), ("ticket_reply", "agent:ana"),
+            ("ticket_assigned", "agent:max"), ("ticket_note", "agent:ana"), ("ticket_reply", "agent:ana"),
             ("ticket_status", "customer")]
 
         # errors: JSON with the CLI's messages
@@ -87,6 +88,44 @@ def test_the_team_works_a_ticket_and_the_customer_reopens_it(data_dir, tmp_path)
         done = c.post("/v1/reviews/r1/approve", headers=_auth("demo-bo"), json={"note": "receipt checked"}).json()
         events = c.get(f"/v1/tickets/{done['ticket_id']}", headers=_auth("demo-bo")).json()["events"]
         assert [(e["kind"], e["actor"], e["body"]) for e in events] == [("note", "bo", "review note: receipt checked")]
+
+
+def test_ticket_work_is_scoped_to_the_registry_and_the_callers_queues(data_dir, tmp_path):
+    """On main a token holder could assign to anyone or any queue (typos included) and close any queue's ticket."""
+    ctx, url = _serve(tmp_path, _env(data_dir))
+    with ctx, httpx.Client(base_url=url, timeout=120) as c:
+        tid = _escalate(c, "s1")  # customer-care: worked by no one but the supervisors (ana, max)
+        path, before = f"/v1/tickets/{tid}", c.get("/v1/threads/s1", headers=_auth()).json()["messages"]
+
+        def post(token: str, op: str, body: dict) -> httpx.Response:
+            return c.post(f"{path}/{op}", headers=_auth(token), json=body)
+
+        for body, why in (({"to": "nobody"}, "unknown person 'nobody'; people who work tickets: ana, bo"),
+                          ({"to": "queue:nowhere"}, "unknown queue 'nowhere'; queues: billing, fraud"),
+                          ({"queue": "nowhere", "to": "ana"}, "unknown queue 'nowhere'")):
+            r = post("demo-ana", "assign", body)
+            assert r.status_code == 400 and why in r.json()["error"], r.text
+        for op, body in (("status", {"to": "closed"}), ("status", {"to": "solved"}), ("assign", {"to": "sam"}),
+                         ("assign", {"to": "queue:billing"}), ("reply", {"message": "Done!", "status": "solved"})):
+            r = post("demo-sam", op, body)
+            assert r.status_code == 403, (op, r.text)
+            assert "queue 'customer-care' and 'sam' works billing" in r.json()["error"] and "supervisor" in r.text
+        shown = c.get(path, headers=_auth("demo-sam")).json()
+        assert (shown["status"], shown["queue"], shown["assignee"], shown["events"]) == ("open", "customer-care",
+                                                                                         None, [])
+        assert c.get("/v1/threads/s1", headers=_auth()).json()["messages"] == before  # no refused reply reached it
+        assert [e for e in c.get("/v1/threads/s1/audit", headers=_auth("demo-ana")).json()
+                if e["agent"] == "tickets"] == []
+
+        # a supervisor hands it to billing; billing finishes it, or hands it on and is done with it
+        assert post("demo-max", "assign", {"to": "queue:billing"}).status_code == 200
+        assert post("demo-sam", "status", {"to": "pending_customer"}).status_code == 200
+        assert post("demo-sam", "assign", {"to": "sam", "queue": "fraud"}).status_code == 200  # handing off is fine
+        assert post("demo-sam", "status", {"to": "closed"}).status_code == 403  # but fraud's now, assignee or not
+        closed = post("demo-fay", "status", {"to": "closed"})
+        assert closed.status_code == 200 and closed.json()["status"] == "closed", closed.text
+        assert [(e["kind"], e["actor"]) for e in c.get(path, headers=_auth("demo-fay")).json()["events"]] == [
+            ("assign", "max"), ("status", "sam"), ("assign", "sam"), ("status", "fay")]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

@@ -8,6 +8,7 @@ word them for a customer is the UI's (app/ui/progress.py).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
@@ -74,23 +75,28 @@ class _Draft:
     def __init__(self) -> None:
         self.args = ""
         self.text = ""
+        self.complete = False  # the answer is whole: its arguments parse, or a model that does not stream sent it
+        self.ended = False  # the whole answer was handed on once
 
     def feed(self, message: Any) -> str | None:
         chunks = getattr(message, "tool_call_chunks", None) or []
         if chunks:
             self.args += "".join(c.get("args") or "" for c in chunks)
         elif getattr(message, "tool_calls", None):  # a non-streaming model delivers the whole call
-            self.args = ""
+            self.args, self.complete = "", True
             text = str((message.tool_calls[0].get("args") or {}).get("answer") or "")
             return self._set(text)
         elif isinstance(message.content, str) and message.content:
             return self._set(self.text + message.content)
-        parsed = parse_partial_json(self.args) if self.args else None
+        try:  # the arguments are whole (the last chunk, or a model that does not stream): the draft is complete
+            parsed, self.complete = json.loads(self.args), True
+        except ValueError:
+            parsed = parse_partial_json(self.args) if self.args else None
         return self._set(str(parsed.get("answer") or "")) if isinstance(parsed, dict) else None
 
     def _set(self, text: str) -> str | None:
-        if text and text != self.text:
-            self.text = text
+        if text and (text != self.text or (self.complete and not self.ended)):
+            self.text, self.ended = text, self.complete
             return text
         return None
 
@@ -135,7 +141,7 @@ class Progress:
 
     def _screened(self, text: str) -> str | None:
         """The draft up to its last finished sentence, when that is new and passes the answer screen."""
-        cut = max(text.rfind(mark) for mark in (". ", "! ", "? ", "\n"))
+        cut = len(text) - 1 if self.draft.complete else max(text.rfind(m) for m in (". ", "! ", "? ", "\n"))
         done = text[: cut + 1].rstrip() if cut >= 0 else ""
         if self.blocked or len(done) <= len(self.shown):
             return None

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,10 +26,13 @@ from agents.config import load_model
 from app.identity import Customer
 from app.thread_ids import PersonalIdError, check_not_personal
 
-_HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
+# scrypt (hashlib, OpenSSL's): salted and memory-hard, so a copied directory does not give the passwords away the
+# way a plain digest of a short password would. n=2**14, r=8, p=1: about 16 MB and 30-60 ms a check here.
+_HASH = re.compile(r"^scrypt:(?P<n>\d+):(?P<r>\d+):(?P<p>\d+):(?P<salt>[0-9a-f]{32}):(?P<key>[0-9a-f]{64})$")
+_COST = (2**14, 8, 1)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-# Compared against when the id is unknown, so an unknown id takes as long as a wrong password.
-_NO_HASH = "sha256:" + "0" * 64
+# Checked against when the id is unknown, so an unknown id takes as long as a wrong password.
+_NO_HASH = f"scrypt:{_COST[0]}:{_COST[1]}:{_COST[2]}:{'0' * 32}:{'0' * 64}"
 
 __all__ = ["CustomerDirectoryError", "CustomerSignInError", "Directory", "demo_customers", "directory_for",
            "load_directory", "password_hash", "sign_in"]
@@ -66,7 +71,8 @@ class Entry(BaseModel):
     @classmethod
     def _hash_format(cls, v: str | None) -> str | None:
         if v is not None and not _HASH.match(v):
-            raise ValueError('must look like "sha256:<64 lowercase hex digits>"')
+            raise ValueError('must look like "scrypt:<n>:<r>:<p>:<salt hex>:<key hex>" '
+                             "(python -m app.customers hash-password)")
         return v
 
     def customer(self) -> Customer:
@@ -92,9 +98,26 @@ class Directory(BaseModel):
         return next((c for c in self.customers if c.id == customer_id), None)
 
 
-def password_hash(password: str) -> str:
-    """The stored form of a password: the reviewer registry's token-hash convention (`review hash-token`)."""
-    return "sha256:" + hashlib.sha256(password.encode("utf-8", "surrogatepass")).hexdigest()
+def password_hash(password: str, salt: bytes | None = None) -> str:
+    """The stored form of a password (`python -m app.customers PASSWORD` prints one)."""
+    salt = os.urandom(16) if salt is None else salt
+    n, r, p = _COST
+    return f"scrypt:{n}:{r}:{p}:{salt.hex()}:{_derive(password, salt, n, r, p).hex()}"
+
+
+def _derive(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode("utf-8", "surrogatepass"), salt=salt, n=n, r=r, p=p, maxmem=64 * 2**20,
+                          dklen=32)
+
+
+def password_matches(password: str, stored: str) -> bool:
+    m = _HASH.match(stored)
+    if m is None:
+        return False
+    n, r, p = int(m["n"]), int(m["r"]), int(m["p"])
+    if (n, r, p) != _COST:  # a cost the file could set would let it make every sign-in slow (or trivial)
+        return False
+    return hmac.compare_digest(_derive(password, bytes.fromhex(m["salt"]), n, r, p).hex(), m["key"])
 
 
 def load_directory(path: str | Path) -> Directory:
@@ -131,7 +154,7 @@ def sign_in(settings: Any, customer_id: str, password: str) -> Customer:
         raise CustomerSignInError("Enter your customer id and password.")
     entry = directory_for(settings).find(customer_id)
     stored = entry.password_hash if entry is not None and entry.password_hash else _NO_HASH
-    matches = hmac.compare_digest(password_hash(password), stored)
+    matches = password_matches(password, stored)
     if entry is None or entry.password_hash is None or not matches:
         raise CustomerSignInError("Unknown customer id or wrong password.")
     return entry.customer()
@@ -142,3 +165,7 @@ def demo_customers(settings: Any) -> list[Customer]:
     if not settings.demo_mode:
         return []
     return [c.customer() for c in directory_for(settings).customers if c.demo]
+
+
+if __name__ == "__main__":  # python -m app.customers PASSWORD: a password_hash line for the directory
+    print(password_hash(sys.argv[1]) if len(sys.argv) == 2 else "usage: python -m app.customers PASSWORD")

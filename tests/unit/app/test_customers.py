@@ -18,6 +18,7 @@ from app.customers import (
     demo_customers,
     load_directory,
     password_hash,
+    password_matches,
     sign_in,
 )
 from app.settings import CONFIG_DIR
@@ -60,8 +61,14 @@ def test_verified_and_tier_come_from_the_file(tmp_path):
     assert who.facts() == {"id": "cus-9", "verified": True, "tier": "plus", "account_age_days": 40}
 
 
-def test_the_hash_is_the_reviewer_registrys_convention():
-    assert password_hash("demo-cus-1001") == hash_token("demo-cus-1001")
+def test_the_hash_is_salted_scrypt_and_its_cost_cannot_be_lowered_by_the_file():
+    one, two = password_hash("demo-cus-1001"), password_hash("demo-cus-1001")
+    assert one.startswith("scrypt:16384:8:1:") and one != two  # salted: equal passwords, different hashes
+    assert password_matches("demo-cus-1001", one) and password_matches("demo-cus-1001", two)
+    assert not password_matches("demo-cus-1002", one)
+    assert "demo-cus-1001" not in one and hash_token("demo-cus-1001").split(":")[1] not in one
+    cheap = one.replace("scrypt:16384:", "scrypt:2:", 1)
+    assert not password_matches("demo-cus-1001", cheap)
 
 
 @pytest.mark.parametrize(("cid", "password"), [("cus-1001", "wrong"), ("cus-404", "demo-cus-404"),

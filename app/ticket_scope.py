@@ -5,10 +5,10 @@ queues they work, for review decisions and tickets alike, so there is no second 
 
 * **The actor is a registry person who works tickets**: one who works a queue or holds the `supervisor` role. The
   registry also lists people who take no tickets (a knowledge editor: no queue); they do not answer customers.
-  The HTTP routes and the console take the actor from the signed-in token. The CLI and the Python API are operator
-  tools, as `review approve --reviewer` is: whoever runs them vouches for `--actor`, and that name must still be
-  such a person, whose roles and queues then apply. Anyone else is refused (403) before the ticket is even looked
-  up, so ticket ids cannot be probed with a made-up name.
+  HTTP and the console take the actor from the signed-in token, the CLI from `--actor` with that person's token
+  (as `ingest` does); the Python API is the server's own code and vouches for the name it passes, which must still
+  be such a person. Anyone else is refused (403) before the ticket is even looked up, so ticket ids cannot be
+  probed with a made-up name.
 * **Assignments name only what exists**: a person in the registry who works tickets, a queue the registry defines.
   Anything else is refused (400) with the people or queues there are, so a typo cannot park a ticket where nobody
   looks.

@@ -120,15 +120,18 @@ def reply_solves_another_queues_ticket(ctx: Ctx) -> None:
 
 
 def cli_actor_and_scope(ctx: Ctx) -> None:
-    """The CLI is an operator tool, but `--actor` is still a registry person held to their queues."""
+    """On the CLI `--actor` is proven by their token and then held to their queues, as over HTTP."""
     t = _ticket(ctx, "general")
-    env = {**os.environ, "SUPPORT_OFFLINE": "true", "HF_HUB_OFFLINE": "1"}
-    for actor, why in (("mallory", "unknown actor"), ("sam", "supervisor role")):
+    for actor, token, code, why in (("mallory", "demo-mallory", 77, "unknown reviewer or wrong token"),
+                                    ("max", "demo-sam", 77, "unknown reviewer or wrong token"),  # a colleague's name
+                                    ("max", "", 2, "Missing option '--token'"),  # an empty token is no token
+                                    ("sam", "demo-sam", 77, "supervisor role")):
+        env = {**os.environ, "SUPPORT_OFFLINE": "true", "HF_HUB_OFFLINE": "1", "SUPPORT_REVIEWER_TOKEN": token}
         done = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(ctx.data_dir), "tickets", "status",
                                t["id"], "--to", "closed", "--actor", actor], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=240)
-        check(done.returncode == 2 and why in done.stderr and "Traceback" not in done.stderr,
-              (done.returncode, done.stderr[-400:]))
+        check(done.returncode == code and why in done.stderr and "Traceback" not in done.stderr,
+              (actor, done.returncode, done.stderr[-400:]))
     _untouched(ctx, t)
 
 

@@ -3,9 +3,10 @@
 Every change is audited with its actor. Text by default, `--json` everywhere; a refused change exits 2 with
 `error: …` and records nothing.
 
-Like `review approve --reviewer`, this is an operator tool: whoever runs it (with access to the data directory)
-vouches for `--actor`, which must still be a person in the reviewer registry; their queues and roles then decide
-what they may change (app/ticket_scope.py), exactly as for a token holder over HTTP or in the console.
+A change is a team member's action, as `ingest` is: `--actor` is a person in the reviewer registry, proven by their
+token (`SUPPORT_REVIEWER_TOKEN`, or `--token`, which `ps` shows), exactly as over HTTP or in the console; their
+queues and roles then decide what they may change (app/ticket_scope.py). A wrong token, or a change outside their
+scope, exits 77 (EX_NOPERM). Reading (`list`, `show`) needs no token: whoever runs the CLI already holds the data.
 """
 
 from __future__ import annotations
@@ -15,14 +16,28 @@ from datetime import UTC, datetime
 
 import typer
 
-from app.cli.common import fail, print_json, services
+from app.cli.common import fail, print_json, services, settings
 
 tickets_app = typer.Typer(help="Tickets: list, show and work them (assign, reply, note, status).",
                           no_args_is_help=True)
 
 JSON = typer.Option(False, "--json", help="Print the result as JSON instead of text.")
-ACTOR = typer.Option(..., "--actor", help="Who makes the change: a person in the reviewer registry, whose queues "
-                                          "and roles apply (recorded in the audit trail).")
+ACTOR = typer.Option(..., "--actor", help="Who makes the change: your id in the reviewer registry (with --token); "
+                                          "your queues and roles apply, and the audit trail names you.")
+TOKEN = typer.Option(..., "--token", envvar="SUPPORT_REVIEWER_TOKEN", show_default=False,
+                     help="Your secret token (prefer the environment variable: arguments show in `ps`).")
+EX_NOPERM = 77  # sysexits.h: permission denied (as `ingest`)
+
+
+def _signed_in(actor: str, token: str) -> str:
+    """The actor, once their token matches the registry's hash; nothing is looked up or written before that."""
+    from agents.compliance.reviewers import ReviewerError, registry_for
+
+    registry = registry_for(settings())  # unreadable: ReviewerError, exit 2 through _refusals
+    try:
+        return registry.authenticate(actor, token).id
+    except ReviewerError as exc:
+        fail(f"not permitted: {exc}", code=EX_NOPERM)
 
 
 def _ops(with_runner: bool = False):
@@ -41,11 +56,14 @@ def _refusals():
     from app.store.thread_locks import ThreadBusyError
     from app.store.tickets import TicketError
     from app.thread_ids import InvalidThreadIdError
+    from app.ticket_scope import TicketScopeError
 
     try:
         yield
     except ThreadBusyError as exc:  # EX_TEMPFAIL: nothing was recorded, run it again
         fail(f"thread busy, retry: {exc}", code=75)
+    except TicketScopeError as exc:  # who is asking, not what they asked for
+        fail(f"not permitted: {exc}", code=EX_NOPERM)
     except (TicketError, ReviewerError, InvalidThreadIdError) as exc:  # ReviewerError: an unreadable registry
         fail(str(exc))
 
@@ -114,18 +132,21 @@ def tickets_assign(
     to: str = typer.Option(..., "--to", help="A person in the reviewer registry, or queue:NAME for one of its "
                                              "queues."),
     actor: str = ACTOR,
+    token: str = TOKEN,
     as_json: bool = JSON,
 ) -> None:
     """Assign the ticket to a person or a queue (a new ticket becomes open). Handing off to any queue is allowed;
     the ticket must be in a queue the actor works, unless they are a supervisor."""
     with _refusals():
-        _done(_ops().assign(ticket_id, actor, to=to), as_json)
+        who = _signed_in(actor, token)
+        _done(_ops().assign(ticket_id, who, to=to), as_json)
 
 
 @tickets_app.command("reply")
 def tickets_reply(
     ticket_id: str = typer.Argument(..., help="Ticket id."),
     actor: str = ACTOR,
+    token: str = TOKEN,
     message: str = typer.Option(..., "--message", help="The public reply; the customer sees it in their chat."),
     status: str | None = typer.Option(None, help="Also move the ticket to this status, e.g. pending_customer "
                                                  "(as `status` does: the ticket's queue or the supervisor role)."),
@@ -133,19 +154,22 @@ def tickets_reply(
 ) -> None:
     """Reply to the customer: the message joins their conversation (personal data redacted)."""
     with _refusals():
-        _done(_ops(with_runner=True).reply(ticket_id, actor, message, status=status), as_json)
+        who = _signed_in(actor, token)
+        _done(_ops(with_runner=True).reply(ticket_id, who, message, status=status), as_json)
 
 
 @tickets_app.command("note")
 def tickets_note(
     ticket_id: str = typer.Argument(..., help="Ticket id."),
     actor: str = ACTOR,
+    token: str = TOKEN,
     message: str = typer.Option(..., "--message", help="The internal note; never shown to the customer."),
     as_json: bool = JSON,
 ) -> None:
     """Add an internal note for the team."""
     with _refusals():
-        _done(_ops().note(ticket_id, actor, message), as_json)
+        who = _signed_in(actor, token)
+        _done(_ops().note(ticket_id, who, message), as_json)
 
 
 @tickets_app.command("status")
@@ -153,10 +177,12 @@ def tickets_status(
     ticket_id: str = typer.Argument(..., help="Ticket id."),
     to: str = typer.Option(..., "--to", help="new, open, pending_customer, solved, closed or reopened."),
     actor: str = ACTOR,
+    token: str = TOKEN,
     reason: str | None = typer.Option(None, help="Why (recorded on the ticket)."),
     as_json: bool = JSON,
 ) -> None:
     """Move the ticket through its lifecycle (closed is final; reopened only from solved). Needs the ticket's queue
     among the actor's, or the supervisor role."""
     with _refusals():
-        _done(_ops().status(ticket_id, actor, to, reason=reason), as_json)
+        who = _signed_in(actor, token)
+        _done(_ops().status(ticket_id, who, to, reason=reason), as_json)

@@ -113,7 +113,7 @@ def test_workspace_ticket_work_by_a_signed_in_agent(app, data_dir, second_desk):
     assert any(tid in h.value for h in app.subheader)
     assert any("Sign in (sidebar)" in c.value for c in app.caption)  # read only without a person
     assert not [b for b in app.button if "Send reply" in b.label]
-    sign_in(app, "bo", "demo-bo")
+    sign_in(app, "ana", "demo-ana")  # works the general queue (app/ticket_scope.py)
     app.text_area(key=f"reply-text-{tid}").set_value("We ship there by air freight; a quote follows.")
     app.selectbox(key=f"reply-status-{tid}").set_value("solved")
     next(b for b in app.button if "Send reply" in b.label).click().run()
@@ -125,16 +125,16 @@ def test_workspace_ticket_work_by_a_signed_in_agent(app, data_dir, second_desk):
     shown = second_desk.tickets.show(tid)
     assert shown["status"] == "solved" and shown["assignee"] == "sam" and shown["first_response_s"] is not None
     assert [e["kind"] for e in shown["events"]] == ["reply", "note", "assign"]
-    assert {e["actor"] for e in shown["events"]} == {"bo"}
+    assert {e["actor"] for e in shown["events"]} == {"ana"}
     metrics = {m.label: m.value for m in app.metric}
     assert metrics["Status"] == "Solved" and metrics["First response"] != "—" and metrics["Assignee"] == "sam"
     # The thread with the person's reply, the specialists' steps and the audit story, in words.
-    person = [m for m in app.chat_message if any("Reply from bo" in c.value for c in m.caption)]
+    person = [m for m in app.chat_message if any("Reply from ana" in c.value for c in m.caption)]
     assert person and person[0].markdown[-1].value.startswith("We ship there")
     steps, story = app.dataframe[2].value, app.dataframe[3].value  # [0] list, [1] activity
     assert {"Triage", "Research", "Ticketing"} <= set(steps["Specialist"])
     assert {"Triage", "Ticket reply", "Ticket note", "Ticket assigned"} <= set(story["Event"])
-    assert "agent:bo" in set(story["By"])
+    assert "agent:ana" in set(story["By"])
     for table in app.dataframe:
         assert not [c for c in table.value.columns if "_" in str(c)], list(table.value.columns)
     assert any(j.value and "follow_up" in str(j.value) for j in app.json)  # the action, as formatted JSON
@@ -245,7 +245,7 @@ def test_operations_shows_ticket_response_times(app, second_desk):
     made = second_desk.send(UNANSWERABLE, customer={"id": "cust-77"})
     app.switch_page("app/ui/dashboard.py").run()
     assert _metric(app, "First response, median") == "—"
-    second_desk.tickets.reply(made.ticket_id, "bo", "We ship there by air freight.", status="solved")
+    second_desk.tickets.reply(made.ticket_id, "ana", "We ship there by air freight.", status="solved")
     app.run()
     assert _metric(app, "First response, median") != "—" and _metric(app, "Resolution, median") != "—"
     table = next(d.value for d in app.dataframe if "First response" in d.value.columns)

@@ -1,5 +1,6 @@
 """People working tickets: the lifecycle, assignment, notes, replies into the customer's thread, the audit
-trail, two agents replying at once (SQLite and PostgreSQL), and the `tickets` CLI."""
+trail, two agents replying at once (SQLite and PostgreSQL). The `tickets` CLI: tests/system/test_cli_tickets.py;
+who may do what: tests/integration/test_ticket_scope.py."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from app.desk import SupportDesk
 from app.services import Services
 from app.store.tickets import TicketError, TicketStore, UnknownTicketError
 from app.ticket_ops import TicketDesk, response_summary, transcript
-from tests.helpers import REFUND, make_settings, run_cli
+from tests.helpers import REFUND, make_settings
 
 HUMAN = "I want to talk to a human about my order #48213"
 
@@ -86,9 +87,9 @@ def test_approved_status_reads_as_solved_with_its_resolution(services):
 def test_assignment_to_a_person_or_a_queue_opens_a_new_ticket(services):
     ops = TicketDesk(services=services)
     t = plain(services.tickets, queue="general")
-    done = ops.assign(t["id"], "lead", to="ana")["ticket"]
+    done = ops.assign(t["id"], "max", to="ana")["ticket"]
     assert (done["assignee"], done["queue"], done["status"]) == ("ana", "general", "open")
-    done = ops.assign(t["id"], "lead", to="queue:billing")["ticket"]
+    done = ops.assign(t["id"], "max", to="queue:billing")["ticket"]
     assert (done["assignee"], done["queue"]) == ("ana", "billing")
     assert [t["id"] for t in ops.list(queue="billing", assignee="ana")] == [t["id"]]
     assert [e["kind"] for e in services.tickets.events(t["id"])] == ["assign", "assign"]
@@ -99,7 +100,7 @@ def test_reply_reaches_the_thread_and_the_customer_reopens_it(desk):
     ops = TicketDesk(desk.runner)
     t = escalated(desk)
     tid = t["thread_id"]
-    ops.assign(t["id"], "lead", to="ana")
+    ops.assign(t["id"], "max", to="ana")
     ops.note(t["id"], "ana", "VIP customer, call back at ana@example.com if needed")
     sent = ops.reply(t["id"], "ana", "Your parcel is at the depot; write to me at help@example.com.",
                      status="solved")
@@ -122,7 +123,7 @@ def test_reply_reaches_the_thread_and_the_customer_reopens_it(desk):
 
     story = [e for e in desk.services.audit.entries(tid) if e["agent"] == "tickets"]
     assert [(e["event"], e["actor"]) for e in story] == [
-        ("ticket_assigned", "agent:lead"), ("ticket_note", "agent:ana"), ("ticket_reply", "agent:ana"),
+        ("ticket_assigned", "agent:max"), ("ticket_note", "agent:ana"), ("ticket_reply", "agent:ana"),
         ("ticket_status", "customer")]
     assert len({e["key"] for e in story}) == 4
     assert all(e["evidence"]["ticket_id"] == t["id"] for e in story)
@@ -219,53 +220,6 @@ def test_two_agents_replying_at_once_lose_nothing(data_dir, backend):
     finally:
         for d in desks:
             d.close()
-
-
-# ---- the CLI, as a user runs it ---------------------------------------------------------------------------------
-@pytest.mark.slow
-def test_tickets_cli(data_dir):
-    d = SupportDesk(services=Services.from_settings(make_settings(data_dir)))
-    try:
-        t = escalated(d)
-    finally:
-        d.close()
-
-    listed = run_cli(data_dir, "tickets", "list", "--json", "--status", "open")
-    assert listed.returncode == 0, listed.stderr
-    assert [r["id"] for r in json.loads(listed.stdout)] == [t["id"]]
-    ok = run_cli(data_dir, "tickets", "assign", t["id"], "--to", "ana", "--actor", "lead")
-    assert ok.returncode == 0, ok.stderr
-    assert "assign by lead" in ok.stdout and "assignee ana" in ok.stdout
-    ok = run_cli(data_dir, "tickets", "note", t["id"], "--actor", "ana", "--message", "internal only", "--json")
-    assert ok.returncode == 0 and json.loads(ok.stdout)["kind"] == "note"
-    ok = run_cli(data_dir, "tickets", "reply", t["id"], "--actor", "ana", "--message", "Sorted, see you!",
-                 "--status", "solved", "--json")
-    assert ok.returncode == 0, ok.stderr
-    assert json.loads(ok.stdout)["ticket"]["status"] == "solved"
-
-    bad = run_cli(data_dir, "tickets", "status", t["id"], "--to", "open", "--actor", "ana")
-    assert bad.returncode == 2 and "error: cannot move a solved ticket to open" in bad.stderr
-    missing = run_cli(data_dir, "tickets", "show", "T-NOPE")
-    assert missing.returncode == 2 and "error: unknown ticket 'T-NOPE'" in missing.stderr
-    bad_status = run_cli(data_dir, "tickets", "list", "--status", "done")
-    assert bad_status.returncode == 2 and "error: unknown status 'done'" in bad_status.stderr
-    ok = run_cli(data_dir, "tickets", "status", t["id"], "--to", "closed", "--actor", "ana", "--reason", "done")
-    assert ok.returncode == 0, ok.stderr
-
-    shown = run_cli(data_dir, "tickets", "show", t["id"])
-    assert shown.returncode == 0, shown.stderr
-    assert "closed" in shown.stdout and "reply  ana: Sorted, see you!" in shown.stdout
-    full = json.loads(run_cli(data_dir, "tickets", "show", t["id"], "--json").stdout)
-    assert [e["kind"] for e in full["events"]] == ["assign", "note", "reply", "status"]
-    assert full["first_response_s"] is not None and full["resolution_s"] is not None
-
-    d = SupportDesk(services=Services.from_settings(make_settings(data_dir)))
-    try:
-        assert d.history(t["thread_id"])[-1]["content"] == "Sorted, see you!"
-    finally:
-        d.close()
-    helped = run_cli(data_dir, "tickets", "reply", "--help")
-    assert "--message" in helped.stdout and "public reply" in helped.stdout
 
 
 # ---- the console: a signed-in person works the ticket, the customer's chat shows the reply ----------------------

@@ -22,6 +22,7 @@ from app.bench import redteam_http as http_limits
 from app.bench import redteam_knowledge as knowledge
 from app.bench import redteam_probes as p
 from app.bench import redteam_store as s
+from app.bench import redteam_tickets as tickets
 
 Probe = Callable[[p.Ctx], None]
 
@@ -91,6 +92,7 @@ FAMILIES: dict[str, list[tuple[str, Probe, bool]]] = {
     "retrieved_text": answers.FAMILY,
     "http_limits": http_limits.FAMILY,
     "knowledge": knowledge.FAMILY,
+    "tickets": tickets.FAMILY,
     "async": [
         ("script_never_closing_exits", s.async_script_exits, False),
         ("async_context_manager", s.async_context_manager, True),

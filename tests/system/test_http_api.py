@@ -84,8 +84,8 @@ def test_message_id_makes_a_send_idempotent_and_the_stream_ends_with_the_result(
         second = c.post("/v1/messages", headers=_auth(), json=body).json()
         assert first["ticket_id"] and first["ticket_id"] == second["ticket_id"]
         assert len(c.get("/v1/threads/t2", headers=_auth()).json()["messages"]) == 2  # one question, one answer
-        with c.stream("GET", "/v1/messages/stream", headers=_auth(),
-                      params={"message": "How do I reset my password?", "thread_id": "t3"}) as s:
+        with c.stream("POST", "/v1/messages/stream", headers=_auth(),
+                      json={"message": "How do I reset my password?", "thread_id": "t3"}) as s:
             text = "".join(s.iter_text())
         events = [line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("event: ")]
         assert "progress" in events and events[-1] == "result"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from fastapi import Header, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.compliance.reviewers import Reviewer, ReviewerError, hash_token, registry_for
+from agents.compliance.reviewers import TEAM_ROLES, Reviewer, ReviewerError, hash_token, registry_for
 from agents.config import load_model
 from app.identity import ANONYMOUS, CustomerTokenError, CustomerTokens, Principal, verify_customer_token
 from app.settings import Settings
@@ -99,6 +99,7 @@ def channel(request: Request, authorization: str | None = Header(None),
             return Caller("channel", ch.id, channel=ch)
     who = _reviewer_for(request, digest)
     if who is not None:
+        _reviews(who)
         return Caller("reviewer", who.id, who)
     raise HTTPException(401, "unknown API key or token")
 
@@ -113,7 +114,15 @@ def reviewer(request: Request, authorization: str | None = Header(None),
             if hmac.compare_digest(digest, ch.key_hash):
                 raise HTTPException(403, f"channel {ch.id!r} may not do this: a reviewer token is needed")
         raise HTTPException(401, "unknown reviewer token")
+    _reviews(who)
     return Caller("reviewer", who.id, who)
+
+
+def _reviews(who: Reviewer) -> None:
+    """Team routes read conversations, reviews and tickets: only for people who review. A knowledge editor
+    changes documents and sees none of that."""
+    if not set(who.roles) - TEAM_ROLES:
+        raise HTTPException(403, f"{who.id!r} holds no review role (has: {', '.join(who.roles)})")
 
 
 def _reviewer_for(request: Request, digest: str) -> Reviewer | None:

@@ -109,7 +109,8 @@ def test_another_channel_gets_404_everywhere_and_sees_no_team_fields(api):
     cancel = {"message": "never mind, cancel that request", "thread_id": tid}
     assert api.post("/v1/messages", headers=auth(EMAIL), json=cancel).status_code == 404
     assert sse(api, auth(EMAIL), **cancel)[0] == 404
-    assert api.get(f"/v1/threads/{tid}/audit", headers=auth(EMAIL)).status_code in (403, 404)
+    assert api.get(f"/v1/threads/{tid}/audit", headers=auth(EMAIL)).status_code == 404
+    assert api.get(f"/v1/threads/{tid}/audit", headers=auth(WEB)).status_code == 404  # team data, even its own
     inbox = api.get("/v1/reviews", headers=auth("demo-ana")).json()
     item = next(i for i in inbox if i["thread_id"] == tid)  # still pending, with no note from the other channel
     assert not item.get("customer_notes")
@@ -181,3 +182,11 @@ def test_the_stream_takes_its_message_in_the_body(api):
                    params={"message": "my card is 4111 1111 1111 1111"}).status_code == 405
     status, events = sse(api, auth(WEB), message="How do I reset my password?")
     assert status == 200 and events[-1][0] == "result" and not any(f in events[-1][1] for f in TEAM_FIELDS)
+
+
+def test_a_knowledge_editor_token_reads_no_threads_reviews_or_tickets(api):
+    tid = api.post("/v1/messages", headers=auth(WEB), json={"message": REFUND}).json()["thread_id"]
+    for path in (f"/v1/threads/{tid}", "/v1/reviews", "/v1/tickets", f"/v1/threads/{tid}/audit"):
+        r = api.get(path, headers=auth("demo-kim"))
+        assert r.status_code == 403 and "no review role" in r.json()["error"], (path, r.text)
+    assert api.get(f"/v1/threads/{tid}", headers=auth("demo-ana")).json()["pending_review"]  # the team sees it

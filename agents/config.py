@@ -6,12 +6,14 @@ operator can fix a file without reading a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -28,6 +30,25 @@ def read_yaml_mapping(path: Path, error: type[Exception], what: str, keys: str) 
     if not isinstance(raw, dict):
         raise error(f"{path}: expected a mapping with {keys}")
     return text, raw
+
+
+_loaded: dict[tuple[str, str], tuple[tuple[int, int], Any]] = {}
+
+
+def load_when_changed(path: Path, load: Callable[[Path], T], error: type[Exception], what: str) -> T:
+    """`load(path)`, done again only when the file changed (mtime and size): every process sees an edit of a
+    registry or directory at its next use without reading and validating the file on every call."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise error(f"{path}: cannot read {what} ({exc.strerror or exc})") from exc
+    key, stamp = (str(path), what), (st.st_mtime_ns, st.st_size)
+    hit = _loaded.get(key)
+    if hit and hit[0] == stamp:
+        return hit[1]
+    value = load(path)
+    _loaded[key] = (stamp, value)
+    return value
 
 
 def load_model(path: Path, model: type[M], error: type[Exception], what: str, keys: str,

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from agents.config import load_model
+from agents.config import load_model, load_when_changed
 from app.identity import Customer
 from app.thread_ids import PersonalIdError, check_not_personal
 
@@ -128,23 +128,10 @@ def load_directory(path: str | Path) -> Directory:
     return directory
 
 
-_cache: dict[str, tuple[tuple[int, int], Directory]] = {}
-
-
 def directory_for(settings: Any) -> Directory:
     """The directory `settings.customers_file` names, reloaded when the file changes."""
-    path = Path(settings.customers_file)
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise CustomerDirectoryError(f"{path}: cannot read customer directory ({exc.strerror or exc})") from exc
-    stamp = (st.st_mtime_ns, st.st_size)
-    hit = _cache.get(str(path))
-    if hit and hit[0] == stamp:
-        return hit[1]
-    directory = load_directory(path)
-    _cache[str(path)] = (stamp, directory)
-    return directory
+    return load_when_changed(Path(settings.customers_file), load_directory, CustomerDirectoryError,
+                             "customer directory")
 
 
 def sign_in(settings: Any, customer_id: str, password: str) -> Customer:

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agents.compliance.hitl import ReviewPayloadError
-from agents.config import load_model
+from agents.config import load_model, load_when_changed
 
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 # Roles the registry also hands out that decide no review: `knowledge` changes the knowledge base
@@ -181,24 +181,10 @@ def load_registry(path: str | Path) -> Registry:
     return reg
 
 
-_cache: dict[str, tuple[tuple[int, int], Registry]] = {}
-
-
 def registry_for(settings: Any) -> Registry:
     """The registry named by `settings.reviewers_file` (the application's settings: agents are handed them, they
     never read the environment), reloaded when the file changes so every process sees edits."""
-    path = Path(settings.reviewers_file)
-    try:
-        st = path.stat()
-    except OSError as exc:
-        raise ReviewerError(f"{path}: cannot read reviewer registry ({exc.strerror or exc})") from exc
-    stamp = (st.st_mtime_ns, st.st_size)
-    hit = _cache.get(str(path))
-    if hit and hit[0] == stamp:
-        return hit[1]
-    reg = load_registry(path)
-    _cache[str(path)] = (stamp, reg)
-    return reg
+    return load_when_changed(Path(settings.reviewers_file), load_registry, ReviewerError, "reviewer registry")
 
 
 def hash_token(token: str) -> str:

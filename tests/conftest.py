@@ -12,19 +12,17 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import (
-    PG_ADMIN,
     SAMPLE_KB,
     STREAMLIT_APP,
     free_port,
+    fresh_database,
     langgraph_dev,
     make_settings,
-    postgres_up,
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -72,20 +70,8 @@ def desk(services):
 @pytest.fixture
 def pg_url():
     """A fresh database on 127.0.0.1:5432, dropped afterwards; skips when PostgreSQL is unreachable."""
-    if not postgres_up():
-        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
-    import psycopg
-
-    from app.store.db import release
-
-    name = f"sf_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-        c.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-    yield url
-    release(url)
-    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-        c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture(name="app")

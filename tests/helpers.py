@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,6 +86,38 @@ def postgres_up() -> bool:
         return True
     except OSError:
         return False
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new PostgreSQL database on 127.0.0.1:5432, dropped afterwards; skips when PostgreSQL is unreachable."""
+    if not postgres_up():
+        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
+    import psycopg
+
+    from app.store.db import release
+
+    name = f"sf_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+        c.execute(f"CREATE DATABASE {name}")
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    try:
+        yield url
+    finally:
+        release(url)
+        with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+            c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def sse_events(text: str) -> list[tuple[str, dict]]:
+    """A server-sent event stream's (event, data) pairs."""
+    out, kind = [], None
+    for line in text.splitlines():
+        if line.startswith("event: "):
+            kind = line.removeprefix("event: ")
+        elif line.startswith("data: "):
+            out.append((kind, json.loads(line.removeprefix("data: "))))
+    return out
 
 
 def write_jsonl(path: Path, rows: list) -> Path:

@@ -5,13 +5,11 @@ crash cut short carried on first. Only the run itself differs: it yields progres
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from agents.compliance.reviewers import hash_token
 from app.review.customer_notes import NOTED, STILL_WITH_TEAM
-from tests.helpers import Killed, desk_dying_at, make_settings
+from tests.helpers import Killed, desk_dying_at, make_settings, sse_events
 
 PAUSING_REFUND = "I want a refund of $900 for order #55120"  # over the limit: waits for a review
 REFUND = "Please refund $40 for order #48213, the headphones arrived broken."  # a ticket and a notification
@@ -116,14 +114,7 @@ def _sse(client, **body) -> list[tuple[str, dict]]:
     with client.stream("POST", "/v1/messages/stream", json=body,
                        headers={"Authorization": f"Bearer {KEY}"}) as response:
         assert response.status_code == 200
-        text = "".join(response.iter_text())
-    out, kind = [], None
-    for line in text.splitlines():
-        if line.startswith("event: "):
-            kind = line.removeprefix("event: ")
-        elif line.startswith("data: "):
-            out.append((kind, json.loads(line.removeprefix("data: "))))
-    return out
+        return sse_events("".join(response.iter_text()))
 
 
 def test_the_http_stream_has_the_same_guarantees(data_dir, monkeypatch):

@@ -4,12 +4,10 @@ two channels (`web`, which signs its customers, and `email`, which does not), ea
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import sys
 import time
-import uuid
 
 import httpx
 import jwt
@@ -17,7 +15,7 @@ import pytest
 import yaml
 
 from agents.compliance.reviewers import hash_token
-from tests.helpers import PG_ADMIN, ROOT, free_port, postgres_up, server
+from tests.helpers import ROOT, free_port, fresh_database, server, sse_events
 
 pytestmark = pytest.mark.slow
 WEB, EMAIL, SECRET = "web-key-1", "email-key-1", "web-signing-secret-0123456789abcdef"
@@ -59,22 +57,6 @@ def api(request, template_dir, tmp_path_factory):
         yield stack.enter_context(httpx.Client(base_url=url, timeout=120))
 
 
-@contextlib.contextmanager
-def fresh_database():
-    if not postgres_up():
-        pytest.skip("PostgreSQL not reachable on 127.0.0.1:5432")
-    import psycopg
-
-    name = f"sf_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-        c.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as c:
-            c.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
 def auth(key: str, customer: str | None = None) -> dict:
     headers = {"Authorization": f"Bearer {key}"}
     if customer:
@@ -85,15 +67,7 @@ def auth(key: str, customer: str | None = None) -> dict:
 def sse(c: httpx.Client, headers: dict, **body) -> tuple[int, list[tuple[str, dict]]]:
     with c.stream("POST", "/v1/messages/stream", headers=headers, json=body) as r:
         text = "".join(r.iter_text())
-    if r.status_code != 200:
-        return r.status_code, []
-    events, kind = [], None
-    for line in text.splitlines():
-        if line.startswith("event: "):
-            kind = line.removeprefix("event: ")
-        elif line.startswith("data: "):
-            events.append((kind, json.loads(line.removeprefix("data: "))))
-    return r.status_code, events
+    return r.status_code, sse_events(text) if r.status_code == 200 else []
 
 
 def test_another_channel_gets_404_everywhere_and_sees_no_team_fields(api):

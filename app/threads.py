@@ -21,6 +21,7 @@ from app.async_graph import LoopGraph
 from app.services import Services
 from app.steps import Call, Peek, ReadState, Run, Step, Stepper, Steps
 from app.store.checkpoints import close_saver, thread_ids
+from app.store.pending_reviews import PendingReviews
 from app.store.thread_locks import Lease, ThreadLocks
 from app.streaming import Event, Progress, TurnStream, stream_modes
 from app.thread_ids import InvalidThreadIdError as InvalidThreadIdError  # re-exported: callers import them here
@@ -120,6 +121,8 @@ class ThreadRunner:
         settings = services.settings
         timeout = settings.thread_lock_timeout if lock_timeout is None else lock_timeout
         self.locks = ThreadLocks(settings.store_target, timeout=timeout)
+        # The index of pending reviews the inbox reads; the drivers below are the only writers that keep it true.
+        self.pending = PendingReviews(settings.store_target, lambda amount, cur: services.policy.to_base(amount, cur))
         self._async = LoopGraph(settings, build_graph)
 
     # ---- reading -------------------------------------------------------------------------------------
@@ -181,13 +184,17 @@ class ThreadRunner:
         return TurnStream(self._drive(steps, streamed=True))
 
     def _drive(self, steps: Steps[T], streamed: bool) -> Generator[Event, None, T]:
-        stepper, lease = Stepper(steps), None
+        # `ran`: the thread a Run changed, whose pending-review row is marked before its first Run and settled from
+        # its final state (`final`: the last ReadState after the last Run, else read once) when the operation ends.
+        stepper, lease, ran, final = Stepper(steps), None, None, None
         try:
             while not stepper.done:
                 step = stepper.step
                 try:
                     if not isinstance(step, Peek):  # a peek reads without taking the thread's lock
                         lease = self._lease(step, lease)
+                    if isinstance(step, Run):  # only a Run writes to the thread (a Call runs graphs of its own)
+                        ran, final = ran or self.pending.mark(thread_of(step)), None
                     if streamed and isinstance(step, Run) and step.progress:
                         result = yield from self._stream_run(step, lease)
                     else:
@@ -195,8 +202,11 @@ class ThreadRunner:
                 except BaseException as exc:  # busy, lost, a bad thread id or a failed step: the operation decides
                     stepper.fail(exc)
                     continue
+                final = result if isinstance(step, ReadState) else final
                 stepper.reply(result)
         finally:
+            if ran is not None:  # every run ends here, so the index follows every thread
+                self.pending.settle(ran, final, lambda: self.graph.get_state({"configurable": {"thread_id": ran}}))
             if lease is not None:
                 lease.release()
         return stepper.value
@@ -223,19 +233,24 @@ class ThreadRunner:
 
     async def arun(self, steps: Steps[T]) -> T:
         """Drive `steps` on the async graph (its own async checkpointer on the same data), holding the lock."""
-        graph, stepper, lease = await self.async_graph(), Stepper(steps), None
+        graph, stepper, lease, ran, final = await self.async_graph(), Stepper(steps), None, None, None
         try:
             while not stepper.done:
                 step = stepper.step
                 try:
                     if not isinstance(step, Peek):  # a peek reads without taking the thread's lock
                         lease = await self._alease(step, lease)
+                    if isinstance(step, Run):  # the index of pending reviews: as in `_drive`
+                        ran, final = ran or await asyncio.to_thread(self.pending.mark, thread_of(step)), None
                     result = await self._aexecute(graph, step)
                 except BaseException as exc:
                     stepper.fail(exc)
                     continue
+                final = result if isinstance(step, ReadState) else final
                 stepper.reply(result)
         finally:
+            if ran is not None:
+                await self.pending.asettle(ran, final, lambda: graph.aget_state({"configurable": {"thread_id": ran}}))
             if lease is not None:
                 await lease.arelease()
         return stepper.value

@@ -110,6 +110,22 @@ def bench_review_groups(
     print_json(review_groups.run(settings().data_dir, threads))
 
 
+def bench_inbox(
+    sizes: str = typer.Option("100,1000,10000", help="Thread counts to build and time, comma-separated."),
+    paused_share: float = typer.Option(0.25, min=0.01, max=1.0, help="Share of the threads paused for review."),
+    limit: int = typer.Option(25, min=1, help="Page size of the timed inbox call."),
+    calls: int = typer.Option(300, min=1, help="Timed inbox calls per size (the sizes take turns)."),
+) -> None:
+    """The review inbox's page time at each size (median, p95, ratio to the smallest), on throwaway data dirs."""
+    from app.bench import inbox  # deferred: see the module docstring
+
+    try:
+        counts = tuple(int(n) for n in sizes.split(","))
+    except ValueError:
+        fail(f"--sizes takes whole numbers separated by commas, not {sizes!r}")
+    print_json(inbox.run(settings().data_dir, counts, paused_share=paused_share, limit=limit, calls=calls))
+
+
 def bench_serve(
     n: int = typer.Option(200, help="Offline questions per worker count."),
     workers: str = typer.Option("1,2,4", help="Worker counts to measure, comma-separated."),
@@ -151,5 +167,6 @@ bench_app.command("crash")(bench_crash)
 bench_app.command("concurrency")(bench_concurrency)
 bench_app.command("throughput")(bench_throughput)
 bench_app.command("review-groups")(bench_review_groups)
+bench_app.command("inbox")(bench_inbox)
 bench_app.command("serve")(bench_serve)
 bench_app.command("redteam")(bench_redteam)

@@ -22,6 +22,8 @@ NOTE = typer.Option(None, "--note", help="Why: kept with the decision in the aud
                                          "the decision creates a ticket, added to it as an internal note.")
 THREAD = typer.Argument(..., help="The paused conversation's thread id (see `review list`).")
 GROUP = typer.Argument(..., help="A group id from `review groups`.")
+LIMIT = typer.Option(50, "--limit", min=1, help="At most this many items (one page, most urgent first).")
+OFFSET = typer.Option(0, "--offset", min=0, help="Skip this many items first (the next page: --offset 50).")
 
 
 def _money(v) -> str:
@@ -36,9 +38,11 @@ def _listing(call):
 
 
 @review_app.command("list")
-def review_list(as_json: bool = json_option(), queue: str | None = QUEUE, reviewer: str | None = MAY_DECIDE) -> None:
-    """Pending reviews across all threads (read from the checkpointer), most urgent and oldest first."""
-    items = _listing(lambda: desk().inbox(queue=queue, reviewer=reviewer))
+def review_list(as_json: bool = json_option(), queue: str | None = QUEUE, reviewer: str | None = MAY_DECIDE,
+                limit: int = LIMIT, offset: int = OFFSET) -> None:
+    """Pending reviews across all threads, most urgent and oldest first, a page at a time (from the index of pending
+    reviews; each item read back from its thread)."""
+    items = _listing(lambda: desk().reviews.inbox(queue=queue, reviewer=reviewer, limit=limit, offset=offset))
     if as_json:
         print_json([{k: v for k, v in it.items() if k != "review"} for it in items])
         return
@@ -178,6 +182,21 @@ def review_sla(now: float | None = typer.Option(None, hidden=True,
     typer.echo(f"{len(escalated)} overdue review(s) escalated")
     for item in escalated:
         typer.echo("  " + (" ".join(f"{k}={v}" for k, v in item.items()) if isinstance(item, dict) else str(item)))
+
+
+@review_app.command("reindex")
+def review_reindex(as_json: bool = json_option()) -> None:
+    """Rebuild the index of pending reviews from the checkpointer: every thread is read once. For a deployment that
+    predates the index (`db upgrade` fills it once too) or to repair it; safe while the desk is running."""
+    from app.review.inbox import read  # deferred: as in _decide
+
+    runner = desk().runner
+    done = runner.pending.rebuild(runner.thread_ids(), lambda tid: read(runner, tid))
+    if as_json:
+        print_json(done)
+        return
+    typer.echo(f"{done['pending']} pending review(s) in {done['threads']} thread(s); {done['removed']} stale row(s) "
+               "removed")
 
 
 @review_app.command("reviewers")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.http.auth import Caller, reviewer
@@ -28,9 +28,11 @@ class Decision(BaseModel):
 
 @router.get("/reviews")
 def list_reviews(request: Request, queue: str | None = None, mine: bool = False,
+                 limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
                  caller: Caller = Depends(reviewer)) -> list[dict[str, Any]]:
-    """Pending reviews, most urgent first (`mine=true`: the ones the caller may decide)."""
-    return desk_of(request).inbox(queue=queue, reviewer=caller.id if mine else None)
+    """Pending reviews, most urgent first, a page at a time (`mine=true`: the ones the caller may decide)."""
+    return desk_of(request).reviews.inbox(queue=queue, reviewer=caller.id if mine else None, limit=limit,
+                                          offset=offset)
 
 
 @router.get("/reviews/groups")

@@ -12,7 +12,7 @@ from typing import Any
 from agents.compliance.reviewers import Registry, registry_for
 from app.review import groups, sla
 from app.review.door import decide_steps
-from app.review.inbox import inbox
+from app.review.inbox import DEFAULT_LIMIT, count, inbox
 from app.store.review_claims import ReviewClaims
 from app.threads import ThreadRunner
 from app.ticket_ops import TicketDesk, TicketError
@@ -35,9 +35,14 @@ class Reviews:
         """The registry in force (re-read when its file changes)."""
         return registry_for(self.runner.services.settings)
 
-    def inbox(self, queue: str | None = None, reviewer: str | None = None,
-              now: float | None = None) -> list[dict[str, Any]]:
-        return inbox(self.runner, self.claims, self.registry, queue=queue, reviewer=reviewer, now=now)
+    def inbox(self, queue: str | None = None, reviewer: str | None = None, now: float | None = None,
+              limit: int | None = DEFAULT_LIMIT, offset: int = 0) -> list[dict[str, Any]]:
+        """A page of the inbox (`limit=None`: every pending review), read from the index of pending reviews."""
+        return inbox(self.runner, self.registry, queue=queue, reviewer=reviewer, now=now, limit=limit, offset=offset)
+
+    def count(self, queue: str | None = None, reviewer: str | None = None) -> int:
+        """How many pending reviews the inbox's filters select (from the index: no thread is read)."""
+        return count(self.runner, self.registry, queue=queue, reviewer=reviewer)
 
     def decide(self, thread_id: str, decision: dict[str, Any], via: str = "python-api") -> TurnResult:
         """`via` names the door in the audit entry: python-api, operator-cli, console."""
@@ -64,7 +69,8 @@ class Reviews:
 
     def groups(self, queue: str | None = None, reviewer: str | None = None) -> list[dict[str, Any]]:
         b = self.registry.batching
-        return groups.group_items(self.inbox(queue=queue, reviewer=reviewer), self.runner.services.embedder,
+        items = self.inbox(queue=queue, reviewer=reviewer, limit=None)  # a group is judged on every member
+        return groups.group_items(items, self.runner.services.embedder,
                                   band_ratio=b.band_ratio, band_width=b.band_width, min_similarity=b.min_similarity)
 
     def decide_group(self, group_id: str, decision: str, reviewer: str, note: str | None = None,
@@ -73,4 +79,6 @@ class Reviews:
                                    decision, reviewer, note=note, message=message)
 
     def sla_sweep(self, now: float | None = None) -> list[dict[str, Any]]:
-        return sla.sweep(self.inbox(now=now), self.registry, self.claims, self.runner.services.audit)
+        """Only the overdue, not yet escalated items are read (the index knows their deadlines)."""
+        items = inbox(self.runner, self.registry, now=now, limit=None, overdue=True)
+        return sla.sweep(items, self.registry, self.claims, self.runner.services.audit, self.runner.pending)

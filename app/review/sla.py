@@ -10,6 +10,7 @@ from typing import Any
 
 from agents.compliance.reviewers import Registry
 from app.review.inbox import PRIORITIES, age_text
+from app.store.pending_reviews import PendingReviews
 from app.store.review_claims import ReviewClaims
 
 
@@ -18,8 +19,10 @@ def raised(priority: str) -> str:
     return PRIORITIES[min(idx + 1, len(PRIORITIES) - 1)]
 
 
-def sweep(items: list[dict], registry: Registry, claims: ReviewClaims, audit: Any) -> list[dict[str, Any]]:
-    """Escalate every overdue, not yet escalated inbox item; returns what was escalated by this run."""
+def sweep(items: list[dict], registry: Registry, claims: ReviewClaims, audit: Any,
+          index: PendingReviews | None = None) -> list[dict[str, Any]]:
+    """Escalate every overdue, not yet escalated inbox item; returns what was escalated by this run. The index of
+    pending reviews (`index`) learns the raised priority last: the inbox orders and filters by it."""
     out = []
     for it in items:
         if not it["overdue"] or it["escalated_to"]:
@@ -33,14 +36,18 @@ def sweep(items: list[dict], registry: Registry, claims: ReviewClaims, audit: An
         reason = (f"review pending {it['age']} in queue {it['queue']} (SLA {it['sla_hours']:g} h, overdue by "
                   f"{age_text(overdue_by)}): priority {it['priority']} → {priority}; notified role {role} "
                   f"({', '.join(notified)})")
-        # Audit first (fixed key: never twice), then the mark the inbox reads.
+        # Audit first (fixed key: never twice), then the mark the inbox reads, then the index (a sweep stopped
+        # before it is caught up by the next inbox read of the item).
         audit.record(
             f"{it['thread_id']}:sla_escalation:{it['interrupt_id']}", it["thread_id"], "reviews", "sla_escalation",
             reason, actor="system:sla",
             evidence={"rule_id": it["rule_id"], "queue": it["queue"], "sla_hours": it["sla_hours"],
                       "age_seconds": it["age_seconds"], "priority_from": it["priority"], "priority_to": priority,
                       "escalated_to": role, "notified": notified})
-        if claims.escalate(it["thread_id"], it["interrupt_id"], priority, role):
+        new = claims.escalate(it["thread_id"], it["interrupt_id"], priority, role)
+        if index is not None:
+            index.escalated(it["thread_id"], it["interrupt_id"], priority, role)
+        if new:
             out.append({"thread_id": it["thread_id"], "interrupt_id": it["interrupt_id"], "queue": it["queue"],
                         "rule_id": it["rule_id"], "age": it["age"], "priority": priority, "escalated_to": role,
                         "notified": notified})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.supervisor.conversation import MessageError
-from knowledge.pii import find_pii
+from knowledge.pii import spans
 
 MAX_THREAD_ID_CHARS = 256
 
@@ -26,9 +26,13 @@ class PersonalIdError(MessageError):
 
 
 def check_not_personal(value: str, what: str) -> str:
-    found = find_pii(value)
+    """`value`, unless it holds personal data standing on its own: a match glued to other letters or digits
+    (a run of digits inside a random hex id, 1 in ~1,300 `uuid4().hex`) is part of an opaque token, not a
+    number someone typed."""
+    found = {kind for kind, start, end in spans(value)
+             if not (start > 0 and value[start - 1].isalnum()) and not (end < len(value) and value[end].isalnum())}
     if found:
-        kinds = " and ".join(sorted({k.replace("_", " ") for k in found}))
+        kinds = " and ".join(sorted(k.replace("_", " ") for k in found))
         raise PersonalIdError(f"{what} looks like personal data ({kinds}); ids are stored as they are, so use an "
                               "opaque id (e.g. a UUID) instead")
     return value

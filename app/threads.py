@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from langchain_core.messages import HumanMessage
 
+from agents.research.links import allowed_domains
 from agents.supervisor.conversation import validate_message
 from app.async_graph import LoopGraph
 from app.services import Services
@@ -223,7 +224,7 @@ class ThreadRunner:
         raise TypeError(f"not a step: {step!r}")
 
     def _stream_run(self, run: Run, lease: Lease) -> Generator[Event, None, None]:
-        progress = Progress()
+        progress = Progress(allowed_domains(self.services.settings.link_allowlist))
         for namespace, mode, chunk in self.graph.stream(run.input, run.config, context=self.context,
                                                         stream_mode=stream_modes(self.services), subgraphs=True,
                                                         **INVOKES[run.kind]):

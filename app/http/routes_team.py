@@ -12,9 +12,9 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.http.auth import Caller, reviewer
+from app.http.auth import Caller, channel, reviewer
 from app.http.deps import desk_of
-from app.threads import TurnResult
+from app.threads import TurnResult, UnknownThreadError
 
 router = APIRouter(tags=["team"])
 
@@ -62,8 +62,11 @@ def decide_group(group_id: str, decision: Literal["approve", "reject"], request:
 
 
 @router.get("/threads/{thread_id}/audit")
-def audit_story(thread_id: str, request: Request, caller: Caller = Depends(reviewer)) -> list[dict[str, Any]]:
-    """Every audited decision of one conversation, oldest first."""
+def audit_story(thread_id: str, request: Request, caller: Caller = Depends(channel)) -> list[dict[str, Any]]:
+    """Every audited decision of one conversation, oldest first: team data, so a channel key is told the thread
+    does not exist (404), as on every other route of a thread it may not see."""
+    if caller.kind != "reviewer":
+        raise UnknownThreadError("unknown thread id")
     entries = desk_of(request).services.audit.entries(thread_id)
     if not entries:
         desk_of(request).get(thread_id)  # 404 for an unknown thread, [] for a known one with no entries

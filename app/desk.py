@@ -21,7 +21,7 @@ from agents.supervisor.conversation import MessageError, validate_message
 from app.access import ThreadAccess
 from app.identity import LOCAL, Principal
 from app.review.customer_notes import pending_steps
-from app.review.inbox import paused_threads
+from app.review.inbox import DEFAULT_LIMIT, paused_threads
 from app.review.reviews import Reviews
 from app.services import Services
 from app.settings import Settings
@@ -165,8 +165,10 @@ class SupportDesk:
                  "customer": snap.values.get("customer") or {}, "review": snap.interrupts[0].value}
                 for tid, snap in paused_threads(self.runner)]
 
-    def inbox(self, queue: str | None = None, reviewer: str | None = None) -> list[dict[str, Any]]:
-        return self.reviews.inbox(queue=queue, reviewer=reviewer)
+    def inbox(self, queue: str | None = None, reviewer: str | None = None, limit: int | None = DEFAULT_LIMIT,
+              offset: int = 0) -> list[dict[str, Any]]:
+        """A page of pending reviews, most urgent first (`limit=None`: all of them)."""
+        return self.reviews.inbox(queue=queue, reviewer=reviewer, limit=limit, offset=offset)
 
     def review_groups(self, queue: str | None = None, reviewer: str | None = None) -> list[dict[str, Any]]:
         return self.reviews.groups(queue=queue, reviewer=reviewer)

@@ -60,7 +60,7 @@ def run(data_dir: Path, threads: int = 100, seed: int = 21) -> dict:
             sends.append(time.perf_counter() - t)
             kind_of[r.thread_id] = kind
         t = time.perf_counter()
-        items = desk.inbox()
+        items = desk.inbox(limit=None)
         inbox_s = time.perf_counter() - t
         t = time.perf_counter()
         groups = desk.review_groups()

@@ -23,7 +23,7 @@ def stats(hours: float = typer.Option(0, help="Only the last N hours (0 = all)."
     svc = services()
     since = time.time() - hours * 3600 if hours else 0.0
     summary = svc.metrics.summary(since=since)
-    summary["pending_reviews"] = len(desk().pending_reviews())
+    summary["pending_reviews"] = desk().reviews.count()
     summary["kill_switch"] = svc.controls.kill_switch().get("on", False)
     summary["reliability"] = {"threshold": svc.settings.reliability_threshold, "scores": reliability_report(svc)}
     per_ticket = svc.tickets.response_times()  # time to first response and to resolution, per ticket

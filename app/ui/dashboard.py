@@ -43,7 +43,7 @@ def workflows(desk, since: float, span, started: int) -> None:
 
 
 def reviews(desk) -> None:
-    items = desk.inbox()  # every paused action, from the checkpointer
+    items = desk.inbox(limit=None)  # every paused action (the index of pending reviews, each read back)
     st.subheader("Pending reviews by age")
     if not items:
         st.caption("No pending reviews.")

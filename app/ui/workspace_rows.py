@@ -79,7 +79,7 @@ def rows(desk: SupportDesk, limit: int = 200, now: float | None = None) -> list[
     now = time.time() if now is None else now
     hours = sla_hours(desk)
     out = []
-    for it in sorted(desk.inbox(), key=lambda i: -i["age_seconds"]):
+    for it in sorted(desk.inbox(limit=None), key=lambda i: -i["age_seconds"]):
         left = (it["sla_hours"] or 0) * 3600 - it["age_seconds"]
         sla = "—" if not it["sla_hours"] else (
             f"Overdue by {labels.duration(-left)}" if it["overdue"] else f"Due in {labels.duration(left)}")

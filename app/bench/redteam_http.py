@@ -10,9 +10,6 @@ see them fail.
 from __future__ import annotations
 
 import http.client
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -30,31 +27,16 @@ MAX_BODY = 1_000_000
 @contextmanager
 def served(ctx: Ctx, **overrides) -> Iterator[str]:
     """The application on a free 127.0.0.1 port, with two channel keys and a small budget; yields its URL."""
-    import uvicorn  # deferred: only these probes serve
-
     from agents.compliance.reviewers import hash_token
+    from app.bench.serve import in_thread  # deferred: only these probes serve
     from app.http.api import create_app
     from app.settings import Settings
 
     settings = Settings(**{"data_dir": ctx.data_dir, "offline": True, "rate_limit": f"{LIMIT}/minute",
                            "rate_limit_storage": "memory://", "max_body_bytes": MAX_BODY,
                            "api_keys": f"rt-a={hash_token(KEY_A)},rt-b={hash_token(KEY_B)}", **overrides})
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, warm_in_background=False), host="127.0.0.1",
-                                           port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True, name="redteam-http")
-    thread.start()
-    deadline = time.time() + 120
-    while not server.started:  # set once the lifespan has made the desk ready
-        check(thread.is_alive() and time.time() < deadline, "the server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with in_thread(create_app(settings, warm_in_background=False)) as url:
+        yield url
 
 
 def _bearer(key: str) -> dict[str, str]:

@@ -27,6 +27,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,18 +85,29 @@ def stub_app(latency_ms: float) -> FastAPI:
 
 
 @contextmanager
-def _stub(latency_ms: float):
+def in_thread(app, timeout: float = 120) -> Iterator[str]:
+    """`app` served by uvicorn on a free 127.0.0.1 port in a thread of this process, once started (its lifespan
+    done); yields its base URL."""
     port = _port()
-    server = uvicorn.Server(uvicorn.Config(stub_app(latency_ms), host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True, name="bench-server")
     thread.start()
+    deadline = time.time() + timeout
     while not server.started:
+        if not thread.is_alive() or time.time() > deadline:
+            raise RuntimeError("the server did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}/v1"
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=30)
+
+
+@contextmanager
+def _stub(latency_ms: float):
+    with in_thread(stub_app(latency_ms)) as url:
+        yield f"{url}/v1"
 
 
 @contextmanager

@@ -32,6 +32,11 @@ def read_yaml_mapping(path: Path, error: type[Exception], what: str, keys: str) 
     return text, raw
 
 
+def repeated(ids: list[str]) -> list[str]:
+    """The ids that occur more than once, sorted: registries and directories name each entry once."""
+    return sorted({i for i in ids if ids.count(i) > 1})
+
+
 _loaded: dict[tuple[str, str], tuple[tuple[int, int], Any]] = {}
 
 

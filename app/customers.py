@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from agents.config import load_model, load_when_changed
+from agents.config import load_model, load_when_changed, repeated
 from app.identity import Customer
 from app.thread_ids import PersonalIdError, check_not_personal
 
@@ -88,8 +88,7 @@ class Directory(BaseModel):
 
     @model_validator(mode="after")
     def _unique(self) -> Directory:
-        ids = [c.id for c in self.customers]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = repeated([c.id for c in self.customers])
         if dupes:
             raise ValueError(f"duplicate customer id(s): {', '.join(dupes)}")
         return self

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agents.compliance.hitl import ReviewPayloadError
-from agents.config import load_model, load_when_changed
+from agents.config import load_model, load_when_changed, repeated
 
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 # Roles the registry also hands out that decide no review: `knowledge` changes the knowledge base
@@ -97,8 +97,7 @@ class Registry(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Registry:
-        ids = [r.id for r in self.reviewers]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        dupes = repeated([r.id for r in self.reviewers])
         if dupes:
             raise ValueError(f"duplicate reviewer id(s): {', '.join(dupes)}")
         for r in self.reviewers:

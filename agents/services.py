@@ -26,6 +26,8 @@ class Services(Protocol):
     vault: Any  # contact vault: the only place raw contact details go
     controls: Any  # operator controls: `paused` (kill switch)
     metrics: Any  # run metrics
+    systems: Any  # the company's systems (app/connectors/systems.py): binding/answer/mode, read, write, plan
+    executions: Any  # the record of writes made there, by idempotency key (app/store/executions.py)
     claims: Any  # review claims: `take(thread_id, review_id, reviewer, decision, digest)`, LookupError if taken
 
     def retriever(self, collection: str | None = None) -> Any: ...

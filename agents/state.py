@@ -85,6 +85,28 @@ class Decision(TypedDict, total=False):
     status: Literal["approved", "rejected", "denied", "pending", "withdrawn"]  # withdrawn: by the customer
 
 
+class Facts(TypedDict, total=False):
+    """What the system of record said about the order an action names (agents/compliance/order_facts.py)."""
+
+    lookup: Literal["found", "not_found", "unverified", "unavailable"]
+    operation: str  # the read that gave them
+    order: dict[str, Any]  # the order as the system has it: status, total, currency, refunded, refundable, dates...
+    error: str | None
+
+
+class Execution(TypedDict, total=False):
+    """What happened when an approved action was carried out in a company system (agents/ticketing/execute.py)."""
+
+    status: Literal["executed", "refused", "failed", "dry_run", "skipped"]
+    operation: str
+    key: str  # the idempotency key the call carried
+    reference: str | None  # the system's reference (RF-…, CX-…)
+    result: dict[str, Any]
+    message: str | None  # the system's refusal, in plain words
+    error: str | None  # why the call could not be completed (after retries)
+    replayed: bool
+
+
 class TicketRef(TypedDict, total=False):
     id: str
     status: str
@@ -116,8 +138,10 @@ class SpecialistState(TypedDict, total=False):
     request: str
     triage: Triage | None
     research: Research | None
+    facts: Facts | None
     compliance: Decision | None
     ticket: TicketRef | None
+    execution: Execution | None
     llm_calls: Annotated[list[LLMCall], merge_calls]
     answer: str | None
     outcome: Outcome | None

@@ -186,6 +186,7 @@ class SupportDesk:
 
     def close(self) -> None:
         self.runner.close()
+        self.services.close_systems()
 
     def __enter__(self) -> SupportDesk:
         return self

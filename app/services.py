@@ -19,6 +19,7 @@ from agents.compliance.hitl import canonical
 from agents.compliance.policy import Policy, load_policy
 from agents.triage.intent_model import IntentClassifier, load_or_train
 from agents.triage.taxonomy import Taxonomy, TaxonomyError
+from app.connectors.systems import Systems
 from app.llm.embed_cache import cached
 from app.llm.models import ModelRouter
 from app.llm.resilient import resilient_models
@@ -26,6 +27,7 @@ from app.reliability.book import gate_case
 from app.settings import Settings, get_settings
 from app.store.audit import AuditLog
 from app.store.controls import Controls
+from app.store.executions import Executions
 from app.store.keys import subkey
 from app.store.metrics import Metrics
 from app.store.owners import ThreadOwners
@@ -93,6 +95,20 @@ class Services:
     def claims(self) -> ReviewClaims:
         """Review claims, shared by the API (app/review/door.py) and the graph's review node."""
         return ReviewClaims(self.settings.store_target)
+
+    @cached_property
+    def systems(self) -> Systems:
+        """The company's systems (app/connectors/): connections open on first use and stay open."""
+        return Systems.from_settings(self.settings)
+
+    @cached_property
+    def executions(self) -> Executions:
+        return Executions(self.settings.store_target)
+
+    def close_systems(self) -> None:
+        """Close held connector sessions (a stdio server process ends with its session)."""
+        if "systems" in self.__dict__:
+            self.systems.close()
 
     @cached_property
     def owners(self) -> ThreadOwners:

@@ -148,6 +148,16 @@ class Settings(BaseSettings):
         "memory://", description="Where rate-limit counters live (`limits` storage URI): memory:// is per worker; "
         "redis://host:6379 shares them between workers and hosts.")
 
+    connectors_file: Path = Field(
+        CONFIG_DIR / "connectors.yaml", description="The company's systems the desk reads and acts in: connectors "
+        "(MCP over stdio or streamable HTTP, HTTP/JSON APIs) and the operations each serves (app/connectors/).")
+    connectors_mode: Literal["live", "dry_run", "off"] = Field(
+        "live", description="live: approved writes run in the connected systems; dry_run: the exact call is "
+        "recorded and a person completes it; off: no look-ups or writes (every approved action is a ticket). A "
+        "connector's own `mode` in the connectors file overrides this for it.")
+    shop_db: Path | None = Field(
+        None, description="The sample shop's SQLite file (app/shop/); default: shop.db in the data dir.")
+
     @property
     def llm_enabled(self) -> bool:
         return not self.offline and bool(self.openai_api_key or self.openai_base_url)
@@ -176,6 +186,10 @@ class Settings(BaseSettings):
     @property
     def vault_target(self) -> str | Path:
         return self.database_url or self.vault_db
+
+    @property
+    def shop_path(self) -> Path:
+        return self.shop_db or self.data_dir / "shop.db"
 
     @property
     def models_dir(self) -> Path:

@@ -26,6 +26,9 @@ from tests.helpers import (
 )
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# No company system is connected unless a test connects one (tests/helpers.py NO_SYSTEMS): servers and CLIs the
+# tests start inherit this.
+os.environ.setdefault("SUPPORT_CONNECTORS_MODE", "off")
 for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "SUPPORT_OPENAI_API_KEY", "SUPPORT_OPENAI_BASE_URL"):
     os.environ.pop(var, None)
 

@@ -30,10 +30,15 @@ STREAMLIT_APP = ROOT / "streamlit_app.py"
 REFUND = "I want a refund of $900 for order #48213"
 
 
+# Tests of the desk's own behaviour run with no company system connected (every approved action is a ticket), as
+# a deployment without connectors does; tests of the connectors (tests/*/test_actions*.py) turn them on.
+NO_SYSTEMS = {"connectors_mode": "off"}
+
+
 def make_settings(data_dir: Path, **overrides):
     from app.settings import Settings
 
-    return Settings(data_dir=data_dir, **{"offline": True, **overrides})
+    return Settings(data_dir=data_dir, **{"offline": True, **NO_SYSTEMS, **overrides})
 
 
 def free_port() -> int:
@@ -45,7 +50,7 @@ def free_port() -> int:
 
 def run_cli(data_dir: Path, *args: str, env: dict | None = None, timeout: float = 180):
     """Run `python -m app` in a new process, as a user would."""
-    full_env = {**os.environ, "SUPPORT_OFFLINE": "true", **(env or {})}
+    full_env = {**os.environ, "SUPPORT_OFFLINE": "true", "SUPPORT_CONNECTORS_MODE": "off", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "app", "--data-dir", str(data_dir), *args],
         cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout,

@@ -10,16 +10,17 @@ import math
 import time
 from typing import Any
 
+from agents import orders as order_facts
 from agents.compliance.hitl import Approve, Edit, Reject, ReviewPayloadError, parse_resume, scrub
 from agents.compliance.reviewers import ReviewerError, authorize, carried_amount, registry_for
 from agents.services import Services
 from agents.state import SpecialistState
 from agents.turn import slots
 
-__all__ = ["READS", "ReviewPayloadError", "parse_resume", "check_reviewer", "prove_reviewer", "evaluate",
-           "apply_decision"]
+__all__ = ["READS", "ReviewPayloadError", "parse_resume", "check_reviewer", "prove_reviewer", "gather_facts",
+           "evaluate", "recheck", "apply_decision"]
 
-READS = ("triage", "customer", "compliance", "turn", "message_id", "part")  # facts, never free text
+READS = ("triage", "customer", "facts", "compliance", "turn", "message_id", "part")  # facts, never free text
 TOTAL_DAYS = 30  # a customer's earlier refunds count towards the total limit for this long
 
 
@@ -123,6 +124,7 @@ def facts(state: SpecialistState, svc: Services | None = None, action: dict[str,
         "identity_verified": bool(customer.get("verified")),
         "tier": customer.get("tier", "standard"),
         "account_age_days": customer.get("account_age_days"),
+        **order_facts.policy_facts(state.get("facts"), (action or {}).get("args") or {}),
     }
 
 
@@ -188,7 +190,58 @@ def decide(action: dict[str, Any], state: SpecialistState, svc: Services,
         decision = {**INCOMPLETE, "queue": decision.get("queue") or "general",
                     "policy_version": decision["policy_version"]}
     status = {"allow": "approved", "review": "pending", "deny": "denied"}[decision["effect"]]
-    return {**decision, "action": action, "status": status, "review": None}
+    if decision.get("message"):  # a rule's reply may name the order's facts: "{refundable}", "{order_id}"
+        decision["message"] = _fill(decision["message"], order_facts.message_values(state.get("facts"),
+                                                                                    action["args"]))
+    bound = {"args": {k: v for k, v in action["args"].items() if k != "intent"},
+             "facts": order_facts.bound_facts(state.get("facts")), "policy_version": decision["policy_version"]}
+    return {**decision, "action": action, "status": status, "review": None, "bound": bound}
+
+
+def _fill(message: str, values: dict[str, str]) -> str:
+    class _Keep(dict):
+        def __missing__(self, key: str) -> str:
+            return "{" + key + "}"
+
+    try:
+        return message.format_map(_Keep(values))
+    except (ValueError, IndexError):  # a stray brace in a hand-written message: shown as written
+        return message
+
+
+FACTS_CHANGED = {"effect": "review", "rule_id": "facts-changed", "message": None, "priority": "high",
+                 "reason": "The order changed in the system of record after this was approved ({what}); a person "
+                           "decides again on the facts as they are now."}
+
+
+def gather_facts(state: SpecialistState, svc: Services) -> dict:
+    """The order's facts from the system of record, read before policy (agents/compliance/order_facts.py)."""
+    return {"facts": order_facts.look_up(state, svc, propose_action(state))}
+
+
+def recheck(state: SpecialistState, svc: Services, thread_id: str | None = None) -> dict:
+    """After a review: read the order again. Changed facts (or policy) send the approval back to review; facts
+    the policy now refuses on (it was refunded meanwhile) refuse it."""
+    decision = state.get("compliance") or {}
+    if decision.get("status") != "approved" or not decision.get("review"):
+        return {}
+    action = decision["action"]
+    fresh = order_facts.look_up(state, svc, action)
+    diffs = order_facts.changed(decision, fresh, svc.policy.version_id)
+    if not diffs:
+        return {}
+    view = {**state, "facts": fresh}
+    again = decide(action, view, svc, thread_id)
+    if again["status"] == "denied":
+        return {"facts": fresh, "compliance": {**again, "review": decision.get("review")}}
+    reason = FACTS_CHANGED["reason"].format(what=", ".join(diffs))
+    pending = {**again, **FACTS_CHANGED, "reason": reason, "status": "pending", "review": None,
+               "reviewer_role": decision.get("reviewer_role") or again.get("reviewer_role") or "supervisor",
+               "queue": decision.get("queue") or again.get("queue") or "general",
+               "previous_review": decision.get("review")}
+    if (most := _finite(decided_amount(pending, svc=svc))) is not None:
+        pending["max_amount"] = most
+    return {"facts": fresh, "compliance": pending, "outcome": "escalated_pending_review"}
 
 
 def evaluate(state: SpecialistState, svc: Services, thread_id: str | None = None) -> dict:

@@ -39,6 +39,19 @@ class When(BaseModel):
         None, description="The action's amount is in a currency with a rate (false: it has none, so no limit "
                           "can judge it).")
     amount_unsure: bool | None = Field(None, description="Triage read the amount with a guess (fact amount_unsure).")
+    lookup: list[Literal["found", "not_found", "unverified", "unavailable"]] | None = Field(
+        None, description="What reading the named order from the system of record gave (fact lookup): found, "
+                          "not_found (missing or another customer's), unverified (no verified customer: nothing is "
+                          "read), unavailable. No fact when no order is named or no system is connected.")
+    order_status: list[str] | None = Field(None, description="The order's status in the system (placed, shipped, "
+                                                             "delivered, cancelled).")
+    over_refundable: bool | None = Field(
+        None, description="The amount is above what was paid minus what was already refunded (same currency).")
+    refundable_lte: float | None = Field(None, description="What can still be refunded, in the order's currency, is "
+                                                           "at most this (0: nothing is left).")
+    days_since_delivery_gt: int | None = Field(None, description="The order was delivered more than this many days "
+                                                                 "ago (the return window).")
+    currency_matches_order: bool | None = Field(None, description="The amount is in the order's currency.")
     total_gt: float | None = Field(
         None, description="This action's amount plus fact prior_total (earlier amounts for the same order, thread "
                           "or customer, in the policy currency) is above this.")
@@ -145,6 +158,15 @@ def _failed(w: When, action: dict[str, Any], facts: dict[str, Any], policy: Poli
         "currency_rated": w.currency_rated is None or (raw is None or amount is not None) == w.currency_rated,
         "amount_unsure": w.amount_unsure is None or bool(facts.get("amount_unsure")) == w.amount_unsure,
         "total_gt": w.total_gt is None or (total is not None and total > w.total_gt),
+        "lookup": w.lookup is None or facts.get("lookup") in w.lookup,
+        "order_status": w.order_status is None or facts.get("order_status") in w.order_status,
+        "over_refundable": w.over_refundable is None or facts.get("over_refundable") == w.over_refundable,
+        "refundable_lte": w.refundable_lte is None or (facts.get("refundable") is not None
+                                                       and facts["refundable"] <= w.refundable_lte),
+        "days_since_delivery_gt": w.days_since_delivery_gt is None or (
+            facts.get("days_since_delivery") is not None and facts["days_since_delivery"] > w.days_since_delivery_gt),
+        "currency_matches_order": w.currency_matches_order is None
+        or facts.get("currency_matches_order") == w.currency_matches_order,
     }
     return [name for name, ok in checks.items() if not ok]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langgraph.types import Overwrite
@@ -49,7 +50,8 @@ def intake(state: SupportState, svc: Services, thread_id: str) -> dict:
     """
     last = state["messages"][-1] if state.get("messages") else None
     # The message's id keys this turn's side effects (a ticket per message, even if two turns ever collided).
-    reset = {"triage": None, "research": None, "compliance": None, "answer": None, "plan": [],
+    reset = {"triage": None, "research": None, "facts": None, "compliance": None, "execution": None, "answer": None,
+             "plan": [],
              "route": Overwrite([]), "error": None, "turn": state.get("turn", 0) + 1, "started_at": time.time(),
              "message_id": getattr(last, "id", None)}
     try:
@@ -84,6 +86,44 @@ def _sources(research: dict) -> str:
     return "\n\nSources: " + "; ".join(f"[{c['doc_id']}] {c['title']}" for c in cites) if cites else ""
 
 
+def _amount(value: Any, currency: str | None) -> str:
+    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency or "USD")
+    return f"{symbol}{float(value):,.2f}" if symbol else f"{float(value):,.2f} {currency}"
+
+
+def executed_reply(action: dict, execution: dict, ticket: dict) -> str:
+    """What actually happened in the company's system, in plain words: done (with its reference), refused (the
+    system's reason), or in progress with a person (never "done" when it is not)."""
+    args, status = action.get("args") or {}, execution["status"]
+    order = args.get("order_id") or "your order"
+    result, ref = execution.get("result") or {}, execution.get("reference")
+    name = ACTION_NOUNS.get(action["name"], action["name"].replace("_", " "))
+    if status == "executed":
+        if action["name"] == "refund":
+            done = result.get("refund") or {}
+            money = _amount(done.get("amount", args.get("amount") or 0), done.get("currency") or args.get("currency"))
+            return (f"I've refunded {money} for order {order} (reference {ref}); it takes 5–10 business days to reach "
+                    "your card (PayPal: about 3 business days).")
+        if action["name"] == "cancel_order":
+            back = (result.get("cancellation") or {}).get("refunded")
+            money = f" The {_amount(back, None)} you paid goes back to your original payment method within 5–10 " \
+                    "business days." if isinstance(back, int | float) and back > 0 else ""
+            return f"I've cancelled order {order} (reference {ref}).{money}"
+        field = (result.get("update") or {}).get("field") or args.get("field") or "contact detail"
+        return f"I've updated the {field} on your account (reference {ref})."
+    if status == "refused":
+        return f"I couldn't complete the {name} for order {order}: {execution.get('message')}" \
+            if args.get("order_id") else f"I couldn't complete the {name}: {execution.get('message')}"
+    where = f" as ticket {ticket['id']}" if ticket.get("id") else ""
+    if status == "dry_run":
+        return (f"Your {name}{_money(args)} for order {order} is approved, and a colleague will complete it in our "
+                f"systems{where}. I'll confirm here once it's done.") if args.get("order_id") else (
+            f"Your {name} is approved, and a colleague will complete it{where}.")
+    return (f"Your {name}{_money(args)}" + (f" for order {order}" if args.get("order_id") else "")
+            + " is approved and in progress: our system didn't respond just now, so a colleague is completing it"
+            + f"{where}. You don't need to ask again; we'll confirm once it's done.")
+
+
 def compose_reply(state: SupportState) -> tuple[str, str]:
     """(reply text, outcome) from what the specialists left in state."""
     if state.get("error"):
@@ -105,6 +145,10 @@ def compose_reply(state: SupportState) -> tuple[str, str]:
         if action["name"] == "escalate":
             return (f"I've passed this to our {ticket.get('queue', 'support')} team as ticket {ticket['id']} "
                     f"(priority {ticket.get('priority')}). A person will get back to you."), "ticket_created"
+        if state.get("execution"):
+            refused = state["execution"]["status"] == "refused"
+            return executed_reply(action, state["execution"], ticket) + ("" if refused else _sources(research)), (
+                "refused" if refused else "ticket_created")
         who = " after review" if decision.get("review") else ""
         order = f" for order {args['order_id']}" if args.get("order_id") else ""
         name = ACTION_NOUNS.get(action["name"], action["name"].replace("_", " "))

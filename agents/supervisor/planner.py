@@ -85,6 +85,7 @@ def next_step(state: SupportState, svc: Services) -> tuple[str, dict]:
         if following is not None:
             nxt = parts[following]
             change.update(request=nxt["request"], triage=nxt["triage"], research=None, compliance=None, ticket=None,
+                          facts=None, execution=None,
                           plan=[], outcome=None, mark=len(view.get("route") or []))
         update.update(change)
         view.update(change)

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents import orders as order_facts
 from agents.services import Services
 from knowledge.pii import redact
 
 SUMMARY_CHARS = 280
-READS = ("request", "triage", "research", "compliance", "customer", "ticket", "turn", "message_id", "part",
-         "llm_calls")
+READS = ("request", "triage", "research", "facts", "compliance", "customer", "ticket", "execution", "turn",
+         "message_id", "part", "llm_calls")
 
 
 def ticket_summary(state: dict) -> str:
@@ -28,7 +29,7 @@ def ticket_summary(state: dict) -> str:
     return redact(f"{head}: {request}")
 
 
-def ticket_fields(state: dict, thread_id: str) -> dict[str, Any]:
+def ticket_fields(state: dict, thread_id: str, svc: Services | None = None) -> dict[str, Any]:
     triage = state.get("triage") or {}
     decision = state.get("compliance") or {}
     research = state.get("research") or {}
@@ -36,6 +37,9 @@ def ticket_fields(state: dict, thread_id: str) -> dict[str, Any]:
     if decision:
         action = decision["action"]
         status = "approved" if action["name"] != "escalate" else "open"
+        if status == "approved" and svc is not None and decision.get("status") == "approved" \
+                and order_facts.binding(action, svc) and order_facts.verified_id(state):
+            status = "open"  # carried out next (agents/ticketing/execute.py), which solves it or leaves it for a person
     else:  # a question research could not answer from the knowledge base, or whose answer was withheld
         args = {"intent": triage.get("intent"), "retrieved": research.get("retrieved", []),
                 **({"withheld": {k: held[k] for k in ("reasons", "documents")}} if held else {})}
@@ -65,7 +69,7 @@ def open_ticket(state: dict, svc: Services, thread_id: str) -> dict:
     message, part = state.get("message_id"), state.get("part")
     key = (f"{thread_id}:{state.get('turn', 1)}:" + (f"{message}:" if message else "")
            + (f"p{part}:" if part else "") + action_name)
-    ticket, created = svc.tickets.create(key, **ticket_fields(state, thread_id))
+    ticket, created = svc.tickets.create(key, **ticket_fields(state, thread_id, svc))
     ref = {"id": ticket["id"], "status": ticket["status"], "priority": ticket["priority"],
            "queue": ticket["queue"], "created": created}
     return {"ticket": ref, "outcome": "ticket_created"}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from app.cli.actions import actions_app
 from app.cli.bench import bench_app
 from app.cli.common import CliState, check_data_dir, settings
 from app.cli.config import config_app
@@ -31,6 +32,7 @@ app.command("ask")(ask)
 app.command("stats")(stats)
 app.add_typer(review_app, name="review")
 app.add_typer(tickets_app, name="tickets")
+app.add_typer(actions_app, name="actions")
 app.add_typer(policy_app, name="policy")
 app.add_typer(bench_app, name="bench")
 app.add_typer(audit_app, name="audit")

@@ -74,7 +74,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 EVENT_KINDS = ("reply", "note", "assign", "status")
 LEGACY = {"approved": ("solved", "approved")}  # old status → (status, resolution); see the module docstring
 COLUMNS = (("assignee", "TEXT"), ("resolution", "TEXT"), ("first_response_at", "REAL"), ("solved_at", "REAL"),
-           ("closed_at", "REAL"))
+           ("closed_at", "REAL"), ("external_ref", "TEXT"), ("amount", "REAL"))
+RECORDS = ("approved", "executed", "refused")  # resolutions that are a record of what the desk did, not work
 
 
 class TicketError(ValueError):
@@ -105,7 +106,7 @@ def check_transition(current: str, target: str) -> None:
 
 def reopenable(ticket: dict) -> bool:
     """A solved ticket a person solved: a customer writing again means the answer did not settle it."""
-    return ticket["status"] == "solved" and ticket.get("resolution") != "approved"
+    return ticket["status"] == "solved" and ticket.get("resolution") not in RECORDS
 
 
 class TicketStore:
@@ -239,6 +240,36 @@ class TicketStore:
                         {"to": status, "now": now, "id": ticket["id"], "was": ticket["status"]})
         if cur.rowcount != 1:  # unreachable under the ticket's lock; kept so a change is never applied blind
             raise TicketConflictError(f"ticket {ticket['id']} changed while moving it to {status}; try again")
+
+    def settle(self, ticket_id: str, execution: dict, amount: float | None = None) -> None:
+        """What carrying out the ticket's action in a company system came to (agents/ticketing/execute.py): executed
+        or refused solves it with the system's reference; failed and dry_run leave it open for a person, with a note
+        of the error or of the exact call planned. Idempotent: a re-run adds no second event."""
+        status = execution["status"]
+        note = {"executed": f"Executed {execution['operation']} (reference {execution.get('reference')}).",
+                "refused": f"The system refused {execution['operation']}: {execution.get('message')}",
+                "failed": f"Could not complete {execution['operation']} after retries: {execution.get('error')}. "
+                          "Complete it by hand (same idempotency key) or run `python -m app actions reconcile`.",
+                "dry_run": f"Dry run: planned {execution['operation']} with key {execution['key']}; complete it by "
+                           "hand."}.get(status, status)
+        with self.db.transaction(lock=f"ticket:{ticket_id}") as c:
+            ticket = c.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
+            if ticket is None:
+                raise UnknownTicketError(f"unknown ticket {ticket_id!r}")
+            event_id = f"{ticket_id}:execution:{execution['key']}:{status}"
+            if c.one("SELECT id FROM ticket_events WHERE id = ?", (event_id,)):
+                return
+            now = time.time()
+            c.execute("INSERT INTO ticket_events (id, ticket_id, kind, actor, body, created_at) "
+                      "VALUES (?, ?, 'note', 'agent:ticketing', ?, ?)", (event_id, ticket_id, note, now))
+            c.execute("UPDATE tickets SET external_ref = COALESCE(?, external_ref), amount = COALESCE(?, amount), "
+                      "updated_at = ? WHERE id = ?", (execution.get("reference"), amount, now, ticket_id))
+            if status in ("executed", "refused") and ticket["status"] != "solved":
+                self._move(c, ticket, "solved", now)
+                c.execute("UPDATE tickets SET resolution = ? WHERE id = ?", (status, ticket_id))
+            elif status == "failed":
+                c.execute("UPDATE tickets SET priority = 'high' WHERE id = ? AND priority IN ('low', 'normal')",
+                          (ticket_id,))
 
     def events(self, ticket_id: str, kinds: tuple[str, ...] | None = None) -> list[dict]:
         with self.db.connect() as c:

@@ -1,0 +1,96 @@
+"""Carry out an approved action in the company's system, exactly once, in a node that never pauses.
+
+The idempotency key is derived from the thread, the action and its arguments, so a retried message, a replayed
+run or a reconciler all carry the same key, and the system answers them with its first result. The intent is
+recorded (`executions.plan`) before the call and the outcome after it: a crash anywhere leaves a row the next run
+or `python -m app actions reconcile` settles with the same key.
+
+Outcomes: executed (the ticket is solved with the system's reference), refused by the system (its reason reaches the
+customer in plain words), failed after the connector's retries (the ticket stays open for a person, carrying the
+error; the customer hears it is in progress, never that it is done), dry_run (the exact call is recorded and a
+person completes it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from agents import orders as order_facts
+from agents.services import Services
+
+PLACEHOLDERS = {"[EMAIL]": "email", "[PHONE]": "phone"}  # redacted values the vault holds for this thread
+
+
+def idempotency_key(thread_id: str, action: str, args: dict[str, Any]) -> str:
+    body = json.dumps({"thread": thread_id, "action": action, "args": args}, sort_keys=True, default=str)
+    return "sf-" + hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def call_args(action: dict[str, Any], svc: Services, thread_id: str) -> dict[str, Any]:
+    """The action's arguments as the system needs them: a redacted contact detail is the one the vault holds."""
+    args = {k: v for k, v in action["args"].items() if k not in ("intent", "missing")}
+    kind = PLACEHOLDERS.get(str(args.get("value")))
+    if kind:
+        kept = (svc.vault.contacts(thread_id) or {}).get(kind) or []
+        if kept:
+            args["value"] = kept[-1]
+    return args
+
+
+def _reference(result: dict[str, Any]) -> str | None:
+    for part in result.values():
+        if isinstance(part, dict) and part.get("reference"):
+            return str(part["reference"])
+    return None
+
+
+def read_outcome(result: dict[str, Any], mode: str) -> tuple[str, dict[str, Any]]:
+    if mode == "dry_run":
+        return "dry_run", {}
+    if result.get("unavailable"):
+        return "failed", {"error": (result.get("error") or {}).get("message") or "the system did not answer"}
+    if not result.get("ok"):
+        error = result.get("error") or {}
+        return "refused", {"message": error.get("message") or "The system refused it.", "code": error.get("code")}
+    return "executed", {"reference": _reference(result), "replayed": bool(result.get("replayed"))}
+
+
+def execute(state: dict, svc: Services, thread_id: str) -> dict:
+    decision = state.get("compliance") or {}
+    action = decision.get("action") or {}
+    bound = order_facts.binding(action, svc) if decision.get("status") == "approved" else None
+    customer_id = order_facts.verified_id(state)
+    if bound is None or customer_id is None:
+        return {}
+    ticket = state.get("ticket") or {}
+    operation, mode = bound["operation"], bound["mode"]
+    args = call_args(action, svc, thread_id)
+    key = idempotency_key(thread_id, action["name"], args)
+    try:
+        call = svc.systems.plan(operation, args, customer_id, key)
+    except ValueError as exc:  # arguments the operation does not accept: a person completes it
+        call, result = {"operation": operation, "arguments": {}}, {"unavailable": True, "error": {"message": str(exc)}}
+    else:
+        result = None
+    row = svc.executions.plan(key, thread_id=thread_id, ticket_id=ticket.get("id"), customer_id=customer_id,
+                              action=action["name"], operation=operation, mode=mode, call=call)
+    if row["status"] in ("executed", "refused", "dry_run") and row.get("result") is not None:
+        result = row["result"]  # settled by an earlier run (or the reconciler): reuse, never call again
+    elif result is None and mode == "live":
+        svc.executions.attempt(key)
+        result = svc.systems.write(operation, args, customer_id, key)
+    status, detail = read_outcome(result or {}, mode)
+    row = svc.executions.finish(key, status, result=result or {"planned": call}, error=detail.get("error"),
+                                reference=detail.get("reference"))
+    execution = {"status": status, "operation": operation, "key": key, "result": row.get("result") or {}, **detail}
+    if ticket.get("id"):
+        amount = (action.get("args") or {}).get("amount") if status == "executed" else None
+        svc.tickets.settle(ticket["id"], execution, amount if isinstance(amount, int | float) else None)
+    svc.audit.record(f"{thread_id}:action_{status}:{key}", thread_id, "ticketing", f"action_{status}",
+                     f"{operation} {status}" + (f": {detail.get('message') or detail.get('error')}"
+                                                if status in ("refused", "failed") else ""),
+                     evidence={"operation": operation, "key": key, "mode": mode, "call": call,
+                               "result": row.get("result"), "ticket_id": ticket.get("id")})
+    return {"execution": execution}

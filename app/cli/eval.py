@@ -31,6 +31,9 @@ def eval_run(
     shadow: Path | None = typer.Option(None, "--shadow", help="Candidate settings overrides (YAML/JSON); "
                                        "default SUPPORT_SHADOW_CONFIG."),
     sandbox: bool = typer.Option(False, "--sandbox", help="Run on a temporary copy of the data dir (no live tickets)."),
+    shop: Path | None = typer.Option(None, "--shop", help="A shop fixture (docs/shop.md) to run against: seeded "
+                                     "into the sandbox's own sample shop, connectors live there (implies --sandbox). "
+                                     "Without it no company system is connected during an eval."),
     split: str | None = typer.Option(None, "--split", help="Only scenarios marked with this split (e.g. dev, val)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
     as_json: bool = json_option(),
@@ -59,12 +62,19 @@ def eval_run(
         overrides = load_overrides(shadow) if shadow else None
     except (ScenarioFileError, ShadowConfigError) as exc:
         fail(str(exc))
+    if shop is not None and not shop.is_file():
+        fail(f"--shop {shop}: no such file")
     run_id = new_run_id()
     live = services()
+    # An eval never acts in the live company systems: live connectors only against its own seeded shop.
+    live.settings = live.settings.model_copy(update={"connectors_mode": "off"})
     progress = progress and sys.stderr.isatty()
-    if sandbox:
-        with sandbox_services(live) as svc:
-            results, shadow_report = _run(svc, suite, review, reviewer, run_id, progress, overrides)
+    if sandbox or shop is not None:
+        with sandbox_services(live, {"connectors_mode": "live"} if shop else None) as svc:
+            if shop is not None:
+                _seed(svc, shop)
+            results, shadow_report = _run(svc, suite, review, reviewer, run_id, progress, overrides,
+                                          own_customers=shop is not None)
     else:
         results, shadow_report = _run(live, suite, review, reviewer, run_id, progress, overrides)
     write_jsonl(out, results)
@@ -84,14 +94,26 @@ def eval_run(
         typer.echo(f"shadow report: {path}", err=True)
 
 
-def _run(svc, suite, review, reviewer, run_id, progress, overrides) -> tuple[list[dict], dict | None]:
+def _seed(svc, fixture: Path) -> None:
+    """The sandbox's own shop, holding exactly the fixture (the sample shop's seed command, as a user runs it)."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "app.shop", "seed", str(fixture), "--db", str(svc.settings.shop_path),
+                           "--replace"], capture_output=True, text=True)
+    if done.returncode != 0:
+        fail(f"--shop {fixture}: {(done.stderr or done.stdout).strip()[-2000:]}")
+
+
+def _run(svc, suite, review, reviewer, run_id, progress, overrides, own_customers: bool = False
+         ) -> tuple[list[dict], dict | None]:
     """Live results, then (with a candidate) the shadow report from the same inputs."""
     from app.eval.run import run_suite  # deferred: as in eval_run
     from app.eval.shadow import run_shadow
 
     live_desk = desk(svc)
     try:
-        results = run_suite(live_desk, suite, review=review, run_id=run_id, progress=progress, reviewer=reviewer)
+        results = run_suite(live_desk, suite, review=review, run_id=run_id, progress=progress, reviewer=reviewer,
+                            own_customers=own_customers)
         report = None
         if overrides is not None:
             try:

@@ -18,6 +18,7 @@ from app.connectors.clients import HTTPClient, MCPClient, Unavailable, make_clie
 from app.connectors.registry import Mode, Operation, Registry, load_registry
 
 __all__ = ["Systems", "Unavailable"]
+CAREFUL = ("off", "dry_run", "live")  # from the most careful mode to the least
 
 
 class Systems:
@@ -40,9 +41,11 @@ class Systems:
             raise KeyError(f"no operation {name!r} in the connectors file") from None
 
     def mode(self, operation: str) -> Mode:
-        """live, dry_run or off for the connector that serves `operation`."""
+        """live, dry_run or off for the connector that serves `operation`: the more careful of the setting and the
+        connector's own mode, so `connectors_mode: dry_run` (a shadow run) holds for every connector."""
         op = self.operation(operation)
-        return self.registry.connectors[op.connector].mode or self.default_mode
+        own = self.registry.connectors[op.connector].mode or self.default_mode
+        return min(own, self.default_mode, key=CAREFUL.index)
 
     def binding(self, action: str) -> dict[str, Any] | None:
         """{operation, facts, mode} for a desk action the registry carries out; None when none does."""

@@ -69,6 +69,9 @@ class TurnExpect(BaseModel):
     grounded: StrictBool | None = None
     error: StrictBool | str | None = None
     ticket_id: StrictBool | str | None = None
+    executed: list[dict[str, Any]] | None = Field(
+        None, description="Exactly the writes carried out in the company's system on this turn, each "
+                          "{operation, order_id?, amount?} ([] = none).")
 
     @field_validator("outcome")
     @classmethod

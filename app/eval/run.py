@@ -25,7 +25,7 @@ from app.eval.observe import dedupe, new_tickets, observe, taxonomy_of, ticket_a
 
 REVIEW_MODES = ("approve", "reject", "leave")
 TRACE_FIELDS = ("turn", "intent", "category", "route", "outcome", "final_outcome", "policy_rule", "policy_rules",
-                "review", "ticket_id", "tickets", "actions", "needs_info", "missing", "language", "answer",
+                "review", "ticket_id", "tickets", "actions", "executed", "needs_info", "missing", "language", "answer",
                 "citations", "retrieved", "grounded", "llm_calls", "latency_ms", "error")
 
 
@@ -37,11 +37,13 @@ def thread_for(prefix: str, run_id: str, scenario_id: str) -> str:
     return f"{prefix}-{run_id}-{scenario_id}"
 
 
-def _customer(customer: dict | None, run_id: str) -> dict | None:
+def _customer(customer: dict | None, run_id: str, own_ids: bool = False) -> dict | None:
+    """The scenario's customer; its id is namespaced by run (per-customer totals never carry over between runs)
+    unless the run has a shop of its own (`eval --shop`), whose customers are the fixture's ids."""
     if customer is None:
         return None
     c = dict(customer)
-    if c.get("id") is not None:
+    if c.get("id") is not None and not own_ids:
         c["id"] = f"eval-{run_id}-{c['id']}"
     return c
 
@@ -71,9 +73,10 @@ def run_turn(desk, tid: str, msg: Any, customer: dict | None, review: str, revie
              ) -> tuple[dict[str, Any], str | None]:
     """(what the turn did, error). Latency is the customer's wait: `send` alone, not the harness's review."""
     before = ticket_ids(desk, tid)
+    writes = {e["key"] for e in desk.services.executions.of_thread(tid)}
     earlier = _decided_before(desk, tid)
     error, paused, actions = None, False, []
-    start = time.perf_counter()
+    start, start_wall = time.perf_counter(), time.time()
     try:
         result = desk.send(msg, thread_id=tid, customer=customer)
         latency = round((time.perf_counter() - start) * 1000, 1)
@@ -101,21 +104,30 @@ def run_turn(desk, tid: str, msg: Any, customer: dict | None, review: str, revie
         view = {"outcome": "error", "final_outcome": "error", "policy_rules": [],
                 "latency_ms": round((time.perf_counter() - start) * 1000, 1)}
     opened = new_tickets(desk, tid, before)  # every ticket of the turn, however many the reply mentions
+    view["executed"] = [_write(e) for e in desk.services.executions.of_thread(tid)
+                        if e["key"] not in writes or e["status"] == "executed" and e["updated_at"] >= start_wall]
     view.update(review=paused, tickets=[t["id"] for t in opened] or [t for t in [view.get("ticket_id")] if t],
                 actions=dedupe(actions + ticket_actions(opened, taxonomy_of(desk))),
                 needs_info=view.get("outcome") == "needs_info", error=error)
     return view, error
 
 
+def _write(row: dict) -> dict:
+    """A write the turn made: operation, order, amount, what the system said."""
+    args = (row.get("call") or {}).get("arguments") or {}
+    return {"operation": row["operation"], "order_id": args.get("order_id"), "amount": args.get("amount"),
+            "status": row["status"], "reference": row.get("reference"), "mode": row["mode"]}
+
+
 def run_scenario(desk, sc: AnyScenario, review: str = "leave", run_id: str = "run", prefix: str = "eval",
-                 reviewer: str | None = None) -> dict:
+                 reviewer: str | None = None, own_customers: bool = False) -> dict:
     """One result line; exceptions become `outcome: error` so the rest of the suite still runs."""
     if review not in REVIEW_MODES:
         raise ValueError(f"review must be one of {REVIEW_MODES}, got {review!r}")
     if review != "leave" and not reviewer:
         raise ValueError(f"review {review!r} needs a reviewer id from the registry")
     tid = thread_for(prefix, run_id, sc.id)
-    customer = _customer(sc.customer, run_id)
+    customer = _customer(sc.customer, run_id, own_ids=own_customers)
     trace: list[dict[str, Any]] = []
     error = None
     start = time.perf_counter()
@@ -156,11 +168,12 @@ def _result(sc: AnyScenario, tid: str, trace: list[dict], error: str | None, rev
 
 def run_suite(desk, scenarios: list[AnyScenario], review: str = "leave", run_id: str | None = None,
               prefix: str = "eval", progress: bool = True, reviewer: str | None = None,
-              on_result: Callable[[dict], None] | None = None) -> list[dict]:
+              on_result: Callable[[dict], None] | None = None, own_customers: bool = False) -> list[dict]:
     run_id = run_id or new_run_id()
     results = []
     for sc in _progress(scenarios, progress, prefix):
-        res = run_scenario(desk, sc, review=review, run_id=run_id, prefix=prefix, reviewer=reviewer)
+        res = run_scenario(desk, sc, review=review, run_id=run_id, prefix=prefix, reviewer=reviewer,
+                           own_customers=own_customers)
         results.append(res)
         if on_result:
             on_result(res)

@@ -94,6 +94,20 @@ def same_arg(name: str, want: Any, got: Any) -> bool:
     return _norm(want) == _norm(got)
 
 
+def same_writes(want: list[dict], got: list[dict]) -> bool:
+    """The same writes, as a multiset: operation, order (as same_arg reads order ids) and amount (to the cent)."""
+    left = list(got)
+    for w in want:
+        hit = next((g for g in left if g.get("operation") == w.get("operation")
+                    and ("order_id" not in w or same_arg("order_id", w["order_id"], g.get("order_id")))
+                    and ("amount" not in w or (g.get("amount") is not None
+                                               and abs(float(g["amount"]) - float(w["amount"])) < 0.005))), None)
+        if hit is None:
+            return False
+        left.remove(hit)
+    return not left
+
+
 def turn_check(field: str, want: Any, obs: dict) -> tuple[bool, Any]:
     """(as expected?, what the turn did) for one per-turn expectation."""
     if field == "ticket":
@@ -122,6 +136,9 @@ def turn_check(field: str, want: Any, obs: dict) -> tuple[bool, Any]:
         rules = {*(obs.get("policy_rules") or []), obs.get("policy_rule"),
                  *(a.get("rule") for a in obs.get("actions") or [])} - {None}
         return set(_as_list(want)) <= rules, sorted(rules)
+    if field == "executed":
+        got = [e for e in obs.get("executed") or [] if e.get("status") == "executed"]
+        return same_writes(want, got), [{k: e.get(k) for k in ("operation", "order_id", "amount")} for e in got]
     if field == "args":
         actions = obs.get("actions") or []
         ok = all(any(all(same_arg(k, v, (a.get("args") or {}).get(k)) for k, v in one.items()) for a in actions)

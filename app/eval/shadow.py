@@ -133,7 +133,8 @@ def differences(live: list[dict], candidate: list[dict]) -> list[dict]:
 def run_shadow(live_desk, scenarios, review: str, run_id: str, overrides: dict[str, Any],
                live_results: list[dict], progress: bool = True, reviewer: str | None = None) -> dict:
     """Replay the scenarios on the candidate and compare with the live results."""
-    with sandbox_services(live_desk.services, overrides) as svc:
+    # A candidate never acts in a company system: its writes are dry runs, recorded and compared only.
+    with sandbox_services(live_desk.services, {**overrides, "connectors_mode": "dry_run"}) as svc:
         desk = type(live_desk)(services=svc)  # a desk like the live one, on the sandboxed services
         try:
             cand = run_suite(desk, scenarios, review=review, run_id=run_id, prefix="shadow", progress=progress,

@@ -169,6 +169,9 @@ def _money(a: dict) -> str:
 def question(action: str, args: dict, gaps: list[str], candidate: dict | None = None, again: bool = False) -> str:
     """One short question naming exactly what is missing."""
     order = f" for order {args['order_id']}" if args.get("order_id") else ""
+    if candidate and gaps == ["amount"] and candidate.get("source") == "order":
+        return (f"{_money(candidate)} can still be refunded{order}. Should I refund {_money(candidate)}? Please "
+                "confirm, or tell me the amount you'd like back.")
     if candidate and gaps == ["amount"]:
         return f"Just to check: should I refund {_money(candidate)}{order}? Please confirm the amount."
     help_order = " You'll find it in your order confirmation email and under Orders in your account." if again else ""

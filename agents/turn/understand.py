@@ -21,13 +21,15 @@ Pending actions and new messages:
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from agents import orders
 from agents.services import Services
 from agents.state import SupportState
 from agents.turn import reading, slots
 
-READS = ("request", "triage", "messages", "pending", "turn", "recent")
+READS = ("request", "triage", "messages", "pending", "turn", "recent", "customer")
 ESCALATING = {"legal_threat", "fraud"}
 ORDER_SCOPED = {"order_id"}
 MONEY = ("amount", "currency")  # as the customer wrote it: the policy converts with its own rates
@@ -75,7 +77,22 @@ def _escalate_now(tri: dict, spec: dict, args: dict) -> bool:
     return bool(ESCALATING & risk) and any(args.get(s) not in (None, "") for s in slots.required(spec))
 
 
-def _action_parts(index: int, text: str, tri: dict, spec: dict, turn: int) -> tuple[list[dict], list[dict]]:
+def _refundable(state: SupportState, svc: Services, action: str | None, args: dict) -> dict | None:
+    """What the system says can still be refunded on the named order, offered to the customer to confirm (never
+    used unconfirmed): a refund asked for without an amount. None without a verified customer or a connected
+    system, or when nothing is left."""
+    if action != "refund" or not args.get("order_id"):
+        return None
+    found = orders.look_up(state, svc, {"name": action, "args": args})
+    order = (found or {}).get("order") or {}
+    left = order.get("refundable")
+    if (found or {}).get("lookup") != "found" or not isinstance(left, int | float) or left <= 0:
+        return None
+    return {"amount": float(left), "currency": order.get("currency") or "USD", "source": "order"}
+
+
+def _action_parts(index: int, text: str, tri: dict, spec: dict, turn: int, propose=None
+                  ) -> tuple[list[dict], list[dict]]:
     """(parts, new pending actions) for one action request, one part per order it names."""
     parts, pending = [], []
     ents = tri.get("entities") or {}
@@ -94,6 +111,8 @@ def _action_parts(index: int, text: str, tri: dict, spec: dict, turn: int) -> tu
         if not gaps:
             parts.append({"index": index, "request": text, "triage": {**tri, "args": args}})
             continue
+        if gaps == ["amount"] and candidate is None and propose is not None:
+            candidate = propose(tri.get("action") or spec.get("action"), args)
         pend = _pending(spec, tri, args, gaps, text, turn, candidate=candidate)
         pending.append(pend)
         parts.append(_ask(index, text, tri, pend, again=bool(unknown)))
@@ -107,7 +126,7 @@ def _filled(pend: dict, text: str, found: dict) -> tuple[dict, list[str], dict |
     candidate = pend.get("candidate")
     if "amount" in want and "amount" not in filled:
         if candidate and slots.YES.search(text):
-            args, filled = {**args, **candidate}, [*filled, "amount"]
+            args, filled = {**args, **{k: candidate[k] for k in MONEY if k in candidate}}, [*filled, "amount"]
         elif slots.candidate_amount(found):
             candidate = slots.candidate_amount(found)  # a new amount, itself to be confirmed
         elif candidate and slots.NO.search(text):
@@ -115,7 +134,7 @@ def _filled(pend: dict, text: str, found: dict) -> tuple[dict, list[str], dict |
     return args, filled, candidate, slots.declared_unknown(text, [w for w in want if w not in filled], reply=True)
 
 
-def _continue(pend: dict, text: str, tri: dict, svc: Services, turn: int) -> dict | None:
+def _continue(pend: dict, text: str, tri: dict, svc: Services, turn: int, propose=None) -> dict | None:
     """The pending action with this message's values, as a part; None when the message is something else."""
     spec = svc.taxonomy.describe(pend["intent"])
     args, filled, candidate, unknown = _filled(pend, text, slots.entity_values(tri.get("entities") or {}, text))
@@ -141,6 +160,8 @@ def _continue(pend: dict, text: str, tri: dict, svc: Services, turn: int) -> dic
         args, gaps = {**args, "missing": sorted({*args.get("missing", []), *gaps})}, []
     if not gaps:
         return {"part": {"index": 0, "request": request, "triage": {**merged, "args": args}}, "pending": None}
+    if gaps == ["amount"] and candidate is None and propose is not None and "order_id" in filled:
+        candidate = propose(pend["action"], args)
     asked = pend.get("asked", 1) + (0 if progress else 1)
     if asked > 2:  # two questions have not got it: a person takes over with what we have
         handover = {**merged, "kind": "escalation", "action": "escalate", "args": {**args, "missing": gaps}}
@@ -156,10 +177,11 @@ def understand(state: SupportState, svc: Services) -> dict:
     pending = [p for p in state.get("pending") or [] if turn - p.get("since", turn) <= slots.PENDING_TURNS]
     calls: list = []
     parts: list[dict] = []
+    propose = partial(_refundable, state, svc)
     if pending and slots.WITHDRAW.search(text):
         reply = {"text": slots.withdrawn(pending), "outcome": "answered"}
         parts, pending = [{"index": 0, "request": text, "triage": whole, "reply": reply}], []
-    elif pending and (hit := _continue(pending[0], text, whole, svc, turn)) is not None:
+    elif pending and (hit := _continue(pending[0], text, whole, svc, turn, propose)) is not None:
         parts = [hit["part"]]
         pending = ([hit["pending"]] if hit["pending"] else []) + pending[1:]
     else:
@@ -172,7 +194,7 @@ def understand(state: SupportState, svc: Services) -> dict:
             piece, tri = reading.in_context(piece, tri, topic, state, svc, calls)
             spec = svc.taxonomy.describe(tri["intent"])
             if reading.kind(tri) == "action" and tri.get("action") == spec.get("action"):
-                got, waiting = _action_parts(index, piece, tri, spec, turn)
+                got, waiting = _action_parts(index, piece, tri, spec, turn, propose)
                 parts += got
                 new_pending += waiting
             else:

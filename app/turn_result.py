@@ -24,6 +24,8 @@ class TurnResult(BaseModel):
     ticket: dict | None = None
     policy: dict | None = None
     pending_review: dict | None = None
+    execution: dict | None = Field(None, description="What carrying the action out in the company's system came to: "
+                                   "status (executed, refused, failed, dry_run), operation, reference, key.")
     llm_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -51,6 +53,8 @@ def turn_result(thread_id: str, snapshot) -> TurnResult:
         policy={k: decision.get(k) for k in ("effect", "rule_id", "policy_version", "status", "reason")}
         if decision else None,
         pending_review=pending,
+        execution={k: e.get(k) for k in ("status", "operation", "reference", "key", "message", "error")}
+        if (e := v.get("execution")) and not pending else None,
         llm_calls=len(calls),
         prompt_tokens=sum(c["input_tokens"] for c in calls),
         completion_tokens=sum(c["output_tokens"] for c in calls),
@@ -77,6 +81,9 @@ class CustomerTurn(BaseModel):
     ticket_id: str | None = None
     ticket_status: str | None = None
     with_team: bool = Field(False, description="A person is reviewing this request; their answer follows here.")
+    action_status: str | None = Field(None, description="executed, refused, failed (a person completes it) or "
+                                      "dry_run, when the turn carried out an action.")
+    action_reference: str | None = Field(None, description="The company system's reference for it (RF-…, CX-…).")
 
     @classmethod
     def of(cls, result: TurnResult) -> CustomerTurn:
@@ -84,4 +91,6 @@ class CustomerTurn(BaseModel):
                    citations=[{k: c.get(k) for k in ("title", "doc_id", "snippet") if k in c}
                               for c in result.citations],
                    ticket_id=result.ticket_id, ticket_status=(result.ticket or {}).get("status"),
-                   with_team=bool(result.pending_review))
+                   with_team=bool(result.pending_review),
+                   action_status=(result.execution or {}).get("status"),
+                   action_reference=(result.execution or {}).get("reference"))

@@ -10,7 +10,7 @@ import math
 import time
 from typing import Any
 
-from agents import orders as order_facts
+from agents import orders
 from agents.compliance.hitl import Approve, Edit, Reject, ReviewPayloadError, parse_resume, scrub
 from agents.compliance.reviewers import ReviewerError, authorize, carried_amount, registry_for
 from agents.services import Services
@@ -124,7 +124,7 @@ def facts(state: SpecialistState, svc: Services | None = None, action: dict[str,
         "identity_verified": bool(customer.get("verified")),
         "tier": customer.get("tier", "standard"),
         "account_age_days": customer.get("account_age_days"),
-        **order_facts.policy_facts(state.get("facts"), (action or {}).get("args") or {}),
+        **orders.policy_facts(state.get("facts"), (action or {}).get("args") or {}),
     }
 
 
@@ -191,10 +191,10 @@ def decide(action: dict[str, Any], state: SpecialistState, svc: Services,
                     "policy_version": decision["policy_version"]}
     status = {"allow": "approved", "review": "pending", "deny": "denied"}[decision["effect"]]
     if decision.get("message"):  # a rule's reply may name the order's facts: "{refundable}", "{order_id}"
-        decision["message"] = _fill(decision["message"], order_facts.message_values(state.get("facts"),
+        decision["message"] = _fill(decision["message"], orders.message_values(state.get("facts"),
                                                                                     action["args"]))
     bound = {"args": {k: v for k, v in action["args"].items() if k != "intent"},
-             "facts": order_facts.bound_facts(state.get("facts")), "policy_version": decision["policy_version"]}
+             "facts": orders.bound_facts(state.get("facts")), "policy_version": decision["policy_version"]}
     return {**decision, "action": action, "status": status, "review": None, "bound": bound}
 
 
@@ -215,8 +215,8 @@ FACTS_CHANGED = {"effect": "review", "rule_id": "facts-changed", "message": None
 
 
 def gather_facts(state: SpecialistState, svc: Services) -> dict:
-    """The order's facts from the system of record, read before policy (agents/compliance/order_facts.py)."""
-    return {"facts": order_facts.look_up(state, svc, propose_action(state))}
+    """The order's facts from the system of record, read before policy (agents/compliance/orders.py)."""
+    return {"facts": orders.look_up(state, svc, propose_action(state))}
 
 
 def recheck(state: SpecialistState, svc: Services, thread_id: str | None = None) -> dict:
@@ -226,8 +226,8 @@ def recheck(state: SpecialistState, svc: Services, thread_id: str | None = None)
     if decision.get("status") != "approved" or not decision.get("review"):
         return {}
     action = decision["action"]
-    fresh = order_facts.look_up(state, svc, action)
-    diffs = order_facts.changed(decision, fresh, svc.policy.version_id)
+    fresh = orders.look_up(state, svc, action)
+    diffs = orders.changed(decision, fresh, svc.policy.version_id)
     if not diffs:
         return {}
     view = {**state, "facts": fresh}

@@ -17,7 +17,7 @@ import hashlib
 import json
 from typing import Any
 
-from agents import orders as order_facts
+from agents import failpoints, orders
 from agents.services import Services
 
 PLACEHOLDERS = {"[EMAIL]": "email", "[PHONE]": "phone"}  # redacted values the vault holds for this thread
@@ -60,8 +60,8 @@ def read_outcome(result: dict[str, Any], mode: str) -> tuple[str, dict[str, Any]
 def execute(state: dict, svc: Services, thread_id: str) -> dict:
     decision = state.get("compliance") or {}
     action = decision.get("action") or {}
-    bound = order_facts.binding(action, svc) if decision.get("status") == "approved" else None
-    customer_id = order_facts.verified_id(state)
+    bound = orders.binding(action, svc) if decision.get("status") == "approved" else None
+    customer_id = orders.verified_id(state)
     if bound is None or customer_id is None:
         return {}
     ticket = state.get("ticket") or {}
@@ -80,7 +80,9 @@ def execute(state: dict, svc: Services, thread_id: str) -> dict:
         result = row["result"]  # settled by an earlier run (or the reconciler): reuse, never call again
     elif result is None and mode == "live":
         svc.executions.attempt(key)
+        failpoints.hit("execute.before_call")
         result = svc.systems.write(operation, args, customer_id, key)
+        failpoints.hit("execute.after_call")
     status, detail = read_outcome(result or {}, mode)
     row = svc.executions.finish(key, status, result=result or {"planned": call}, error=detail.get("error"),
                                 reference=detail.get("reference"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents import orders as order_facts
+from agents import orders
 from agents.services import Services
 from knowledge.pii import redact
 
@@ -38,7 +38,7 @@ def ticket_fields(state: dict, thread_id: str, svc: Services | None = None) -> d
         action = decision["action"]
         status = "approved" if action["name"] != "escalate" else "open"
         if status == "approved" and svc is not None and decision.get("status") == "approved" \
-                and order_facts.binding(action, svc) and order_facts.verified_id(state):
+                and orders.binding(action, svc) and orders.verified_id(state):
             status = "open"  # carried out next (agents/ticketing/execute.py), which solves it or leaves it for a person
     else:  # a question research could not answer from the knowledge base, or whose answer was withheld
         args = {"intent": triage.get("intent"), "retrieved": research.get("retrieved", []),

@@ -44,7 +44,9 @@ COLUMNS = (("turns", "wall_ms", "REAL"), ("turns", "review_wait_ms", "REAL"), ("
 _LLM_COLUMNS = ("calls", "prompt_tokens", "completion_tokens", "failed")
 AGENT_OF_NODE = {"classify": "triage", "classify_llm": "triage", "enrich": "triage",
                  "retrieve": "research", "answer": "research", "check_grounding": "research",
-                 "evaluate": "compliance", "review": "compliance", "open_ticket": "ticketing", "notify": "ticketing"}
+                 "evaluate": "compliance", "review": "compliance", "open_ticket": "ticketing", "notify": "ticketing",
+                 "gather_facts": "compliance", "recheck": "compliance", "execute": "ticketing",
+                 "from_order": "research"}
 REVIEW_NODES = ("review",)
 
 # Warm-ups not yet taken out of a node, per OS thread: a node runs, and records itself, on one thread.

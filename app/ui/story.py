@@ -51,7 +51,7 @@ def audit_story(desk: SupportDesk, thread_id: str) -> None:
             st.json(e["evidence"], expanded=False)
 
 
-def action_and_policy(ticket: dict) -> None:
+def action_and_policy(ticket: dict, executions: list[dict] | None = None) -> None:
     c1, c2 = st.columns(2)
     c1.markdown("**Action**")
     with c1:
@@ -59,6 +59,24 @@ def action_and_policy(ticket: dict) -> None:
     c2.markdown("**Policy decision**")
     with c2:
         st.json(ticket.get("policy") or {}, expanded=True)
+    calls(executions or [])
+
+
+def calls(executions: list[dict]) -> None:
+    """Each write in the company's system: the call planned (before it was made) beside what it came to."""
+    if not executions:
+        return
+    st.markdown("**Calls to the company's systems**")
+    for e in executions:
+        st.caption(f"{e['operation']} · {e['mode']} · {e['status']}" + (f" · reference {e['reference']}"
+                                                                       if e.get("reference") else ""))
+        planned, done = st.columns(2)
+        with planned:
+            st.markdown("Planned call")
+            st.json(e.get("call") or {}, expanded=False)
+        with done:
+            st.markdown("Executed" if e["status"] == "executed" else labels.humanize(e["status"]))
+            st.json(e.get("result") or {"error": e.get("error")}, expanded=False)
 
 
 def review_request(item: dict) -> None:

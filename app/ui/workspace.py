@@ -58,7 +58,7 @@ def ticket_detail(desk: SupportDesk, row: Row) -> None:
     with tabs[3]:
         story.audit_story(desk, t["thread_id"])
     with tabs[4]:
-        story.action_and_policy(t)
+        story.action_and_policy(t, desk.services.executions.of_ticket(t["id"]))
 
 
 def review_detail(desk: SupportDesk, row: Row) -> None:

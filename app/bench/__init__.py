@@ -11,3 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
 COST_SCENARIOS = DATA / "cost_scenarios.jsonl"
 COST_PARAPHRASE_RATE = 0.25  # share of fake answers reworded enough that the lexical check defers to the judge
+# The benchmarks of the desk's own behaviour run with no company system connected (every approved action is a
+# ticket); `bench actions` measures the connectors.
+NO_SYSTEMS = {"connectors_mode": "off"}
+NO_SYSTEMS_ENV = {"SUPPORT_CONNECTORS_MODE": "off"}

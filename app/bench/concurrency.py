@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.bench import NO_SYSTEMS
 from app.bench.crash import prepare
 from app.llm.models import ModelRouter
 from app.llm.scripted import ScriptedChatModel, echo_responder
@@ -53,7 +54,7 @@ def slow_model(latency_s: float) -> SlowModel:
 def make_desk(data_dir: Path, latency_ms: float, database_url: str | None = None):
     from app.desk import SupportDesk  # lazy: ~2.5 s to import (the graph); the CLI imports this module at startup
 
-    settings = Settings(data_dir=data_dir, offline=False, openai_api_key="fake", triage_confidence=0.999,
+    settings = Settings(**NO_SYSTEMS, data_dir=data_dir, offline=False, openai_api_key="fake", triage_confidence=0.999,
                         database_url=database_url)
     model = slow_model(latency_ms / 1000)
     return SupportDesk(services=Services.from_settings(settings, models=ModelRouter(triage=model, research=model)))

@@ -31,7 +31,7 @@ from langgraph.types import Command
 from pydantic import BaseModel, Field
 
 from agents.research.nodes import format_sources
-from app.bench import COST_PARAPHRASE_RATE, COST_SCENARIOS, ROOT
+from app.bench import COST_PARAPHRASE_RATE, COST_SCENARIOS, NO_SYSTEMS, ROOT
 from app.llm.models import ModelRouter
 from app.llm.scripted import ScriptedChatModel, echo_responder
 from app.services import Services
@@ -184,7 +184,7 @@ def run_project(scenarios: list[dict], data_dir: Path, budget: dict | None = Non
         return echo_responder(tool, messages)
 
     small, big = CountingChatModel(model="small", responder=respond), CountingChatModel(model="big", responder=respond)
-    settings = Settings(data_dir=data_dir, offline=False, **(budget or {}))
+    settings = Settings(**NO_SYSTEMS, data_dir=data_dir, offline=False, **(budget or {}))
     svc = Services(settings=settings, models=ModelRouter(triage=small, research=big))
     ingest([ROOT / "knowledge" / "sample"], svc.store(), svc.search_embedder)
     desk = SupportDesk(services=svc)

@@ -23,7 +23,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from app.bench import ROOT
+from app.bench import NO_SYSTEMS, NO_SYSTEMS_ENV, ROOT
 from app.services import Services
 from app.settings import Settings
 from knowledge.ingest import ingest
@@ -46,7 +46,7 @@ def plan(n: int) -> list[dict]:
 
 
 def _services(data_dir: Path, database_url: str | None) -> Services:
-    return Services.from_settings(Settings(data_dir=data_dir, offline=True, database_url=database_url))
+    return Services.from_settings(Settings(**NO_SYSTEMS, data_dir=data_dir, offline=True, database_url=database_url))
 
 
 def _desk(data_dir: Path, database_url: str | None):
@@ -94,7 +94,7 @@ def worker(data_dir: Path, n: int, database_url: str | None) -> None:
 
 def _spawn(data_dir: Path, n: int, database_url: str | None) -> tuple[subprocess.Popen, queue.Queue]:
     cmd = [sys.executable, "-m", "app.bench.crash", str(data_dir), str(n)] + ([database_url] if database_url else [])
-    env = {**os.environ, "SUPPORT_OFFLINE": "true", "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "SUPPORT_OFFLINE": "true", **NO_SYSTEMS_ENV, "HF_HUB_OFFLINE": "1"}
     errors = open(data_dir / "crash-worker.log", "a")  # the worker's stderr, for a failed final run
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=errors, text=True)
     errors.close()

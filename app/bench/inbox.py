@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.bench import NO_SYSTEMS
 from app.bench.review_groups import KINDS, escalation
 from app.review.inbox import read
 from app.services import Services
@@ -33,7 +34,8 @@ QUESTIONS = ["How do I reset my password?", "What is your returns policy?", "How
 
 
 def _settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, offline=True, database_url=None)  # SQLite files in the throwaway dir
+    # SQLite files in the throwaway dir
+    return Settings(**NO_SYSTEMS, data_dir=data_dir, offline=True, database_url=None)
 
 
 def _desk(data_dir: Path):

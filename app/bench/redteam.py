@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from app.bench import NO_SYSTEMS
 from app.bench import redteam_answers as answers
 from app.bench import redteam_boundaries as boundaries
 from app.bench import redteam_http as http_limits
@@ -109,7 +110,7 @@ def prepare(data_dir: Path, template: Path | None = None) -> None:
 
     if template is not None:
         shutil.copytree(template, data_dir, dirs_exist_ok=True)
-    ready(Services.from_settings(Settings(data_dir=data_dir, offline=True)))
+    ready(Services.from_settings(Settings(**NO_SYSTEMS, data_dir=data_dir, offline=True)))
 
 
 def run(quick: bool = False, template: Path | None = None, families: list[str] | None = None) -> dict:
@@ -126,7 +127,7 @@ def run(quick: bool = False, template: Path | None = None, families: list[str] |
     with tempfile.TemporaryDirectory(prefix="redteam-") as tmp:
         data_dir = Path(tmp) / "data"
         prepare(data_dir, template)
-        desk = SupportDesk(services=Services.from_settings(Settings(data_dir=data_dir, offline=True)))
+        desk = SupportDesk(services=Services.from_settings(Settings(**NO_SYSTEMS, data_dir=data_dir, offline=True)))
         ctx = p.Ctx(data_dir=data_dir, desk=desk, quick=quick)
         try:
             tally = {name: family_tally(ctx, probes, quick) for name, probes in FAMILIES.items()

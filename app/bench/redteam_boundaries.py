@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from app.bench import NO_SYSTEMS
 from app.bench.redteam_probes import MID, Ctx, check, refused
 
 WEB_SECRET = "redteam-web-signing-secret-0123456789"
@@ -132,7 +133,7 @@ class _client:
         folder.write_text(f"channels:\n- id: web\n  key_hash: '{hash_token('rt-web-key')}'\n"
                           "  customer_tokens: {secret_env: REDTEAM_WEB_SECRET}\n")
         os.environ["REDTEAM_WEB_SECRET"] = WEB_SECRET
-        settings = Settings(data_dir=self.ctx.data_dir, offline=True, api_keys_file=folder, rate_limit="")
+        settings = Settings(**NO_SYSTEMS, data_dir=self.ctx.data_dir, offline=True, api_keys_file=folder, rate_limit="")
         self.client = TestClient(create_app(settings, warm_in_background=False))
         self.client.__enter__()
         return self.client, {"Authorization": "Bearer rt-web-key"}

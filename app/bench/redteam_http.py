@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from app.bench import NO_SYSTEMS
 from app.bench.redteam_probes import Ctx, check
 
 KEY_A, KEY_B = "redteam-key-a", "redteam-key-b"
@@ -32,7 +33,7 @@ def served(ctx: Ctx, **overrides) -> Iterator[str]:
     from app.http.api import create_app
     from app.settings import Settings
 
-    settings = Settings(**{"data_dir": ctx.data_dir, "offline": True, "rate_limit": f"{LIMIT}/minute",
+    settings = Settings(**{**NO_SYSTEMS, "data_dir": ctx.data_dir, "offline": True, "rate_limit": f"{LIMIT}/minute",
                            "rate_limit_storage": "memory://", "max_body_bytes": MAX_BODY,
                            "api_keys": f"rt-a={hash_token(KEY_A)},rt-b={hash_token(KEY_B)}", **overrides})
     with in_thread(create_app(settings, warm_in_background=False)) as url:

@@ -17,7 +17,7 @@ import textwrap
 import time
 from contextlib import closing
 
-from app.bench import ROOT
+from app.bench import NO_SYSTEMS, NO_SYSTEMS_ENV, ROOT
 from app.bench.redteam_probes import BIG, MID, Ctx, ProbeFailed, check, nested, refund_text, refused, tickets
 
 N = 30
@@ -38,7 +38,7 @@ def _trail(ctx: Ctx):
 
     own = ctx.data_dir / f"audit-{len(ctx.scratch)}"
     ctx.scratch.append(own)
-    settings = Settings(data_dir=own, offline=True)
+    settings = Settings(**NO_SYSTEMS, data_dir=own, offline=True)
     audit = AuditLog(settings.store_target, settings=settings)
     for i in range(N):
         audit.record(f"t{i % 3}:{i}:triage", f"t{i % 3}", "triage", "triage", f"reason {i}")
@@ -215,7 +215,7 @@ def fuzz_nan_edit_on_the_cli(ctx: Ctx) -> None:
 
 def cli_parallel_asks(ctx: Ctx) -> None:
     """Five parallel `ask --thread T` processes made 3 tickets and lost 2 messages."""
-    tid, env = ctx.thread("cli"), {**os.environ, "SUPPORT_OFFLINE": "true", "HF_HUB_OFFLINE": "1"}
+    tid, env = ctx.thread("cli"), {**os.environ, "SUPPORT_OFFLINE": "true", **NO_SYSTEMS_ENV, "HF_HUB_OFFLINE": "1"}
     procs = [subprocess.Popen([sys.executable, "-m", "app", "--data-dir", str(ctx.data_dir), "ask", refund_text(i),
                                "--thread", tid, "--json"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for i in range(5)]
@@ -229,7 +229,7 @@ def cli_parallel_asks(ctx: Ctx) -> None:
 
 
 def _cli(ctx: Ctx, *args: str, timeout: float = 240) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SUPPORT_OFFLINE": "true", "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "SUPPORT_OFFLINE": "true", **NO_SYSTEMS_ENV, "HF_HUB_OFFLINE": "1"}
     return subprocess.run([sys.executable, "-m", "app", "--data-dir", str(ctx.data_dir), *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
@@ -251,7 +251,8 @@ def async_script_exits(ctx: Ctx) -> None:
         from app.desk import SupportDesk
         from app.services import Services
         from app.settings import Settings
-        desk = SupportDesk(services=Services.from_settings(Settings(data_dir={str(ctx.data_dir)!r}, offline=True)))
+        desk = SupportDesk(services=Services.from_settings(Settings(connectors_mode="off",
+                                                                    data_dir={str(ctx.data_dir)!r}, offline=True)))
         async def main():
             r = await desk.asend("Please refund $20 for order #48213", thread_id="exit-probe")
             print("SENT", r.outcome, flush=True)
@@ -273,7 +274,7 @@ def async_context_manager(ctx: Ctx) -> None:
 
 
 def _python(script: str, timeout: float) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SUPPORT_OFFLINE": "true", "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "SUPPORT_OFFLINE": "true", **NO_SYSTEMS_ENV, "HF_HUB_OFFLINE": "1"}
     try:  # the timeout guards against the hang the probe is about
         done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                               timeout=timeout)

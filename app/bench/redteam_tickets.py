@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 
-from app.bench import ROOT
+from app.bench import NO_SYSTEMS_ENV, ROOT
 from app.bench.redteam_probes import Ctx, check, refused
 
 HUMAN = "I want to talk to a human about my order #48213"  # the graph opens a customer-care ticket for a person
@@ -126,7 +126,8 @@ def cli_actor_and_scope(ctx: Ctx) -> None:
                                     ("max", "demo-sam", 77, "unknown reviewer or wrong token"),  # a colleague's name
                                     ("max", "", 2, "Missing option '--token'"),  # an empty token is no token
                                     ("sam", "demo-sam", 77, "supervisor role")):
-        env = {**os.environ, "SUPPORT_OFFLINE": "true", "HF_HUB_OFFLINE": "1", "SUPPORT_REVIEWER_TOKEN": token}
+        env = {**os.environ, "SUPPORT_OFFLINE": "true", **NO_SYSTEMS_ENV, "HF_HUB_OFFLINE": "1",
+               "SUPPORT_REVIEWER_TOKEN": token}
         done = subprocess.run([sys.executable, "-m", "app", "--data-dir", str(ctx.data_dir), "tickets", "status",
                                t["id"], "--to", "closed", "--actor", actor], cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=240)

@@ -10,6 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from app.bench import NO_SYSTEMS
 from app.services import Services
 from app.settings import Settings
 
@@ -51,7 +52,7 @@ def run(data_dir: Path, threads: int = 100, seed: int = 21) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "data"
         shutil.copytree(data_dir, copy)
-        desk = SupportDesk(services=Services.from_settings(Settings(data_dir=copy, offline=True)))
+        desk = SupportDesk(services=Services.from_settings(Settings(**NO_SYSTEMS, data_dir=copy, offline=True)))
         rng, kind_of, sends = random.Random(seed), {}, []
         for i in range(threads):
             kind = list(KINDS)[i % len(KINDS)]

@@ -40,7 +40,7 @@ from fastapi import FastAPI, Request
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agents.compliance.reviewers import hash_token
-from app.bench import ROOT
+from app.bench import NO_SYSTEMS, NO_SYSTEMS_ENV, ROOT
 from app.bench.cpu_time import Machine, alive, database_cpu, loadavg, session_cpu
 from app.llm.scripted import echo_responder
 from app.store.metrics import percentile
@@ -215,7 +215,7 @@ def _prepared(base: Path) -> Path:
     from knowledge.ingest import ingest
 
     data = base / "data"
-    svc = Services.from_settings(Settings(data_dir=data, offline=True))
+    svc = Services.from_settings(Settings(**NO_SYSTEMS, data_dir=data, offline=True))
     ingest([ROOT / "knowledge" / "sample"], svc.store(), svc.embedder)
     _ = svc.classifier  # trained once, copied by every server
     return data
@@ -239,7 +239,7 @@ def run(n: int = 200, workers: tuple[int, ...] = (1, 2, 4), latency_ms: float = 
         for w in workers:
             copy = base / f"w{w}"
             shutil.copytree(data, copy)
-            with _server(copy, w, {"SUPPORT_OFFLINE": "true"}) as server:
+            with _server(copy, w, {"SUPPORT_OFFLINE": "true", "SUPPORT_CONNECTORS_MODE": "off"}) as server:
                 _warm(server, w)
                 offline[str(w)] = asyncio.run(_load(server, n, max(8, 4 * w)))
         ceiling = {str(w): _ceiling(offline[str(w)], w, cores) for w in workers}
@@ -256,7 +256,8 @@ def run(n: int = 200, workers: tuple[int, ...] = (1, 2, 4), latency_ms: float = 
             shutil.copytree(data, copy)
             w = max(workers)
             with _stub(latency_ms) as stub, _server(copy, w, {
-                    "SUPPORT_OFFLINE": "false", "SUPPORT_OPENAI_BASE_URL": stub, "SUPPORT_OPENAI_API_KEY": "stub",
+                    "SUPPORT_OFFLINE": "false", **NO_SYSTEMS_ENV, "SUPPORT_OPENAI_BASE_URL": stub,
+                    "SUPPORT_OPENAI_API_KEY": "stub",
                     "SUPPORT_TRIAGE_CONFIDENCE": "0.55"}) as server:
                 _warm(server, w)
                 llm = asyncio.run(_load(server, llm_conversations, llm_conversations))

@@ -83,6 +83,25 @@ def bench_crash(
         raise typer.Exit(1)
 
 
+def bench_actions(
+    conversations: int = typer.Option(30, help="Conversations with actions (six shapes, round robin)."),
+    kills: int = typer.Option(8, help="How many times the worker is killed (kill -9) mid-run."),
+    fail_rate: float = typer.Option(0.3, min=0.0, max=1.0, help="Share of shop calls that fail before acting."),
+    fail_after_rate: float = typer.Option(0.1, min=0.0, max=1.0,
+                                          help="Share of shop writes that commit and then lose their response."),
+    seed: int = typer.Option(11, help="Seed of the kill points and the faults."),
+) -> None:
+    """Actions against the shipped shop with kills and a failing connector: executed, ticketed, double and wrong
+    executions, lost approved actions, and the latency the look-ups add (prints JSON; exit 1 on any double, wrong
+    or lost action)."""
+    from app.bench import actions  # deferred: see the module docstring
+
+    report = actions.run(conversations, kills, fail_rate, fail_after_rate, seed=seed)
+    print_json(report)
+    if report["double_executions"] or report["lost_approved_actions"] or report["wrong_executions"]:
+        raise typer.Exit(1)
+
+
 def bench_concurrency(
     n: int = typer.Option(200, help="Concurrent conversations."),
     latency_ms: float = typer.Option(200, help="Latency of the fake model per call."),
@@ -164,6 +183,7 @@ bench_app.command("cost")(bench_cost)
 bench_app.command("retrieval")(bench_retrieval)
 bench_app.command("retrieval-scale")(bench_retrieval_scale)
 bench_app.command("crash")(bench_crash)
+bench_app.command("actions")(bench_actions)
 bench_app.command("concurrency")(bench_concurrency)
 bench_app.command("throughput")(bench_throughput)
 bench_app.command("review-groups")(bench_review_groups)

@@ -13,7 +13,7 @@ from agents.triage.fraud import mentions_fraud
 from knowledge.pii import CARD, IBAN, PHONE, luhn_ok
 
 ORDER_ID = re.compile(
-    r"(?:#\s?([A-Z]{0,3}-?\d{4,}))|(?:\border\s*(?:number|no\.?|id)?\s*[:#]?\s*([A-Z]{0,3}-?\d{4,}))|\b(BW-\d{3,})\b",
+    r"(?:#\s?([A-Z]{0,3}-?\d{4,}))|(?:\border\s*(?:number|no\.?|id)?\s*[:#]?\s*([A-Z]{0,3}-?\d{3,}))|\b(BW-\d{3,})\b",
     re.I,
 )
 ACCOUNT = re.compile(
@@ -171,6 +171,19 @@ def pair_requests(text: str, amounts: list[Money], orders: list[tuple[str, int, 
     return [_request(oid, group, rates, extra) for oid, group in groups.items() if oid or group]
 
 
+# A bound, not a quantity: "refunds under $10,000 are approved", "anything above €500". An amount the customer
+# asks for is never introduced by a comparative, so a limit quoted from policy-sounding text never becomes it.
+BOUND = re.compile(r"(?:\b(?:under|below|over|above|up\s+to|less\s+than|more\s+than|at\s+(?:most|least)"
+                   r"|exceed(?:s|ing)?|limit(?:\s+of)?|max(?:imum)?|min(?:imum)?|threshold(?:\s+of)?|cap(?:ped)?(?:\s+at)?|within)"
+                   r"|[<>≤≥])\s*(?:of\s+|is\s+|at\s+)?\W{0,2}\Z", re.I)
+
+
+def bounds(text: str, amounts: list[Money]) -> list[Money]:
+    """The amounts that are stated as a bound (a comparative right before them), when another amount is not."""
+    marked = [a for a in amounts if BOUND.search(text[max(0, a.start - 24):a.start])]
+    return marked if len(marked) < len(amounts) else []
+
+
 def extract_entities(text: str, rates: dict[str, float] | None = None) -> dict:
     """Entities for policy and tickets. `rates` (units of USD per unit of a currency, the policy's
     `currency_rates`) gives `amount_usd`; an amount in a currency without a rate has `currency_unknown` and no
@@ -178,6 +191,8 @@ def extract_entities(text: str, rates: dict[str, float] | None = None) -> dict:
     known; one without a rate counts as largest) with its request's flags, the conservative choice when one
     action stands for the message; `requests` pairs amounts with orders for one action per order."""
     found = scan(text)
+    if limits := bounds(text, found.amounts):
+        found = type(found)([a for a in found.amounts if a not in limits], found.unreadable)
     mentions = _order_mentions(text, [m.span for m in found.amounts])
     extra = (UNREADABLE,) if found.unreadable else ()
     requests = pair_requests(text, found.amounts, mentions, rates, extra)

@@ -12,6 +12,8 @@ change (the order was refunded or shipped meanwhile) or a new policy version sen
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from typing import Any
 
 from agents.services import Services
@@ -52,12 +54,21 @@ def read_order(svc: Services, operation: str, order_id: str, customer_id: str | 
         "items": [i.get("name") for i in order.get("items") or [] if isinstance(i, dict)]}}
 
 
-def look_up(state: SpecialistState, svc: Services, action: dict[str, Any]) -> dict[str, Any] | None:
-    """The facts for `action`, or None when it names no order or no system carries it out."""
+def look_up(state: SpecialistState, svc: Services, action: dict[str, Any], thread_id: str | None = None,
+            replay: bool = False) -> dict[str, Any] | None:
+    """The facts for `action`, or None when it names no order or no system carries it out.
+
+    With `replay`, the facts a write with this action's idempotency key was decided on are used when the desk
+    already made (or began) that write: the turn is running again (a crash, a retried message), and the order now
+    shows the desk's own refund; read afresh, it would refuse what it has already done."""
     bound = binding(action, svc)
     order_id = (action.get("args") or {}).get("order_id")
     if bound is None or not bound.get("facts") or not order_id:
         return None
+    if replay and thread_id and (executions := getattr(svc, "executions", None)) is not None:
+        row = executions.get(idempotency_key(thread_id, action["name"], call_args(action, svc, thread_id)))
+        if row and row.get("facts"):
+            return {**row["facts"], "replay": row["key"]}
     return read_order(svc, bound["facts"], str(order_id), verified_id(state))
 
 
@@ -113,3 +124,24 @@ def changed(decision: dict[str, Any], facts: dict[str, Any] | None, policy_versi
     if bound.get("policy_version") and bound["policy_version"] != policy_version:
         diffs.append("policy_version")
     return diffs
+
+
+PLACEHOLDERS = {"[EMAIL]": "email", "[PHONE]": "phone"}  # redacted values the vault holds for this thread
+
+
+def idempotency_key(thread_id: str, action: str, args: dict[str, Any]) -> str:
+    """The same action with the same arguments in the same thread is one write, however often the turn runs (a
+    retried message, a re-run after a crash, the same request sent again): the system answers it once."""
+    body = json.dumps({"thread": thread_id, "action": action, "args": args}, sort_keys=True, default=str)
+    return "sf-" + hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def call_args(action: dict[str, Any], svc: Services, thread_id: str) -> dict[str, Any]:
+    """The action's arguments as the system needs them: a redacted contact detail is the one the vault holds."""
+    args = {k: v for k, v in action["args"].items() if k not in ("intent", "missing")}
+    kind = PLACEHOLDERS.get(str(args.get("value")))
+    if kind:
+        kept = (svc.vault.contacts(thread_id) or {}).get(kind) or []
+        if kept:
+            args["value"] = kept[-1]
+    return args

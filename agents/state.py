@@ -86,12 +86,13 @@ class Decision(TypedDict, total=False):
 
 
 class Facts(TypedDict, total=False):
-    """What the system of record said about the order an action names (agents/compliance/order_facts.py)."""
+    """What the system of record said about the order an action names (agents/orders.py)."""
 
     lookup: Literal["found", "not_found", "unverified", "unavailable"]
     operation: str  # the read that gave them
     order: dict[str, Any]  # the order as the system has it: status, total, currency, refunded, refundable, dates...
     error: str | None
+    replay: str  # the key of the desk's own write these facts were decided on (a turn running again)
 
 
 class Execution(TypedDict, total=False):

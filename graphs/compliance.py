@@ -22,7 +22,7 @@ def _after_evaluate(state: SpecialistState) -> str:
 
 
 builder = StateGraph(SpecialistState, context_schema=SupportContext)
-builder.add_node("facts", bind(compliance.gather_facts, compliance.READS))
+builder.add_node("facts", bind(compliance.gather_facts, compliance.READS, with_thread=True))
 builder.add_node("evaluate", bind(compliance.evaluate, compliance.READS, with_thread=True))
 builder.add_node("review", bind(review, compliance.READS))
 builder.add_node("record", bind(record_decision, ("compliance",)))

@@ -214,9 +214,10 @@ FACTS_CHANGED = {"effect": "review", "rule_id": "facts-changed", "message": None
                            "decides again on the facts as they are now."}
 
 
-def gather_facts(state: SpecialistState, svc: Services) -> dict:
-    """The order's facts from the system of record, read before policy (agents/compliance/orders.py)."""
-    return {"facts": orders.look_up(state, svc, propose_action(state))}
+def gather_facts(state: SpecialistState, svc: Services, thread_id: str | None = None) -> dict:
+    """The order's facts from the system of record, read before policy (agents/orders.py); a turn running again
+    decides on the facts its own write was decided on."""
+    return {"facts": orders.look_up(state, svc, propose_action(state), thread_id, replay=True)}
 
 
 def recheck(state: SpecialistState, svc: Services, thread_id: str | None = None) -> dict:
@@ -282,6 +283,8 @@ def review_request(decision: dict[str, Any], error: str | None = None, review_id
         meta["review_id"] = review_id
     if previous:
         meta["previous"] = previous
+    if (approved := decision.get("previous_review")) and approved.get("review_id"):
+        meta["rechecks"] = approved["review_id"]  # the approval this review checks again (facts changed)
     if error:
         meta["error"] = error
     return payload

@@ -13,30 +13,10 @@ person completes it).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from agents import failpoints, orders
 from agents.services import Services
-
-PLACEHOLDERS = {"[EMAIL]": "email", "[PHONE]": "phone"}  # redacted values the vault holds for this thread
-
-
-def idempotency_key(thread_id: str, action: str, args: dict[str, Any]) -> str:
-    body = json.dumps({"thread": thread_id, "action": action, "args": args}, sort_keys=True, default=str)
-    return "sf-" + hashlib.sha256(body.encode()).hexdigest()[:32]
-
-
-def call_args(action: dict[str, Any], svc: Services, thread_id: str) -> dict[str, Any]:
-    """The action's arguments as the system needs them: a redacted contact detail is the one the vault holds."""
-    args = {k: v for k, v in action["args"].items() if k not in ("intent", "missing")}
-    kind = PLACEHOLDERS.get(str(args.get("value")))
-    if kind:
-        kept = (svc.vault.contacts(thread_id) or {}).get(kind) or []
-        if kept:
-            args["value"] = kept[-1]
-    return args
 
 
 def _reference(result: dict[str, Any]) -> str | None:
@@ -66,8 +46,8 @@ def execute(state: dict, svc: Services, thread_id: str) -> dict:
         return {}
     ticket = state.get("ticket") or {}
     operation, mode = bound["operation"], bound["mode"]
-    args = call_args(action, svc, thread_id)
-    key = idempotency_key(thread_id, action["name"], args)
+    args = orders.call_args(action, svc, thread_id)
+    key = orders.idempotency_key(thread_id, action["name"], args)
     try:
         call = svc.systems.plan(operation, args, customer_id, key)
     except ValueError as exc:  # arguments the operation does not accept: a person completes it
@@ -75,7 +55,8 @@ def execute(state: dict, svc: Services, thread_id: str) -> dict:
     else:
         result = None
     row = svc.executions.plan(key, thread_id=thread_id, ticket_id=ticket.get("id"), customer_id=customer_id,
-                              action=action["name"], operation=operation, mode=mode, call=call)
+                              action=action["name"], operation=operation, mode=mode, call=call,
+                              facts=state.get("facts"))
     if row["status"] in ("executed", "refused", "dry_run") and row.get("result") is not None:
         result = row["result"]  # settled by an earlier run (or the reconciler): reuse, never call again
     elif result is None and mode == "live":

@@ -98,7 +98,7 @@ def emit(obj: Any, as_json: bool) -> None:
 # a data dir that does not exist yet is theirs to create. Every other command
 # (`eval` included: a suite run on an empty knowledge base would score nothing but the typo) works on existing
 # data, so a missing one is a mistyped path.
-CREATES_DATA = frozenset({"ingest", "ask", "serve", "worker", "db", "bench", "triage", "config"})
+CREATES_DATA = frozenset({"ingest", "ask", "serve", "worker", "db", "bench", "triage", "config", "shop"})
 
 
 def check_data_dir(s: Settings, command: str | None) -> None:

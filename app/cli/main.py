@@ -20,6 +20,7 @@ from app.cli.eval import eval_app
 from app.cli.governance import audit_app, killswitch_app, policy_app
 from app.cli.review import review_app
 from app.cli.service import db_app, serve, worker
+from app.cli.shop import shop_app
 from app.cli.stats import stats
 from app.cli.tickets import tickets_app
 from app.cli.triage import triage_app
@@ -43,6 +44,7 @@ app.command("serve")(serve)
 app.command("worker")(worker)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
+app.add_typer(shop_app, name="shop")
 
 
 @app.callback()

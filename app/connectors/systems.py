@@ -90,13 +90,18 @@ class Systems:
         return self._call(self.plan(operation, args, customer_id, key))
 
     def _call(self, call: dict) -> dict:
+        """The system's result; after the last retry, `{"ok": False, "unavailable": True, ...}` rather than an
+        exception, because "the system did not answer" is a fact the policy decides on (review, not approve)."""
         op = self.operation(call["operation"])
-        client = self._client(call["connector"])
-        for attempt in Retrying(stop=stop_after_attempt(op.retries + 1), reraise=True,
-                                wait=wait_exponential(multiplier=self.backoff, max=5 * self.backoff * 10),
-                                retry=retry_if_exception_type(Unavailable)):
-            with attempt:
-                return client.call(call["tool"], call["arguments"], call["headers"], op.timeout)
+        try:
+            client = self._client(call["connector"])
+            for attempt in Retrying(stop=stop_after_attempt(op.retries + 1), reraise=True,
+                                    wait=wait_exponential(multiplier=self.backoff, max=5 * self.backoff * 10),
+                                    retry=retry_if_exception_type(Unavailable)):
+                with attempt:
+                    return client.call(call["tool"], call["arguments"], call["headers"], op.timeout)
+        except Unavailable as exc:
+            return {"ok": False, "unavailable": True, "error": {"code": "unavailable", "message": str(exc)}}
         raise AssertionError("unreachable: tenacity re-raises the last failure")
 
     def _client(self, name: str) -> MCPClient | HTTPClient:

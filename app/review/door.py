@@ -143,6 +143,8 @@ def settle(services: Services, thread_id: str, rid: str, digest: str, after: Any
         record_edit(services, thread_id, previous)
     elif meta.get("error"):
         raise ReviewPayloadError(f"the review step refused this decision: {meta['error']}")
+    elif meta.get("rechecks") == rid:
+        pass  # the decision took effect, and the order's facts had changed meanwhile: a fresh review is pending
     elif after.interrupts:  # e.g. a failed run left the pending review under another id: nothing was decided
         raise ReviewPayloadError(f"thread {thread_id}: the decision did not reach the pending review, which "
                                  "changed meanwhile; nothing was decided: look at it again and decide")

@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS executions (
     mode TEXT NOT NULL,
     status TEXT NOT NULL,
     call TEXT NOT NULL,
+    facts TEXT,
     result TEXT,
     error TEXT,
     reference TEXT,
@@ -37,7 +38,7 @@ CREATE INDEX IF NOT EXISTS executions_thread ON executions (thread_id, created_a
 CREATE INDEX IF NOT EXISTS executions_status ON executions (status, updated_at)
 """
 STATUSES = ("planned", "executed", "refused", "failed", "dry_run", "skipped")
-JSON_COLUMNS = ("call", "result")
+JSON_COLUMNS = ("call", "facts", "result")
 
 
 def _scrub(value: Any) -> Any:
@@ -56,15 +57,17 @@ class Executions:
         self.db.script(SCHEMA)
 
     def plan(self, key: str, *, thread_id: str, ticket_id: str | None, customer_id: str | None, action: str,
-             operation: str, mode: str, call: dict) -> dict:
-        """Record the intent once; the row as it stands (a re-run finds the first one)."""
+             operation: str, mode: str, call: dict, facts: dict | None = None) -> dict:
+        """Record the intent once, with the facts it was decided on; the row as it stands (a re-run finds the
+        first one)."""
         now = time.time()
         with self.db.connect() as c:
             c.execute("INSERT INTO executions (key, thread_id, ticket_id, customer_id, action, operation, mode, status,"
-                      " call, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?) "
+                      " call, facts, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'planned', ?, ?, ?, ?) "
                       "ON CONFLICT (key) DO NOTHING",
                       (key, thread_id, ticket_id, customer_id, action, operation, mode,
-                       json.dumps(_scrub(call), sort_keys=True), now, now))
+                       json.dumps(_scrub(call), sort_keys=True),
+                       json.dumps(_scrub(facts), sort_keys=True) if facts else None, now, now))
         return self.get(key)
 
     def attempt(self, key: str) -> None:

@@ -6,7 +6,8 @@ import pytest
 
 from agents import orders
 from agents.compliance.policy import load_policy
-from agents.ticketing.execute import idempotency_key, read_outcome
+from agents.orders import idempotency_key
+from agents.ticketing.execute import read_outcome
 from agents.triage.signals import extract_entities
 from app.connectors.registry import ConnectorsError, Registry, load_registry
 from app.connectors.systems import Systems

@@ -23,6 +23,8 @@ $(VENV)/.installed: pyproject.toml
 # Changing the knowledge base is a knowledge editor's action: here the demo editor kim (app/config/reviewers.yaml).
 ingest: setup
 	SUPPORT_REVIEWER_TOKEN=demo-kim $(PY) -m app ingest knowledge/sample --reviewer kim
+	# The sample shop the desk acts in (docs/shop.md): seeded once, so a demo's refunds stay refunded.
+	$(PY) -m app shop seed app/shop/fixtures/brightwave.json --if-empty
 
 run: ingest
 	@echo ""

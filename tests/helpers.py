@@ -228,7 +228,8 @@ def langgraph_project(tmp_path: Path, data_dir: Path) -> Path:
     project = tmp_path / "project"
     project.mkdir()
     (project / "langgraph.json").write_text(json.dumps(config))
-    (project / ".env").write_text(f"SUPPORT_DATA_DIR={data_dir}\nSUPPORT_OFFLINE=true\n")
+    (project / ".env").write_text(f"SUPPORT_DATA_DIR={data_dir}\nSUPPORT_OFFLINE=true\n"
+                                  "SUPPORT_CONNECTORS_MODE=off\n")  # the desk alone, no company system
     return project
 
 

@@ -134,7 +134,9 @@ def run_shadow(live_desk, scenarios, review: str, run_id: str, overrides: dict[s
                live_results: list[dict], progress: bool = True, reviewer: str | None = None) -> dict:
     """Replay the scenarios on the candidate and compare with the live results."""
     # A candidate never acts in a company system: its writes are dry runs, recorded and compared only.
-    with sandbox_services(live_desk.services, {**overrides, "connectors_mode": "dry_run"}) as svc:
+    # As careful as the live run too: a live run without connected systems is compared with a candidate without.
+    mode = "off" if live_desk.services.settings.connectors_mode == "off" else "dry_run"
+    with sandbox_services(live_desk.services, {**overrides, "connectors_mode": mode}) as svc:
         desk = type(live_desk)(services=svc)  # a desk like the live one, on the sandboxed services
         try:
             cand = run_suite(desk, scenarios, review=review, run_id=run_id, prefix="shadow", progress=progress,

@@ -14,6 +14,7 @@ from app.cli.main import app
 NO_JSON = {
     "serve": "runs the server; prints nothing",
     "worker": "runs background jobs; prints nothing",
+    "shop serve": "runs the sample shop's server; prints nothing",
     "review hash-token": "prints one hash, the value to paste into the registry",
     "audit export-head": "prints the anchor document (JSON) to seal elsewhere",
     "bench": "benchmark reports are JSON for tooling (figures, not messages)",

@@ -66,7 +66,11 @@ def test_a_link_to_an_allowed_domain_or_its_subdomain_passes(data_dir, tmp_path)
         assert "support.brightwave.com/register" in r.answer and r.citations[0]["doc_id"] in PLANTED
         assert _audited(services, r.thread_id, "answer_withheld") == []
         held = desk.send("Where can I track my parcel online?")  # allowing one domain allows no other
-        assert held.outcome == "ticket_created" and "brightwave-parcels" not in held.answer
+        # The planted parcel page and the help centre's own tracking article are a near tie in retrieval (batch
+        # embeddings in the shared cache tip it): either the planted page's link is withheld, or the help centre
+        # answers. Never the outside link.
+        assert "brightwave-parcels" not in held.answer
+        assert held.outcome == "ticket_created" or not {c["doc_id"] for c in held.citations} & set(PLANTED)
 
 
 def test_with_the_default_empty_allowlist_the_same_link_is_withheld(desk, services, tmp_path):

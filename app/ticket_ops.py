@@ -25,14 +25,8 @@ from langchain_core.messages import AIMessage
 from agents.compliance.reviewers import Registry, Reviewer, registry_for
 from agents.supervisor.conversation import MessageError, validate_message
 from app import ticket_scope as scope
-from app.store.tickets import (
-    STATUSES,
-    TicketConflictError,
-    TicketError,
-    TicketStore,
-    UnknownTicketError,
-    reopenable,
-)
+from app.store.ticket_lifecycle import STATUSES, TicketConflictError, TicketError, UnknownTicketError, reopenable
+from app.store.tickets import TicketStore
 from app.threads import ThreadRunner, config_of, cut_short
 from app.ticket_scope import TicketScopeError, UnknownAssigneeError
 from knowledge.pii import redact

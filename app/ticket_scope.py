@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from agents.compliance.reviewers import Registry, Reviewer, ReviewerError
-from app.store.tickets import TicketError
+from app.store.ticket_lifecycle import TicketError
 
 SUPERVISOR = "supervisor"
 

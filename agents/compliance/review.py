@@ -21,6 +21,7 @@ from langgraph.config import get_config
 from langgraph.types import Interrupt, interrupt
 
 from agents.audit_events import record_edit, record_refusal
+from agents.compliance import approval
 from agents.compliance import nodes as compliance
 from agents.compliance.hitl import (
     CustomerMessage,
@@ -119,11 +120,11 @@ def review(state: SpecialistState, svc) -> dict:
         try:
             choice = compliance.parse_resume(value)
             raw = value["decisions"][0]
-            proof = compliance.prove_reviewer(choice, raw, thread_id, rid, svc)
+            proof = approval.prove_reviewer(choice, raw, thread_id, rid, svc)
             proven = True
             if isinstance(choice, Edit):  # same action, no argument blanked, a valid amount
                 check_edit(choice.edited_action, decision["action"])
-            compliance.check_reviewer(decision, choice, svc)  # role and approval limit, from the registry
+            approval.check_reviewer(decision, choice, svc)  # role and approval limit, from the registry
             digest = decision_digest(thread_id, rid, raw)
             try:
                 svc.claims.take(thread_id, rid, choice.reviewer, choice.type, digest)

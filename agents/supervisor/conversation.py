@@ -168,6 +168,24 @@ def compose_reply(state: SupportState) -> tuple[str, str]:
     return "Thanks, your message has been recorded.", "answered"
 
 
+def settled_by(state: SupportState, outcome: str) -> tuple[str | None, bool]:
+    """(what the turn was, whether the desk settled it without a person), for the share of questions and of
+    actions resolved without a person (the operations page, `stats`). An action counts as the desk's when it was
+    carried out in the company's system, or refused with its reason, and nobody reviewed it; a question when it was
+    answered from the help centre and no ticket was opened. A turn that asks the customer for a detail, small talk,
+    or an error is neither: the turn that settles the request counts."""
+    if outcome in ("needs_info", "error", "withdrawn") or (state.get("triage") or {}).get("kind") == "conversation":
+        return None, False
+    decision = state.get("compliance") or {}
+    action = decision.get("action") or {}
+    if action and action.get("name") != "escalate":
+        executed = (state.get("execution") or {}).get("status") in ("executed", "refused")
+        return "action", not decision.get("review") and (executed or decision.get("status") == "denied")
+    research = state.get("research") or {}
+    answered = outcome == "answered" and not state.get("ticket") and not research.get("withheld")
+    return "question", answered and (not research or bool(research.get("grounded")))
+
+
 def respond(state: SupportState, svc: Services, thread_id: str) -> dict:
     if state.get("answer") is not None:  # composed upstream: a question for missing details, several requests
         text, outcome = state["answer"], state.get("outcome") or "answered"
@@ -176,6 +194,7 @@ def respond(state: SupportState, svc: Services, thread_id: str) -> dict:
     started = state.get("started_at")
     latency = round((time.time() - started) * 1000, 2) if started else None
     turn_calls = [c for c in state.get("llm_calls") or [] if c.get("turn", state.get("turn")) == state.get("turn")]
+    kind, by_desk = settled_by(state, outcome)
     svc.metrics.turn(thread_id, state.get("turn", 0), (state.get("triage") or {}).get("intent"), outcome,
-                     turn_calls, latency)
+                     turn_calls, latency, kind=kind, by_desk=by_desk)
     return {"messages": [AIMessage(content=text)], "answer": text, "outcome": outcome}

@@ -39,7 +39,7 @@ def _untouched(ctx: Ctx, before: dict) -> None:
 
 
 def unknown_assignee(ctx: Ctx) -> None:
-    from app.store.tickets import TicketError
+    from app.store.ticket_lifecycle import TicketError
     from app.ticket_scope import UnknownAssigneeError
 
     t = _ticket(ctx, "general")

@@ -12,7 +12,8 @@ from agents.compliance.reviewers import ReviewerError, registry_for
 from agents.triage.taxonomy import TaxonomyError
 from app.cli.common import desk, fail, json_option, print_json, services, settings, to_json
 from app.eval.data import ScenarioFileError, load_scenarios, summary_path, write_jsonl
-from app.eval.score import render, score_summary
+from app.eval.report import render
+from app.eval.score import score_summary
 from app.eval.tau2 import Tau2Error, convert
 
 eval_app = typer.Typer(help="Scenario evaluation and shadow runs.", invoke_without_command=True,

@@ -47,6 +47,9 @@ def _secs(v: float | None) -> str:
 def _text(s: dict) -> None:
     out = typer.echo
     out(f"turns: {s['turns']}  " + ", ".join(f"{k} {v}" for k, v in sorted(s["outcomes"].items())))
+    out("resolved without a person: " + " · ".join(
+        f"{kind}s {'-' if f['share'] is None else format(f['share'], '.0%')} ({f['by_desk']}/{f['turns']})"
+        for kind, f in s["without_person"].items()))
     out(f"turn latency (machine time): {_figures(s['turn_latency_ms'])}")
     out(f"turn wall time:              {_figures(s['turn_wall_ms'])}")
     out(f"review wait:                 {_figures(s['review_wait_ms'])}")

@@ -54,7 +54,7 @@ def _ops(with_runner: bool = False):
 def _refusals():
     from agents.compliance.reviewers import ReviewerError
     from app.store.thread_locks import ThreadBusyError
-    from app.store.tickets import TicketError
+    from app.store.ticket_lifecycle import TicketError
     from app.thread_ids import InvalidThreadIdError
     from app.ticket_scope import TicketScopeError
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.http.auth import Caller, reviewer
 from app.http.deps import desk_of
-from app.store.tickets import STATUSES, TicketConflictError, TicketError, UnknownTicketError
+from app.store.ticket_lifecycle import STATUSES, TicketConflictError, TicketError, UnknownTicketError
 from app.ticket_scope import TicketScopeError
 
 router = APIRouter(tags=["tickets"])

@@ -18,6 +18,7 @@ from typing import Any
 from langgraph.types import Command
 
 from agents.audit_events import record_edit
+from agents.compliance.approval import check_reviewer
 from agents.compliance.hitl import (
     UNSIGNED,
     Approve,
@@ -28,7 +29,7 @@ from agents.compliance.hitl import (
     decision_digest,
     scrub,
 )
-from agents.compliance.nodes import check_reviewer, parse_resume
+from agents.compliance.nodes import parse_resume
 from agents.compliance.reviewers import registry_for
 from app.services import Services
 from app.steps import Peek, ReadState, Run, Steps

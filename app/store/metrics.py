@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS warmups (
     ts REAL NOT NULL, component TEXT NOT NULL, ms REAL NOT NULL)
 """
 # Added after the first release: tables created by an older version get them on open (SQLite and PostgreSQL).
-COLUMNS = (("turns", "wall_ms", "REAL"), ("turns", "review_wait_ms", "REAL"), ("node_runs", "warmup_ms", "REAL"))
+COLUMNS = (("turns", "wall_ms", "REAL"), ("turns", "review_wait_ms", "REAL"), ("node_runs", "warmup_ms", "REAL"),
+           ("turns", "kind", "TEXT"), ("turns", "by_desk", "INTEGER"))
 _LLM_COLUMNS = ("calls", "prompt_tokens", "completion_tokens", "failed")
 AGENT_OF_NODE = {"classify": "triage", "classify_llm": "triage", "enrich": "triage",
                  "retrieve": "research", "answer": "research", "check_grounding": "research",
@@ -89,7 +90,7 @@ class Metrics:
             c.execute("INSERT INTO warmups (ts, component, ms) VALUES (?, ?, ?)", (now, component, round(ms, 3)))
 
     def turn(self, thread_id: str, turn: int, intent: str | None, outcome: str | None, calls: list[dict],
-             latency_ms: float | None) -> None:
+             latency_ms: float | None, kind: str | None = None, by_desk: bool = False) -> None:
         """Record a finished turn. `latency_ms` is its wall time as the caller saw it (from the message to the
         reply, review wait included); the machine time stored as `latency_ms` is summed from its node runs."""
         with self.db.connect() as c:
@@ -99,15 +100,16 @@ class Metrics:
             wait = round(max(0.0, latency_ms - machine), 2) if reviewed and latency_ms is not None else None
             c.execute(
                 "INSERT INTO turns (ts, thread_id, turn, intent, outcome, llm_calls, prompt_tokens, completion_tokens, "
-                "latency_ms, wall_ms, review_wait_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "latency_ms, wall_ms, review_wait_ms, kind, by_desk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (thread_id, turn) DO UPDATE SET "
                 "ts = excluded.ts, intent = excluded.intent, outcome = excluded.outcome, "
                 "llm_calls = excluded.llm_calls, prompt_tokens = excluded.prompt_tokens, "
                 "completion_tokens = excluded.completion_tokens, latency_ms = excluded.latency_ms, "
-                "wall_ms = excluded.wall_ms, review_wait_ms = excluded.review_wait_ms",
+                "wall_ms = excluded.wall_ms, review_wait_ms = excluded.review_wait_ms, kind = excluded.kind, "
+                "by_desk = excluded.by_desk",
                 (time.time(), thread_id, turn, intent, outcome, len(calls),
                  sum(c["input_tokens"] for c in calls), sum(c["output_tokens"] for c in calls), machine,
-                 latency_ms, wait))
+                 latency_ms, wait, kind, int(bool(by_desk))))
             for call in calls:  # per agent and model; a resumed turn reports its calls again, stored once
                 c.execute("INSERT INTO llm_usage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
                           (call.get("id") or f"{thread_id}:{turn}:{call['agent']}:{id(call)}", time.time(), thread_id,
@@ -143,8 +145,8 @@ class Metrics:
     def summary(self, since: float = 0.0) -> dict:
         with self.db.connect() as c:
             nodes = c.all("SELECT node, ms, error FROM node_runs WHERE ts >= ?", (since,))
-            turns = c.all("SELECT outcome, llm_calls, prompt_tokens, latency_ms, wall_ms, review_wait_ms "
-                          "FROM turns WHERE ts >= ?", (since,))
+            turns = c.all("SELECT outcome, llm_calls, prompt_tokens, latency_ms, wall_ms, review_wait_ms, kind, "
+                          "by_desk FROM turns WHERE ts >= ?", (since,))
             llm = c.all("SELECT agent, COUNT(*) AS calls, SUM(input_tokens) AS prompt_tokens, SUM(output_tokens) "
                         "AS completion_tokens, SUM(CASE WHEN error IS NULL THEN 0 ELSE 1 END) AS failed "
                         "FROM llm_usage WHERE ts >= ? GROUP BY agent ORDER BY agent", (since,))
@@ -172,6 +174,7 @@ class Metrics:
         return {
             "turns": n,
             "outcomes": outcomes,
+            "without_person": without_person(turns),
             "llm_calls_per_turn": round(statistics.fmean(t["llm_calls"] for t in turns), 3) if n else 0.0,
             "prompt_tokens_per_turn": round(statistics.fmean(t["prompt_tokens"] for t in turns), 1) if n else 0.0,
             "turn_latency_ms_p50": machine["p50"] or 0.0,  # machine time; kept for readers of the old key
@@ -185,6 +188,17 @@ class Metrics:
                              "errors": sum(1 for r in rows if r[1])} for a, rows in sorted(by_agent.items())},
             "llm_by_agent": {r["agent"]: {k: int(r[k] or 0) for k in _LLM_COLUMNS} for r in llm},
         }
+
+
+def without_person(turns: list[dict]) -> dict:
+    """Per kind of turn (question, action): how many settled, how many by the desk alone, and the share. Turns
+    recorded before the kind was (kind NULL) and turns that settle nothing are left out, not counted as misses."""
+    out = {}
+    for kind in ("question", "action"):
+        mine = [t for t in turns if t.get("kind") == kind]
+        done = sum(1 for t in mine if t.get("by_desk"))
+        out[kind] = {"turns": len(mine), "by_desk": done, "share": round(done / len(mine), 4) if mine else None}
+    return out
 
 
 def spread(values) -> dict:

@@ -71,12 +71,26 @@ def outcomes(nodes, turn_rows, esc, freq: str, started: int, recorded: dict) -> 
                                                 else recorded.get("turn_latency_ms_p50")))
     wait = recorded.get("review_wait_ms") or {}
     c[4].metric("Review wait p50", _ms(wait.get("p50")), help="Time a turn waited for a person; not turn time.")
+    without_person(recorded.get("without_person") or {})
     shares = rates[["completion_rate", "escalation_rate", "error_rate"]].rename(columns=labels.column)
     st.altair_chart(charts.bars_over_time(shares, "Share of turns started", charts.RATE), width="stretch")
     if not turn_rows.empty:
         counts = turn_rows.groupby([turn_rows["time"].dt.floor(freq), "outcome"]).size().unstack(fill_value=0)
         counts = counts.rename(columns=labels.humanize)
         st.altair_chart(charts.bars_over_time(counts, "Turns", charts.COUNT, "Outcome"), width="stretch")
+
+
+def without_person(shares: dict) -> None:
+    """The automation figure a support lead asks for first, questions and actions apart: a desk that answers every
+    question but hands every refund to a person is not the desk that executes them."""
+    c = st.columns(2)
+    for col, kind, label, what in ((c[0], "question", "Questions resolved without a person",
+                                    "answered from the help centre, no ticket"),
+                                   (c[1], "action", "Actions resolved without a person",
+                                    "carried out in the company's system, or refused with its reason, unreviewed")):
+        f = shares.get(kind) or {}
+        col.metric(label, "—" if f.get("share") is None else _pct(f["share"]),
+                   help=f"{f.get('by_desk', 0)} of {f.get('turns', 0)} settled {kind} turns: {what}.")
 
 
 def agents(nodes, freq: str, recorded: dict) -> None:

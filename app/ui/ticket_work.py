@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.desk import SupportDesk
-from app.store.tickets import STATUSES, TRANSITIONS, TicketError
+from app.store.ticket_lifecycle import STATUSES, TRANSITIONS, TicketError
 from app.ticket_scope import TicketScopeError, member, why_not, works_tickets
 from app.ui import common, labels
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.desk import SupportDesk
-from app.store.tickets import STATUSES
+from app.store.ticket_lifecycle import STATUSES
 from app.ui import common, labels, story, ticket_work
 from app.ui.workspace_rows import ASSISTANT, REVIEW, Row, assistant_only, keep, rows
 

@@ -188,3 +188,19 @@ def test_dry_run_records_the_exact_call_and_moves_nothing(data_dir):
         assert row["call"]["arguments"]["idempotency_key"] == row["key"]
         assert ledger(desk, "BW-50001")["refunded"] == 0
         assert desk.services.tickets.get(r.ticket_id)["status"] != "solved"
+
+
+def test_the_share_resolved_without_a_person_counts_questions_and_actions_apart(live):
+    """The operations page's automation figure: an executed refund and a refusal with its reason are the desk's, a
+    refund above the auto-approval limit waits for a person; a help-centre answer is the desk's. Before it, every
+    executed action was recorded as `ticket_created`, which the page could not tell from work for a person."""
+    live.send("Please refund $40 for order BW-50001, it arrived broken.", thread_id="t-share-1", customer=ADA)
+    live.send("Please refund $400 for order BW-50004.", thread_id="t-share-2", customer=ADA)
+    live.send("Please refund $1000 for order BW-50003, the screen is dead.", thread_id="t-share-3", customer=ADA)
+    live.send("How do I reset my password?", thread_id="t-share-4", customer=ADA)
+    figures = live.services.metrics.summary()["without_person"]
+    assert figures["action"] == {"turns": 2, "by_desk": 2, "share": 1.0}  # the $1000 one is paused, not settled
+    assert figures["question"]["turns"] == 1 and figures["question"]["by_desk"] == 1
+    live.approve("t-share-3", reviewer="ana")
+    figures = live.services.metrics.summary()["without_person"]
+    assert figures["action"] == {"turns": 3, "by_desk": 2, "share": pytest.approx(0.6667)}

@@ -11,7 +11,8 @@ import pytest
 
 from app.desk import SupportDesk
 from app.services import Services
-from app.store.tickets import TicketError, TicketStore, UnknownTicketError
+from app.store.ticket_lifecycle import TicketError, UnknownTicketError
+from app.store.tickets import TicketStore
 from app.ticket_ops import TicketDesk, response_summary, transcript
 from tests.helpers import REFUND, make_settings
 

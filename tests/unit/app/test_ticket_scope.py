@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from agents.compliance.reviewers import Registry, ReviewerError
-from app.store.tickets import TicketError
+from app.store.ticket_lifecycle import TicketError
 from app.ticket_scope import (
     TicketScopeError,
     UnknownAssigneeError,

@@ -106,6 +106,7 @@ class Execution(TypedDict, total=False):
     message: str | None  # the system's refusal, in plain words
     error: str | None  # why the call could not be completed (after retries)
     replayed: bool
+    already: bool  # an earlier message of the thread asked for exactly this, and that one was carried out
 
 
 class TicketRef(TypedDict, total=False):
@@ -136,7 +137,8 @@ def merge_calls(left: list[LLMCall] | None, right: list[LLMCall] | None) -> list
 class SpecialistState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     customer: Customer
-    request: str
+    request: str  # the new text of the customer's message, redacted (agents/turn/quoted.py)
+    quoted: str | None  # the mail history quoted under it: context for a person, never a request
     triage: Triage | None
     research: Research | None
     facts: Facts | None

@@ -11,6 +11,7 @@ from langgraph.types import Overwrite
 from agents.services import Services
 from agents.state import SupportState
 from agents.supervisor import replies
+from agents.turn.quoted import split_quoted
 from knowledge.pii import find_pii, redact
 
 MAX_MESSAGE_CHARS = 20_000
@@ -50,8 +51,8 @@ def intake(state: SupportState, svc: Services, thread_id: str) -> dict:
     """
     last = state["messages"][-1] if state.get("messages") else None
     # The message's id keys this turn's side effects (a ticket per message, even if two turns ever collided).
-    reset = {"triage": None, "research": None, "facts": None, "compliance": None, "execution": None, "answer": None,
-             "plan": [],
+    reset = {"quoted": None, "triage": None, "research": None, "facts": None, "compliance": None, "execution": None,
+             "answer": None, "plan": [],
              "route": Overwrite([]), "error": None, "turn": state.get("turn", 0) + 1, "started_at": time.time(),
              "message_id": getattr(last, "id", None)}
     try:
@@ -64,7 +65,8 @@ def intake(state: SupportState, svc: Services, thread_id: str) -> dict:
     found = find_pii(text)
     svc.vault.keep(thread_id, {k: v for k, v in found.items() if k in ("email", "phone")})
     clean = redact(text)
-    update = {**reset, "request": clean, "outcome": None, "ticket": None}
+    new, quoted = split_quoted(clean)  # the quoted history is context, never a request
+    update = {**reset, "request": new, "quoted": quoted or None, "outcome": None, "ticket": None}
     if clean != last.content:  # keep personal data out of the checkpointed history
         update["messages"] = [HumanMessage(content=clean, id=last.id)]
     return update
@@ -98,6 +100,13 @@ def executed_reply(action: dict, execution: dict, ticket: dict) -> str:
     order = args.get("order_id") or "your order"
     result, ref = execution.get("result") or {}, execution.get("reference")
     name = ACTION_NOUNS.get(action["name"], action["name"].replace("_", " "))
+    if status == "executed" and execution.get("already"):
+        done = result.get("refund") or {}
+        what = {"refund": f"refunded {_amount(done.get('amount', args.get('amount') or 0), done.get('currency'))} for "
+                          f"order {order}", "cancel_order": f"cancelled order {order}"}.get(action["name"],
+                                                                                      f"made this {name}")
+        return (f"I already {what} when you first asked (reference {ref}), so I haven't done it a second time; "
+                "you don't need to ask again.")
     if status == "executed":
         if action["name"] == "refund":
             done = result.get("refund") or {}

@@ -37,6 +37,18 @@ def read_outcome(result: dict[str, Any], mode: str) -> tuple[str, dict[str, Any]
     return "executed", {"reference": _reference(result), "replayed": bool(result.get("replayed"))}
 
 
+def _already(row: dict, operation: str, key: str, ticket: dict, svc: Services) -> dict[str, Any]:
+    """The same request sent again ("did you get my message? refund $40 for …", a resent mail): the system was
+    called once, for the first message, and the customer is told that it was already done, not that it was done
+    now. This message's ticket is a record of the answer, solved with the first call's reference."""
+    status, detail = read_outcome(row["result"], row["mode"])
+    execution = {"status": status, "operation": operation, "key": key, "result": row["result"], **detail,
+                 "already": True, "reference": row.get("reference") or detail.get("reference")}
+    if ticket.get("id"):
+        svc.tickets.settle(ticket["id"], execution, None)
+    return execution
+
+
 def execute(state: dict, svc: Services, thread_id: str) -> dict:
     decision = state.get("compliance") or {}
     action = decision.get("action") or {}
@@ -58,7 +70,9 @@ def execute(state: dict, svc: Services, thread_id: str) -> dict:
                               action=action["name"], operation=operation, mode=mode, call=call,
                               facts=state.get("facts"))
     if row["status"] in ("executed", "refused", "dry_run") and row.get("result") is not None:
-        result = row["result"]  # settled by an earlier run (or the reconciler): reuse, never call again
+        if row.get("ticket_id") not in (None, ticket.get("id")):  # an earlier message asked for exactly this
+            return {"execution": _already(row, operation, key, ticket, svc)}
+        result = row["result"]  # settled by an earlier run of this turn (or the reconciler): reuse, never call again
     elif result is None and mode == "live":
         svc.executions.attempt(key)
         failpoints.hit("execute.before_call")

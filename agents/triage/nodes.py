@@ -16,6 +16,7 @@ from agents.state import SpecialistState
 from agents.triage import fraud
 from agents.triage.signals import extract_entities, risk_signals, sentiment, urgency
 from agents.turn import smalltalk
+from agents.turn.quoted import new_text
 from agents.turn.speech_act import explicit_request, request_sentences, speech_act
 
 ESCALATING_RISKS = {"legal_threat", "fraud"}
@@ -55,7 +56,7 @@ class TriageResult(BaseModel):
 
 def _previous_requests(state: SpecialistState) -> list[str]:
     msgs = [m for m in state.get("messages", []) if isinstance(m, HumanMessage)]
-    return [str(m.content) for m in msgs[:-1]][-2:]
+    return [new_text(str(m.content)) for m in msgs[:-1]][-2:]
 
 
 def _conversational(text: str, lang: str | None) -> dict | None:

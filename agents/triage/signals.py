@@ -10,6 +10,7 @@ import re
 
 from agents.compliance.money import Money, scan, to_base
 from agents.triage.fraud import mentions_fraud
+from agents.turn.correction import repaired, retracted
 from knowledge.pii import CARD, IBAN, PHONE, luhn_ok
 
 ORDER_ID = re.compile(
@@ -37,6 +38,7 @@ NEGATIVE = re.compile(
 POSITIVE = re.compile(r"\b(thanks?|thank you|great|love|appreciate|happy|excellent|wonderful)\b", re.I)
 
 UNREADABLE = "unreadable_amount"  # another money mention in the message could not be read
+CORRECTED = "corrected"  # the customer corrected a value in the message: confirmed with them before it runs
 SEVERAL = "several_amounts"  # one order, several different amounts: which one is meant?
 
 
@@ -194,7 +196,14 @@ def extract_entities(text: str, rates: dict[str, float] | None = None) -> dict:
     if limits := bounds(text, found.amounts):
         found = type(found)([a for a in found.amounts if a not in limits], found.unreadable)
     mentions = _order_mentions(text, [m.span for m in found.amounts])
+    taken_back = retracted(text, [m.span for m in found.amounts]), retracted(text, [(s, e) for _, s, e in mentions])
+    if any(taken_back):  # "refund $45 … sorry, I meant $54", "BW-1, not BW-2": the value meant is the one kept
+        found = type(found)([a for i, a in enumerate(found.amounts) if i not in taken_back[0]], found.unreadable)
+        gone = {mentions[i][0] for i in taken_back[1]}  # an order taken back once is taken back wherever named
+        mentions = [m for m in mentions if m[0] not in gone] or mentions
     extra = (UNREADABLE,) if found.unreadable else ()
+    if any(taken_back) and repaired(text):
+        extra = (*extra, CORRECTED)
     requests = pair_requests(text, found.amounts, mentions, rates, extra)
     priced = [r for r in requests if r["amount"] is not None]
     top = max(priced, key=_request_key) if priced else _request(None, [], rates)

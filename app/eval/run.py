@@ -73,10 +73,10 @@ def run_turn(desk, tid: str, msg: Any, customer: dict | None, review: str, revie
              ) -> tuple[dict[str, Any], str | None]:
     """(what the turn did, error). Latency is the customer's wait: `send` alone, not the harness's review."""
     before = ticket_ids(desk, tid)
-    writes = {e["key"] for e in desk.services.executions.of_thread(tid)}
+    writes = {e["key"]: e["status"] for e in desk.services.executions.of_thread(tid)}  # before the turn
     earlier = _decided_before(desk, tid)
     error, paused, actions = None, False, []
-    start, start_wall = time.perf_counter(), time.time()
+    start = time.perf_counter()
     try:
         result = desk.send(msg, thread_id=tid, customer=customer)
         latency = round((time.perf_counter() - start) * 1000, 1)
@@ -104,19 +104,26 @@ def run_turn(desk, tid: str, msg: Any, customer: dict | None, review: str, revie
         view = {"outcome": "error", "final_outcome": "error", "policy_rules": [],
                 "latency_ms": round((time.perf_counter() - start) * 1000, 1)}
     opened = new_tickets(desk, tid, before)  # every ticket of the turn, however many the reply mentions
-    view["executed"] = [_write(e) for e in desk.services.executions.of_thread(tid)
-                        if e["key"] not in writes or e["status"] == "executed" and e["updated_at"] >= start_wall]
+    view["executed"] = [_write(e, desk) for e in desk.services.executions.of_thread(tid)
+                        if e["key"] not in writes or e["status"] == "executed" != writes[e["key"]]]
     view.update(review=paused, tickets=[t["id"] for t in opened] or [t for t in [view.get("ticket_id")] if t],
                 actions=dedupe(actions + ticket_actions(opened, taxonomy_of(desk))),
                 needs_info=view.get("outcome") == "needs_info", error=error)
     return view, error
 
 
-def _write(row: dict) -> dict:
-    """A write the turn made: operation, order, amount, what the system said."""
+def _write(row: dict, desk) -> dict:
+    """A write the turn made: operation, order, amount, what the system said. A contact detail is stored redacted
+    (personal data stays out of the desk's storage), so the value an update left is read back from the system."""
     args = (row.get("call") or {}).get("arguments") or {}
-    return {"operation": row["operation"], "order_id": args.get("order_id"), "amount": args.get("amount"),
-            "status": row["status"], "reference": row.get("reference"), "mode": row["mode"]}
+    write = {"operation": row["operation"], "order_id": args.get("order_id"), "amount": args.get("amount"),
+             "status": row["status"], "reference": row.get("reference"), "mode": row["mode"]}
+    if "field" in args:
+        write["field"] = args["field"]
+        if row["status"] == "executed":
+            found = desk.services.systems.read("lookup_customer", {}, row["customer_id"])
+            write["value"] = ((found.get("customer") or {}) if found.get("ok") else {}).get(args["field"])
+    return write
 
 
 def run_scenario(desk, sc: AnyScenario, review: str = "leave", run_id: str = "run", prefix: str = "eval",

@@ -92,13 +92,16 @@ def same_arg(name: str, want: Any, got: Any) -> bool:
 
 
 def same_writes(want: list[dict], got: list[dict]) -> bool:
-    """The same writes, as a multiset: operation, order (as same_arg reads order ids) and amount (to the cent)."""
-    left = list(got)
+    """The same writes carried out, as a multiset: operation, order (as same_arg reads order ids), amount (to the
+    cent) and any other argument the expectation names (a contact update's field and value). A write the system
+    refused, or one only recorded (dry run, failed), was not carried out."""
+    left = [g for g in got if g.get("status", "executed") == "executed"]
     for w in want:
         hit = next((g for g in left if g.get("operation") == w.get("operation")
-                    and ("order_id" not in w or same_arg("order_id", w["order_id"], g.get("order_id")))
                     and ("amount" not in w or (g.get("amount") is not None
-                                               and abs(float(g["amount"]) - float(w["amount"])) < 0.005))), None)
+                                               and abs(float(g["amount"]) - float(w["amount"])) < 0.005))
+                    and all(same_arg(k, v, g.get(k)) for k, v in w.items() if k not in ("operation", "amount"))),
+                   None)
         if hit is None:
             return False
         left.remove(hit)
@@ -135,7 +138,8 @@ def turn_check(field: str, want: Any, obs: dict) -> tuple[bool, Any]:
         return set(_as_list(want)) <= rules, sorted(rules)
     if field == "executed":
         got = [e for e in obs.get("executed") or [] if e.get("status") == "executed"]
-        return same_writes(want, got), [{k: e.get(k) for k in ("operation", "order_id", "amount")} for e in got]
+        return same_writes(want, got), [{k: e[k] for k in ("operation", "order_id", "amount", "field", "value")
+                                         if e.get(k) is not None} for e in got]
     if field == "args":
         actions = obs.get("actions") or []
         ok = all(any(all(same_arg(k, v, (a.get("args") or {}).get(k)) for k, v in one.items()) for a in actions)

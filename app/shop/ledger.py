@@ -105,7 +105,7 @@ class Ledger:
         if row is None:
             return refusal("not_found", "I couldn't find that customer account.")
         return {"ok": True, "customer": {"id": row["id"], "name": row["name"], "email": row["email"],
-                                         "tier": row["tier"], "verified": bool(row["verified"])}}
+                                         "phone": row["phone"], "tier": row["tier"], "verified": bool(row["verified"])}}
 
     def list_orders(self, customer_id: str) -> dict:
         rows = self._conn().execute("SELECT * FROM orders WHERE customer_id = ? ORDER BY placed DESC, id DESC",

@@ -217,6 +217,9 @@ class TicketStore:
                           "Complete it by hand (same idempotency key) or run `python -m app actions reconcile`.",
                 "dry_run": f"Dry run: planned {execution['operation']} with key {execution['key']}; complete it by "
                            "hand."}.get(status, status)
+        if execution.get("already"):
+            note = f"Asked again: {execution['operation']} was carried out once, for an earlier message " \
+                   f"(reference {execution.get('reference')}); not called again."
         with self.db.transaction(lock=f"ticket:{ticket_id}") as c:
             ticket = c.one("SELECT * FROM tickets WHERE id = ?", (ticket_id,))
             if ticket is None:

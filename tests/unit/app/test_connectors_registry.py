@@ -129,3 +129,11 @@ def test_executed_writes_are_compared_as_a_multiset():
     got = [{"operation": "refund", "order_id": "BW-1", "amount": 40.0}]
     assert same_writes([{"operation": "refund", "order_id": "bw-1", "amount": 40}], got)
     assert not same_writes([], got) and not same_writes([{"operation": "refund", "amount": 41}], got)
+
+
+def test_a_refused_or_dry_run_write_was_not_carried_out_and_named_arguments_must_match():
+    refused = [{"operation": "refund", "order_id": "BW-1", "amount": 40.0, "status": "refused"}]
+    assert same_writes([], refused) and not same_writes([{"operation": "refund", "order_id": "BW-1"}], refused)
+    update = [{"operation": "update_contact", "field": "email", "value": "a@b.example", "status": "executed"}]
+    assert same_writes([{"operation": "update_contact", "field": "email", "value": "A@b.example"}], update)
+    assert not same_writes([{"operation": "update_contact", "field": "phone"}], update)

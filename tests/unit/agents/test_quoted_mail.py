@@ -1,0 +1,38 @@
+"""Only the new text of a mail reply is a request (#27, item 1). Before the split, the desk read the quoted
+history as part of the message: the desk's own old approval under a new question became a new refund."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.turn.quoted import split_quoted
+
+REPLIES = [
+    ("Thanks, got it. Can I pay the rest with PayPal?",
+     "On Fri, Nov 27, 2026 at 4:15 PM Brightwave Help <help@brightwave.example> wrote:\n"
+     "> We have approved your refund of $120.00 for order BW-11223.\n> Kind regards"),
+    ("Is there a receipt I can print for this one?",
+     "-----Original Message-----\nFrom: Brightwave Help <help@brightwave.example>\nSent: Monday, 30 November 2026\n"
+     "To: Pat\nSubject: RE: refund\n\nYour refund of $64.00 has been approved."),
+    ("Vielen Dank! Und wann kommt das Paket an?",
+     "Am Di., 1. Dez. 2026 um 09:30 Uhr schrieb Brightwave Hilfe <hilfe@brightwave.example>:\n"
+     "> Ihre Erstattung von 30,00 € wurde genehmigt."),
+]
+
+
+@pytest.mark.parametrize(("new", "quoted"), REPLIES)
+def test_the_quoted_history_is_split_off_the_new_text(new, quoted):
+    got_new, got_quoted = split_quoted(f"{new}\n\n{quoted}")
+    assert got_new == new
+    assert "approved" in got_quoted or "genehmigt" in got_quoted
+
+
+@pytest.mark.parametrize("text", [
+    "Please refund $40 for order BW-50001, it arrived broken.",
+    "I wrote to you on Monday: nothing happened. > this is not a quote, just an arrow",
+    "> quoted only, nothing new",
+])
+def test_a_message_with_nothing_quoted_or_nothing_new_is_read_whole(text):
+    new, quoted = split_quoted(text)
+    assert new == text or new.strip() == text.strip()
+    assert not quoted or new

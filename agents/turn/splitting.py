@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import re
 
+from agents.turn.correction import repaired
+
 MAX_PARTS = 4
 MIN_WORDS = 3
 
 _INTRO = re.compile(r"^[^:\n]{0,40}?\b(?:two|three|four|2|3|4|a (?:couple|few)|couple|few|some|several|multiple|quick)"
                     r"(?: of)? (?:quick |more |small )?(?:things|questions"
                     r"|requests|issues|problems)\b[^:\n]{0,20}?(?:[:\-–—]|\.(?=\s)|$)\s*", re.I)
-_LIST = re.compile(r"(?:^|\n|\s)(?:\(?\d{1,2}[.)]|[-•*])\s+(?=\S)")
+# Numbered items may run inline ("1) … 2) …"); a dash or bullet starts an item only at the start of a line, since
+# mid-line " - " is a dash ("refund $28 for BW-1 - sorry, I meant BW-2").
+_LIST = re.compile(r"(?:(?:^|\n|\s)\(?\d{1,2}[.)]|(?:^|\n)\s*[-•*])\s+(?=\S)")
 # How a new request opens: a connective (also, and, plus…) and/or a question word, a polite ask or an action verb.
 _CONNECT = r"(?:(?:and also|and|also|plus|oh and|another thing|one more thing|separately|besides|p\.?s\.?)[,:]?\s+)"
 _OPENER = (r"(?:can|could|would|will|please|pls|how|what|when|where|why|which|who|is|are|do|does|did|i(?:'d| would)"
@@ -55,6 +59,9 @@ def split_requests(text: str) -> list[str]:
     merged: list[str] = []
     carry = ""
     for part in parts:
+        if merged and repaired(part):  # a correction belongs to the request it corrects
+            merged[-1] = f"{merged[-1]} {part}"
+            continue
         if len(part.split()) < MIN_WORDS:  # too short to be a request of its own: joins its neighbour
             if merged:
                 merged[-1] = f"{merged[-1]} {part}"

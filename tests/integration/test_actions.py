@@ -159,10 +159,14 @@ def test_a_quoted_reply_or_a_status_question_creates_no_second_refund(live, foll
 
 def test_the_same_request_sent_again_refunds_once(live):
     text = "Please refund $40 for order BW-50001."
-    live.send(text, thread_id="t-again", customer=ADA)
-    live.send(text, thread_id="t-again", customer=ADA)
+    first = live.send(text, thread_id="t-again", customer=ADA)
+    again = live.send("hello?? did you get my message? " + text, thread_id="t-again", customer=ADA)
     live.send(text, thread_id="t-again-2", customer=ADA)
     assert ledger(live, "BW-50001")["refunded"] == pytest.approx(40.0)
+    # The repeat is told the truth: done once, when first asked, with that call's reference (it used to hear
+    # "I've refunded $40.00" again, as if a second refund had been made).
+    assert "already refunded $40.00" in again.answer and first.execution["reference"] in again.answer, again.answer
+    assert "I've refunded" not in again.answer
 
 
 def test_a_refund_without_an_amount_offers_the_refundable_amount_and_waits_for_a_yes(live):

@@ -15,3 +15,15 @@ def test_a_quoted_approval_under_a_new_question_is_history_not_a_request(desk):
     assert r.ticket_id is None and r.pending_review is None and r.outcome == "answered", r.answer
     assert "invoices-and-receipts.md" in [c["doc_id"] for c in r.citations], r.answer
     assert "75.00" not in r.answer
+
+
+def test_a_corrected_order_number_is_the_one_confirmed_and_the_wrong_one_is_never_acted_on(desk):
+    """Item 3: "… - sorry, wrong order, I meant …" was cut at the dash into two requests, and the refund went to
+    the order the customer had just taken back."""
+    r = desk.send("Please refund $31 for BW-58120 - sorry, wrong order, I meant BW-58121. Thanks!",
+                  thread_id="t-correct-order", customer=VERIFIED)
+    assert r.outcome == "needs_info" and r.ticket_id is None, r.answer
+    assert "BW-58121" in r.answer and "31.00" in r.answer and "BW-58120" not in r.answer
+    done = desk.send("yes, that's right", thread_id="t-correct-order", customer=VERIFIED)
+    ticket = desk.services.tickets.get(done.ticket_id)
+    assert ticket["action"]["args"]["order_id"] == "BW-58121" and ticket["action"]["args"]["amount"] == 31, ticket

@@ -28,11 +28,26 @@ def split_quoted(text: str) -> tuple[str, str]:
         new = _PARSER.parse_reply(text=text) or ""
     except Exception:  # the parser is a reader of untrusted text; a failure there must not lose the message
         return text, ""
-    new = _FORWARD_LINE.sub("", new).strip()
+    new = _quote_block(_FORWARD_LINE.sub("", new)).strip()
     at = text.find(new) if new else -1
     if at < 0 or len(new) >= len(text.strip()):  # nothing new found, or nothing quoted
         return text, ""
     return new, text[at + len(new):].strip()
+
+
+def _quote_block(text: str) -> str:
+    """The text without a trailing block of `>`-quoted lines (the quoting convention of RFC 3676, whatever client
+    or language wrote it) and the attribution line ending in ":" just above it ("El mié, … escribió:"), for the
+    clients whose header the parser does not know."""
+    lines = text.rstrip().split("\n")
+    end = len(lines)
+    while end and (lines[end - 1].lstrip().startswith(">") or not lines[end - 1].strip()):
+        end -= 1
+    if end == len(lines) or not any(line.lstrip().startswith(">") for line in lines[end:]):
+        return text
+    if end and lines[end - 1].rstrip().endswith(":") and len(lines[end - 1]) < 200:
+        end -= 1
+    return "\n".join(lines[:end]) if end else text
 
 
 def new_text(text: str) -> str:

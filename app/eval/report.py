@@ -38,6 +38,13 @@ def render(summary: dict, console=None, max_failures: int = 40) -> None:
                   f"{tu['sent']} sent)  unneeded tickets: {un['count']} (on {un['turns']} turns)  "
                   f"missed escalations: {mi['count']}  actions without required args: {na['count']}  "
                   f"turn latency p50/p95 ms: {tl['p50']}/{tl['p95']}", **plain)
+    wr = summary.get("writes") or {}
+    if wr.get("expected") or wr.get("unexpected"):
+        console.print(f"writes: {wr['carried_out']}/{wr['expected']} expected carried out without a person "
+                      f"({_fmt(wr['share_carried_out'])})  missed: {len(wr['missed'])}  "
+                      f"unexpected (wrong or double): {len(wr['unexpected'])}", **plain)
+        for w in wr["unexpected"][:12]:
+            console.print(f"  unexpected write: {w['id']}#{w['turn']} {w['write']}", **plain)
     for label, fig, key in (("unneeded tickets", un, "tickets"), ("missed escalations", mi, "why"),
                             ("actions without required args", na, "missing")):
         if fig["where"]:

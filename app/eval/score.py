@@ -91,11 +91,13 @@ def same_arg(name: str, want: Any, got: Any) -> bool:
     return _norm(want) == _norm(got)
 
 
-def same_writes(want: list[dict], got: list[dict]) -> bool:
-    """The same writes carried out, as a multiset: operation, order (as same_arg reads order ids), amount (to the
-    cent) and any other argument the expectation names (a contact update's field and value). A write the system
-    refused, or one only recorded (dry run, failed), was not carried out."""
+def match_writes(want: list[dict], got: list[dict]) -> tuple[list[dict], list[dict], list[dict]]:
+    """(expected writes carried out, expected ones not carried out, writes carried out that nobody expected):
+    operation, order (as same_arg reads order ids), amount (to the cent) and any other argument the expectation
+    names (a contact update's field and value). A write the system refused, or one only recorded (dry run,
+    failed), was not carried out."""
     left = [g for g in got if g.get("status", "executed") == "executed"]
+    done, missed = [], []
     for w in want:
         hit = next((g for g in left if g.get("operation") == w.get("operation")
                     and ("amount" not in w or (g.get("amount") is not None
@@ -103,9 +105,16 @@ def same_writes(want: list[dict], got: list[dict]) -> bool:
                     and all(same_arg(k, v, g.get(k)) for k, v in w.items() if k not in ("operation", "amount"))),
                    None)
         if hit is None:
-            return False
-        left.remove(hit)
-    return not left
+            missed.append(w)
+        else:
+            done.append(w)
+            left.remove(hit)
+    return done, missed, left
+
+
+def same_writes(want: list[dict], got: list[dict]) -> bool:
+    _, missed, extra = match_writes(want, got)
+    return not missed and not extra
 
 
 def turn_check(field: str, want: Any, obs: dict) -> tuple[bool, Any]:
@@ -179,6 +188,7 @@ def score_summary(results: list[dict], scenarios: list[AnyScenario]) -> dict:
     recalls: list[float] = []
     unneeded: list[dict] = []
     missed: list[dict] = []
+    writes: dict[str, Any] = {"expected": 0, "carried_out": 0, "missed": [], "unexpected": []}
     k = max((len(r.get("retrieved") or []) for r in results), default=0)
     units = _units(results, by_id)
     for u in units:
@@ -207,6 +217,12 @@ def score_summary(results: list[dict], scenarios: list[AnyScenario]) -> dict:
             unneeded.append({"id": u["id"], "turn": u["turn"], "tickets": extra})
         if why := missed_escalation(expect, obs):
             missed.append({"id": u["id"], "turn": u["turn"], "why": why})
+        if u["per_turn"] and "executed" in expect:
+            done, undone, extra = match_writes(expect["executed"], obs.get("executed") or [])
+            writes["expected"] += len(done) + len(undone)
+            writes["carried_out"] += len(done)
+            writes["missed"] += [{"id": u["id"], "turn": u["turn"], "write": w} for w in undone]
+            writes["unexpected"] += [{"id": u["id"], "turn": u["turn"], "write": w} for w in extra]
     failed_ids = {f["id"] for f in failures}
     scored_ids = list(dict.fromkeys(u["id"] for u in units))
     by_tag: dict[str, dict[str, int]] = {}
@@ -232,6 +248,9 @@ def score_summary(results: list[dict], scenarios: list[AnyScenario]) -> dict:
                              "where": unneeded},
         "missed_escalations": {"count": len(missed), "where": missed},
         "actions_missing_args": {"count": len(no_args), "where": no_args},
+        # Writes in the company's system against the `executed` expectations: the share carried out without a
+        # person, and every write nobody asked for (a wrong order, amount or customer, or a second one).
+        "writes": {**writes, "share_carried_out": _ratio(writes["carried_out"], writes["expected"])},
         "fields": {f: {**s, "accuracy": _ratio(s["correct"], s["n"])} for f, s in sorted(fields.items())},
         "review": {"tp": int(tp), "fp": int(fp), "fn": int(fn),
                    "precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn)},

@@ -248,3 +248,22 @@ def test_conversation_set_covers_what_the_issue_asks_for():
             and len(str(t.message).split()) == 1]
     assert "BW-61616" in bare  # a bare order id fills a pending cancellation
     assert all(t.checks for c in convs for t in c.turns)  # one expectation per turn
+
+
+def test_writes_count_what_was_carried_out_missed_and_done_unasked(tmp_path):
+    """The figures #26 is judged on: routine writes carried out without a person, and every write nobody asked
+    for (a wrong order, a wrong amount, a second refund). A refused write was not carried out."""
+    refund = {"operation": "refund", "order_id": "BW-1", "amount": 40}
+    scs = load_scenarios(_write(tmp_path, [
+        _conv("ok", {"executed": [refund]}, {"executed": []}),
+        _conv("wrong", {"executed": [{"operation": "cancel_order", "order_id": "BW-2"}]}),
+    ]))
+    done = {**refund, "amount": 40.0, "status": "executed"}
+    results = [
+        _row("ok", _step(1, executed=[done]), _step(2, executed=[{**done, "status": "refused"}])),
+        _row("wrong", _step(1, executed=[{"operation": "cancel_order", "order_id": "BW-3", "status": "executed"}])),
+    ]
+    w = score_summary(results, scs)["writes"]
+    assert (w["expected"], w["carried_out"], w["share_carried_out"]) == (2, 1, 0.5)
+    assert [(x["id"], x["write"]["order_id"]) for x in w["unexpected"]] == [("wrong", "BW-3")]
+    assert [x["id"] for x in w["missed"]] == ["wrong"]

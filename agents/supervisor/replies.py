@@ -13,6 +13,9 @@ HELP_TOPICS = {
     "de": "Bestellungen und Lieferung, Rücksendungen und Erstattungen, Zahlungen und Rechnungen, Ihr Konto und "
           "unsere Produkte",
     "es": "pedidos y envíos, devoluciones y reembolsos, pagos y facturas, su cuenta y nuestros productos",
+    "it": "ordini e consegne, resi e rimborsi, pagamenti e fatture, il suo account e i nostri prodotti",
+    "nl": "bestellingen en levering, retouren en terugbetalingen, betalingen en facturen, uw account en onze producten",
+    "pt": "encomendas e entregas, devoluções e reembolsos, pagamentos e faturas, a sua conta e os nossos produtos",
 }
 
 REPLIES: dict[str, dict[str, str]] = {
@@ -24,24 +27,36 @@ REPLIES: dict[str, dict[str, str]] = {
               "{topics}.",
         "es": "¡Hola! Soy el asistente de soporte de Brightwave. ¿En qué puedo ayudarle? Puedo ayudarle con "
               "{topics}.",
+        "it": "Salve! Sono l'assistente dell'assistenza Brightwave. Come posso aiutarla? Posso aiutarla con {topics}.",
+        "nl": "Hallo! Ik ben de supportassistent van Brightwave. Hoe kan ik u helpen? Ik help met {topics}.",
+        "pt": "Olá! Sou o assistente de apoio da Brightwave. Como posso ajudar? Posso ajudar com {topics}.",
     },
     "thanks": {
         "en": "You're welcome! Is there anything else I can help you with?",
         "fr": "Avec plaisir ! Puis-je vous aider pour autre chose ?",
         "de": "Gern geschehen! Kann ich Ihnen sonst noch helfen?",
         "es": "¡De nada! ¿Puedo ayudarle con algo más?",
+        "it": "Prego! Posso aiutarla con qualcos'altro?",
+        "nl": "Graag gedaan! Kan ik u nog ergens anders mee helpen?",
+        "pt": "De nada! Posso ajudar com mais alguma coisa?",
     },
     "goodbye": {
         "en": "Thanks for contacting Brightwave. Have a great day!",
         "fr": "Merci d'avoir contacté Brightwave. Bonne journée !",
         "de": "Danke, dass Sie Brightwave kontaktiert haben. Einen schönen Tag noch!",
         "es": "Gracias por contactar con Brightwave. ¡Que tenga un buen día!",
+        "it": "Grazie per aver contattato Brightwave. Buona giornata!",
+        "nl": "Bedankt voor uw bericht aan Brightwave. Een fijne dag nog!",
+        "pt": "Obrigado por contactar a Brightwave. Tenha um bom dia!",
     },
     "acknowledgement": {
         "en": "Glad I could help. Is there anything else you need?",
         "fr": "Parfait. Avez-vous besoin d'autre chose ?",
         "de": "Prima. Brauchen Sie sonst noch etwas?",
         "es": "Perfecto. ¿Necesita algo más?",
+        "it": "Perfetto. Le serve altro?",
+        "nl": "Prima. Heeft u nog iets nodig?",
+        "pt": "Perfeito. Precisa de mais alguma coisa?",
     },
     "out_of_scope": {
         "en": "Sorry, that's not something I can help with. I can help with {topics}. Is there anything like that "

@@ -39,9 +39,12 @@ DONT_KNOW = re.compile(
     r"|\bno receipt\b|\blost (?:the|my)\b", re.I)
 _ABOUT_AMOUNT = re.compile(r"\b(?:amount|how much|price|cost|total|paid|sum|money|value)\b", re.I)
 _ABOUT_ORDER = re.compile(r"\border\b|\bnumber\b|\breference\b|\bid\b", re.I)
+# Affirming and denying, in the languages the desk serves (a confirmation is answered in the customer's words).
 YES = re.compile(r"^\W*(?:yes|yep|yeah|yup|correct|right|exactly|confirmed?|that'?s (?:right|correct|it)|sure"
-                 r"|ok(?:ay)?|y)\b", re.I)
-NO = re.compile(r"^\W*(?:no|nope|nah|wrong|incorrect|not quite)\b", re.I)
+                 r"|ok(?:ay)?|y|oui|ja|s[iíì]|sim|certo|claro|esatto|exacto|exato|genau|klopt|d'accord|va bene"
+                 r"|vale|correcto|corretto|richtig|precies|isso|confermo|confirmo|je confirme|bevestig)\b",
+                 re.I)
+NO = re.compile(r"^\W*(?:no|nope|nah|wrong|incorrect|not quite|non|nein|nee|n[ãa]o)\b", re.I)
 WITHDRAW = re.compile(
     r"\b(?:never\s?mind|forget (?:it|that|about it)|cancel (?:that|this|my) request|don['’]?t bother|scratch that"
     r"|changed my mind|no longer (?:need|want)|don['’]?t (?:need|want) (?:it|that|to) ?(?:anymore|any more)?"

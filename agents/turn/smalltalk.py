@@ -23,6 +23,9 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "fr": ["bonjour", "bonsoir", "coucou", "allo", "salut", "(il y a )?quelqu'un( la)?"],
         "de": ["guten (morgen|tag|abend)", "gruss gott", "gruezi", "hallo+", "(ist )?(da )?jemand( da)?"],
         "es": ["buen(os|as) (dias|tardes|noches)", "buenas", "que tal", "hola+", "(hay )?alguien( ahi| ahi)?"],
+        "it": ["buongiorno", "buonasera", "salve", "(c'e )?qualcuno"],
+        "nl": ["goedemorgen", "goedemiddag", "goedenavond", "hallo+", "(is )?(er )?iemand( daar)?"],
+        "pt": ["bom dia", "boa (tarde|noite)", "oi", "(tem )?alguem( ai)?"],
     },
     "thanks": {
         "any": ["thanks?( you)?", "thank u", "thx", "ty", "ta", "tysm", "cheers", "much appreciated", "many thanks",
@@ -30,6 +33,9 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "fr": ["merci( beaucoup| bien)?", "je vous remercie"],
         "de": ["danke( schon| sehr)?", "vielen dank", "dankeschon"],
         "es": ["(muchas )?gracias", "mil gracias"],
+        "it": ["grazie( mille| tante)?", "(ti|vi|la) ringrazio"],
+        "nl": ["(hartelijk )?dank( je| u)?( wel)?", "bedankt", "dankjewel", "dankuwel"],
+        "pt": ["(muito )?obrigad[oa]s?", "valeu"],
     },
     "goodbye": {
         "any": ["bye+", "bye bye", "goodbye", "good bye", "see (you|ya)( later| soon)?", "cya", "take care",
@@ -39,6 +45,9 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "fr": ["au revoir", "bonne (journee|soiree)", "a bientot", "c'est tout", "ciao"],
         "de": ["tschuss", "auf wiedersehen", "bis (bald|dann|spater)", "das wars?", "schonen tag"],
         "es": ["adios", "hasta (luego|pronto|manana)", "chao", "eso es todo", "buen dia"],
+        "it": ["arrivederci", "a presto", "buona (giornata|serata)", "(e|questo e) tutto"],
+        "nl": ["doei", "tot (ziens|later|snel)", "fijne dag", "dat was (het|alles)"],
+        "pt": ["tchau", "adeus", "ate (logo|mais|breve)", "(e|isso e) tudo"],
     },
     "acknowledgement": {
         "any": ["ok(ay|ey)?", "k+", "kk", "great", "cool", "nice", "perfect", "awesome", "got it", "understood",
@@ -54,6 +63,9 @@ LEXICON: dict[str, dict[str, list[str]]] = {
         "fr": ["d'accord", "dac", "parfait", "tres bien", "compris", "oui", "non", "genial", "entendu"],
         "de": ["alles klar", "genau", "gut", "prima", "verstanden", "ja", "nein", "klasse", "toll"],
         "es": ["vale", "perfecto", "entendido", "claro", "bien", "si", "genial", "de acuerdo", "muy bien"],
+        "it": ["va bene", "perfetto", "capito", "certo", "si", "benissimo", "d'accordo", "ottimo"],
+        "nl": ["oke", "prima", "top", "begrepen", "ja", "nee", "duidelijk", "helemaal goed", "perfect", "goed"],
+        "pt": ["certo", "perfeito", "entendi", "sim", "nao", "combinado", "beleza", "otimo"],
     },
     "filler": {  # words that ride along with the phrases above
         "any": ["there", "(is )?(anyone|anybody|someone|somebody)( there| here| around| home)?", "everyone", "team",
@@ -63,7 +75,11 @@ LEXICON: dict[str, dict[str, list[str]]] = {
                 "bot", "brightwave", "support", "you too", "u too", "too", "now"],
         "fr": ["a vous", "tout le monde", "(l')?equipe", "pour (votre|ton|l') aide", "encore", "madame", "monsieur"],
         "de": ["zusammen", "fur (ihre|die|deine) hilfe", "nochmal", "euch", "ihnen"],
-        "es": ["a todos", "por (su|tu|la) ayuda", "equipo", "senor(a)?"],
+        "es": ["a todos", "por (su|tu|la) ayuda", "por la (rapidez|respuesta)", "equipo", "senor(a)?"],
+        "it": ["a tutti", "gentilissim[aio]", "molto gentil[ei]", "per (l'|il (tuo|vostro) )?aiuto",
+               "per la (risposta|rapidita)", "davvero", "ancora"],
+        "nl": ["iedereen", "voor (de|je|uw) hulp", "voor het (snelle )?antwoord", "nogmaals"],
+        "pt": ["a todos", "pela (ajuda|resposta|rapidez)", "de novo", "equipe"],
     },
     "vague": {  # too little to act on: one clarifying question
         "any": ["help( me)?", "helpp+", "(i )?need (some )?help", "(can|could) (you|u|someone|anyone) help( me)?",

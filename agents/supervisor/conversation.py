@@ -11,7 +11,8 @@ from langgraph.types import Overwrite
 from agents.services import Services
 from agents.state import SupportState
 from agents.supervisor import replies
-from agents.turn.quoted import split_quoted
+from agents.turn import smalltalk
+from agents.turn.quoted import new_text, split_quoted
 from knowledge.pii import find_pii, redact
 
 MAX_MESSAGE_CHARS = 20_000
@@ -195,11 +196,19 @@ def settled_by(state: SupportState, outcome: str) -> tuple[str | None, bool]:
     return "question", answered and (not research or bool(research.get("grounded")))
 
 
+def _asked_if_bot(state: SupportState) -> bool:
+    last = next((m for m in reversed(state.get("messages") or []) if isinstance(m, HumanMessage)), None)
+    return last is not None and smalltalk.asks_if_bot(new_text(str(last.content)))
+
+
 def respond(state: SupportState, svc: Services, thread_id: str) -> dict:
     if state.get("answer") is not None:  # composed upstream: a question for missing details, several requests
         text, outcome = state["answer"], state.get("outcome") or "answered"
     else:
         text, outcome = compose_reply(state)
+    triage = state.get("triage") or {}
+    if triage.get("intent") != "bot_question" and _asked_if_bot(state) and "automat" not in text:
+        text = replies.bot_note(triage.get("language")) + text
     started = state.get("started_at")
     latency = round((time.time() - started) * 1000, 2) if started else None
     turn_calls = [c for c in state.get("llm_calls") or [] if c.get("turn", state.get("turn")) == state.get("turn")]

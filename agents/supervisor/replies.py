@@ -58,6 +58,22 @@ REPLIES: dict[str, dict[str, str]] = {
         "nl": "Prima. Heeft u nog iets nodig?",
         "pt": "Perfeito. Precisa de mais alguma coisa?",
     },
+    "bot_question": {  # honest, and a person is one sentence away; no ticket unless they ask for one
+        "en": "I'm Brightwave's automated support assistant, not a person. I can help with {topics}. If you'd "
+              "rather talk to someone from our team, just say so and I'll pass you on.",
+        "fr": "Je suis l'assistant automatique du support Brightwave, pas une personne. Je peux vous aider pour "
+              "{topics}. Si vous préférez parler à quelqu'un de l'équipe, dites-le et je transmets votre demande.",
+        "de": "Ich bin der automatische Support-Assistent von Brightwave, kein Mensch. Ich helfe bei {topics}. Wenn "
+              "Sie lieber mit jemandem aus dem Team sprechen möchten, sagen Sie es einfach, dann leite ich Sie weiter.",
+        "es": "Soy el asistente automático de soporte de Brightwave, no una persona. Puedo ayudarle con {topics}. "
+              "Si prefiere hablar con alguien del equipo, dígamelo y le paso con ellos.",
+        "it": "Sono l'assistente automatico dell'assistenza Brightwave, non una persona. Posso aiutarla con {topics}. "
+              "Se preferisce parlare con qualcuno del team, me lo dica e la metto in contatto.",
+        "nl": "Ik ben de automatische supportassistent van Brightwave, geen mens. Ik help met {topics}. Wilt u liever "
+              "iemand van ons team spreken? Zeg het en ik stuur u door.",
+        "pt": "Sou o assistente automático de apoio da Brightwave, não uma pessoa. Posso ajudar com {topics}. Se "
+              "preferir falar com alguém da equipa, diga-me e eu passo o seu pedido.",
+    },
     "out_of_scope": {
         "en": "Sorry, that's not something I can help with. I can help with {topics}. Is there anything like that "
               "I can do for you?",
@@ -145,6 +161,23 @@ def conversational(triage: dict) -> str:
     templates = REPLIES.get(intent, REPLIES["greeting"])
     lang = lang if lang in templates else "en"
     return templates[lang].format(topics=HELP_TOPICS[lang])
+
+
+# Said before the answer when a message asks whether the desk is a bot and also asks something else.
+BOT_NOTE = {"en": "(I'm Brightwave's automated assistant, not a person; just ask if you'd like a colleague.)",
+            "fr": "(Je suis l'assistant automatique de Brightwave, pas une personne ; demandez si vous préférez un "
+                  "collègue.)",
+            "de": "(Ich bin der automatische Assistent von Brightwave, kein Mensch; sagen Sie Bescheid, wenn Sie "
+                  "lieber mit einem Kollegen sprechen.)",
+            "es": "(Soy el asistente automático de Brightwave, no una persona; pídalo si prefiere a un compañero.)",
+            "it": "(Sono l'assistente automatico di Brightwave, non una persona; se preferisce un collega, lo dica.)",
+            "nl": "(Ik ben de automatische assistent van Brightwave, geen mens; vraag het als u liever een collega "
+                  "spreekt.)",
+            "pt": "(Sou o assistente automático da Brightwave, não uma pessoa; peça se preferir um colega.)"}
+
+
+def bot_note(lang: str | None) -> str:
+    return BOT_NOTE.get(lang or "en", BOT_NOTE["en"]) + "\n\n"
 
 
 def answer_note(triage: dict, research: dict) -> str:

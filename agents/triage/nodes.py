@@ -110,6 +110,13 @@ def classify(state: SpecialistState, svc: Services) -> dict:
     open_turn(svc.settings.llm_max_calls_per_turn, svc.settings.llm_max_tokens_per_turn)
     text = state["request"]
     lang = language.detect(text)
+    if smalltalk.asks_if_bot(text):  # answered honestly (respond); the rest of the message is read on its own
+        rest = smalltalk.without_bot_question(text)
+        if not rest or _conversational(rest, lang):
+            return {"triage": {"intent": "bot_question", "confidence": 1.0, "source": "rules",
+                               "language": smalltalk.bot_question_language(text) or lang or "en",
+                               "speech_act": "conversation"}}
+        text = rest
     conversational = _conversational(text, lang)
     if conversational:
         return {"triage": conversational}

@@ -100,6 +100,41 @@ LEXICON: dict[str, dict[str, list[str]]] = {
 }
 PRIORITY = ("goodbye", "thanks", "greeting", "acknowledgement")  # "ok great, bye" is a goodbye
 
+# Asking whether the desk is a person or a machine, in the languages served (matched on folded text). It deserves
+# an honest answer and the offer of a person, not a ticket: the question is not a request for one.
+_WHAT = (r"(?:a |an |un |une |uno |una |um |uma |ein |eine |einem |einer |een |el |la |o |a )?"
+         r"(?:real |vraie |vera |echte? |actual |live |de verdad )?"
+         r"(?:bot|chat ?bot|robot|robo|roboter|ai|a\.i\.|ia|ki|machine|maquina|macchina|maschine|computer"
+         r"|human|humain|humano|umano|mens|mensch|person|personne|persona|pessoa|persoon|agent)s?")
+_ASKING = {  # how "are you / am I talking to …" opens, per language
+    "en": r"(?:are|r) (?:you|u)|is (?:this|that|it)|am i (?:talking|speaking|chatting|writing)(?: to| with)"
+          r"|i'?m (?:talking|speaking|chatting) (?:to|with)",
+    "fr": r"es-?tu|etes-?vous|tu es|vous etes|je (?:parle|discute) (?:a|avec)",
+    "it": r"sei|sto (?:parlando|scrivendo|chattando) con|parlo con|e",
+    "de": r"bist du|sind sie|(?:rede|spreche|chatte|schreibe) ich(?: mit)?",
+    "es": r"eres|es usted|(?:estoy )?(?:hablando|chateando|escribiendo) con",
+    "nl": r"ben je|bent u|(?:praat|chat|spreek) ik(?: met)?",
+    "pt": r"(?:voce|vc) e|es|(?:estou )?(?:falando|a falar|conversando) com",
+}
+BOT_QUESTION = re.compile(r"\b(?:" + "|".join(f"(?P<{lang}>{p})" for lang, p in _ASKING.items()) + r")\s+" + _WHAT
+                          + r"\b(?=[^.!?\n]*\?|\W*(?:\w+\W*){0,2}$)")
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def asks_if_bot(text: str) -> bool:
+    return bool(BOT_QUESTION.search(fold(text)))
+
+
+def bot_question_language(text: str) -> str | None:
+    """The language the question is asked in, from its wording (short questions are too short for the detector)."""
+    m = BOT_QUESTION.search(fold(text))
+    return m.lastgroup if m and m.lastgroup in _ASKING else None
+
+
+def without_bot_question(text: str) -> str:
+    """The message without its sentences that ask whether the desk is a bot: what else the customer wants."""
+    return " ".join(s for s in _SENTENCE.split(text) if s.strip() and not asks_if_bot(s)).strip()
+
 # Topics a support desk for an electronics shop has no business answering, unless the message is also about us.
 OFF_TOPIC = re.compile(
     r"\b(weather|forecast|rain(ing|y)?|snow(ing)?|sunny|meteo|wetter|clima|que tiempo hace|jokes?|blague|witz|chiste|"

@@ -27,3 +27,14 @@ def test_a_corrected_order_number_is_the_one_confirmed_and_the_wrong_one_is_neve
     done = desk.send("yes, that's right", thread_id="t-correct-order", customer=VERIFIED)
     ticket = desk.services.tickets.get(done.ticket_id)
     assert ticket["action"]["args"]["order_id"] == "BW-58121" and ticket["action"]["args"]["amount"] == 31, ticket
+
+
+def test_asking_whether_the_desk_is_a_bot_gets_an_honest_answer_and_no_ticket(desk):
+    """Item 5: "am I talking to an AI?" read as a request for a person and opened a high-priority ticket."""
+    r = desk.send("hang on, is this a real person or a bot?", thread_id="t-bot", customer=VERIFIED)
+    assert r.ticket_id is None and r.outcome == "answered", r.answer
+    assert "automated" in r.answer and "not a person" in r.answer
+    it = desk.send("Scusi, sto parlando con un robot?", thread_id="t-bot-it", customer=VERIFIED)
+    assert it.ticket_id is None and "automatico" in it.answer, it.answer
+    both = desk.send("Are you a human? Also, how do I reset my password?", thread_id="t-bot-more", customer=VERIFIED)
+    assert both.ticket_id is None and "password" in both.answer.lower() and "automated" in both.answer, both.answer

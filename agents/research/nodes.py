@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from agents.language import NAMES
 from agents.llm import ask_structured
-from agents.research import answer_guard, grounding
+from agents.research import answer_guard, answerability, grounding
 from agents.services import Services
 from agents.state import SpecialistState
 from knowledge.openai_embed import EmbeddingUnavailable
@@ -269,4 +269,21 @@ def check_grounding(state: SpecialistState, svc: Services) -> dict:
     if screened.get("withheld"):
         return {"research": screened}
     research, calls = grounding.check(state["research"], svc, format_sources(state["research"]["passages"]))
+    if research.get("grounded") and research.get("answered_by") == "extractive" \
+            and (state.get("triage") or {}).get("kind") == "question":
+        research = _answerable(research, svc)
     return {"research": research, **({"llm_calls": calls} if calls else {})}
+
+
+def _answerable(research: dict, svc: Services) -> dict:
+    """An extractive answer is its section's own sentences; whether that section answers the question is asked
+    here (agents/research/answerability.py). In LLM mode the model says when the sources do not answer, and the
+    judge checks what it claimed."""
+    chosen = next((p for p in research["passages"] if p["section"] == research.get("section")), None)
+    if chosen is None:
+        return research
+    fit = answerability.score(research["query"], chosen, svc.retriever().lexical())
+    research = {**research, "answerability": fit}
+    if fit < svc.settings.answerability_threshold:
+        research.update(grounded=False, unanswerable=True, grounding_by="answerability")
+    return research

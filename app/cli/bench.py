@@ -179,6 +179,19 @@ def bench_redteam(
         raise typer.Exit(1)
 
 
+def bench_answerability(
+    labelled: Path = typer.Option(Path("tests/fixtures/answerability.jsonl"),
+                                  help='JSONL: {"q": question, "answerable": true|false} per line.'),
+) -> None:
+    """How the answerability score separates answerable from unanswerable questions, and the best threshold."""
+    from app.bench import answerability  # deferred: see the module docstring
+
+    try:
+        print_json(answerability.run(services(), labelled))
+    except (OSError, ValueError, KeyError) as exc:
+        fail(str(exc))
+
+
 bench_app.command("cost")(bench_cost)
 bench_app.command("retrieval")(bench_retrieval)
 bench_app.command("retrieval-scale")(bench_retrieval_scale)
@@ -190,3 +203,4 @@ bench_app.command("review-groups")(bench_review_groups)
 bench_app.command("inbox")(bench_inbox)
 bench_app.command("serve")(bench_serve)
 bench_app.command("redteam")(bench_redteam)
+bench_app.command("answerability")(bench_answerability)

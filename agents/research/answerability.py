@@ -17,6 +17,7 @@ prints the separation and the best threshold). Below it the desk says it does no
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import weakref
@@ -51,8 +52,13 @@ def weights(question: str, lexical) -> dict[str, float]:
     for term in salient_terms(question):
         seen = df.get(term, 0)
         if n and seen / n <= COMMON_SHARE:
-            out[term] = math.log(1 + n / (seen or 0.5))
+            out[term] = math.log(1 + n / (seen or 1))  # unknown to the knowledge base: as rare as its rarest term
     return out
+
+
+def _held(term: str, words: set[str]) -> bool:
+    """In the section, or a misspelling of one of its words ("oder", "pasword"): typos are not new topics."""
+    return term in words or bool(len(term) >= 4 and difflib.get_close_matches(term, words, n=1, cutoff=0.8))
 
 
 def coverage(question: str, passage: dict, lexical) -> float:
@@ -60,7 +66,7 @@ def coverage(question: str, passage: dict, lexical) -> float:
     if not wanted:
         return 1.0  # nothing specific asked: the section's similarity decides
     held = set(tokens(f"{passage.get('title', '')} {passage.get('section', '')} {passage.get('text', '')}"))
-    return sum(w for t, w in wanted.items() if t in held) / sum(wanted.values())
+    return sum(w for t, w in wanted.items() if _held(t, held)) / sum(wanted.values())
 
 
 def score(question: str, passage: dict, lexical) -> float:

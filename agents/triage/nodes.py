@@ -14,12 +14,14 @@ from agents.llm import ask_structured
 from agents.services import Services
 from agents.state import SpecialistState
 from agents.triage import fraud
+from agents.triage.handoff import wants_person
 from agents.triage.signals import extract_entities, risk_signals, sentiment, urgency
 from agents.turn import smalltalk
 from agents.turn.quoted import new_text
 from agents.turn.speech_act import explicit_request, request_sentences, speech_act
 
 ESCALATING_RISKS = {"legal_threat", "fraud"}
+HANDOFF = "human_agent"  # the intent of a request for a person (app/config/taxonomy.yaml)
 READS = ("request", "messages", "triage", "clarifications")  # data contract: redacted text only
 CLARIFY_LIMIT = 2  # clarifying questions asked before a person takes over
 VAGUE_WORDS, VAGUE_CONFIDENCE = 3, 0.35  # a few words the classifier can't place: ask, don't guess
@@ -200,6 +202,9 @@ def enrich(state: SpecialistState, svc: Services) -> dict:
     """Signals the policy depends on are computed by rules, whatever classified the intent."""
     triage = dict(state["triage"])
     text = state["request"]
+    if svc.taxonomy.describe(triage["intent"])["kind"] in ("question", "conversation") \
+            and triage["intent"] != "bot_question" and wants_person(text, triage.get("search_text")):
+        triage["intent"] = HANDOFF  # asked for a person, or writing again and again: a person takes over
     spec = svc.taxonomy.describe(triage["intent"])
     entities = extract_entities(text)
     hints = triage.pop("llm_hints", {}) or {}

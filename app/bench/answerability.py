@@ -11,12 +11,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from agents import language
 from agents.research import answerability
 from agents.research import nodes as research
 
 
 def _score(question: str, svc) -> float:
-    state = {"request": question, "triage": {"kind": "question"}}
+    lang = language.detect(question) or "en"
+    english = language.gloss(question, lang) if lang != "en" else language.respell(question)
+    state = {"request": question, "triage": {"kind": "question", "search_text": english or question}}
     found = research.retrieve(state, svc)["research"]
     if not found["found"]:
         return 0.0

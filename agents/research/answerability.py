@@ -30,6 +30,7 @@ from knowledge.text import tokens
 COMMON_SHARE = 0.25  # a term in more than this share of chunks says nothing about which section answers
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 _DF: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_FUNCTION_WORDS = sorted(w for w in ENGLISH_STOP_WORDS if len(w) > 3)
 
 
 def _frequencies(lexical) -> tuple[dict[str, int], int]:
@@ -41,8 +42,10 @@ def _frequencies(lexical) -> tuple[dict[str, int], int]:
 
 
 def salient_terms(question: str) -> list[str]:
+    """The question's content words: not function words, nor misspellings of one ("wher", "whats")."""
     words = [w for w in _WORD.findall(question.lower()) if w not in ENGLISH_STOP_WORDS and "'" not in w
-             and len(w) > 2]
+             and len(w) > 2 and not w.isdigit()
+             and not difflib.get_close_matches(w, _FUNCTION_WORDS, n=1, cutoff=0.85)]
     return list(dict.fromkeys(tokens(" ".join(words))))
 
 

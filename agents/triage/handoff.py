@@ -40,9 +40,11 @@ _ASK = re.compile(
     r"|\bfalar com (?:um |uma |o |a )?(?:atendente|pessoa|humano|supervisor|gerente|responsavel)\b")
 # Coming back: "the third time I'm writing", "my 4th message", "I have emailed you three times".
 _AGAIN = re.compile(
-    r"\b(?:third|3rd|fourth|4th|fifth|5th|sixth|6th|tenth|several|multiple|many|umpteenth|nth) (?:time|message|email"
-    r"|mail|attempt|request)s?\b"
-    r"|\b(?:written|emailed|messaged|contacted|called|asked|chased)(?: you| this| about this)? (?:two|three|four|five"
+    r"\b(?:third|3rd|fourth|4th|fifth|5th|sixth|6th|tenth|umpteenth|nth) "
+    r"(?:time|message|email|mail|attempt|request)s?\b"
+    r"|\b(?:several|multiple|so many|countless) (?:messages|emails|mails|requests|calls)\b"
+    r"|\b(?:written|wrote|emailed|messaged|contacted|called|asked|chased)(?: to)?(?: you| this| about this)? "
+    r"(?:now )?(?:two|three|four|five"
     r"|several|multiple|many|\d+) times\b"
     r"|\b(?:done|tried) (?:all|everything) (?:of )?(?:that|this|you said|you suggested)? ?already\b"
     r"|\balready (?:done|tried) (?:all|everything)\b"

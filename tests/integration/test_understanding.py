@@ -38,3 +38,23 @@ def test_asking_whether_the_desk_is_a_bot_gets_an_honest_answer_and_no_ticket(de
     assert it.ticket_id is None and "automatico" in it.answer, it.answer
     both = desk.send("Are you a human? Also, how do I reset my password?", thread_id="t-bot-more", customer=VERIFIED)
     assert both.ticket_id is None and "password" in both.answer.lower() and "automated" in both.answer, both.answer
+
+
+def test_a_question_the_help_centre_does_not_answer_gets_a_person_not_the_nearest_section(desk):
+    """Item 7: with no answerability check, "can I pick up my order in a store in Leeds?" got whichever section
+    shared a word with it, with full confidence."""
+    r = desk.send("Can I pick up my order in a store in Leeds?", thread_id="t-unanswerable", customer=VERIFIED)
+    assert r.ticket_id and not r.grounded, r.answer
+    assert "won't guess" in r.answer
+    ok = desk.send("How do I turn on two-step verification for my account?", thread_id="t-answerable",
+                   customer=VERIFIED)
+    assert ok.grounded and ok.ticket_id is None and ok.citations, ok.answer
+
+
+def test_wanting_a_person_escalates_whatever_the_topic(desk):
+    """Item 5: the classifier read the topic ("service", "joke") and answered out_of_scope."""
+    r = desk.send("Third time I'm writing about this and your service is a joke. I want to speak to a manager.",
+                  thread_id="t-manager", customer=VERIFIED)
+    assert r.ticket_id and r.intent == "human_agent", r.answer
+    it = desk.send("Voglio parlare con un operatore, per favore.", thread_id="t-manager-it", customer=VERIFIED)
+    assert it.ticket_id and it.intent == "human_agent", it.answer

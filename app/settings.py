@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     retrieval_k: int = Field(5, description="Documents research retrieves per question.")
     min_relevance: float = Field(0.30, description="Best dense similarity below this means 'not in the KB'.")
     answerability_threshold: float = Field(
-        0.72, description="An extractive answer's section must reach this coverage + similarity to be given "
+        0.69, description="An extractive answer's section must reach this coverage + similarity to be given "
                           "(agents/research/answerability.py; calibrate with `bench answerability`).")
     chroma_host: str | None = Field(
         None, description="Chroma server host; unset = embedded PersistentClient in data_dir."

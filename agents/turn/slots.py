@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agents.turn import values
+
 PENDING_TURNS = 3  # a pending action not completed within this many turns is dropped
 NEED_ORDER = "the order number (like BW-12345)"
 NEED_AMOUNT = "the amount (like $80)"
@@ -148,6 +150,13 @@ def apply(args: dict, found: dict, text: str, want: list[str], reply: bool = Fal
     if "field" in want or "value" in want:
         field = field_in(text) if "field" in want else args.get("field")
         value = value_in(text, field or args.get("field"), reply) if "value" in want else None
+        target = field or args.get("field")
+        issue = values.problem(target, value) if value else (
+            values.email_problem(text) if "value" in want and target == "email" else None)
+        if issue:  # a value that does not fit its type is not used; the question says what was wrong
+            value = None
+            if reply or target in ("email", "phone"):
+                args["rejected"] = issue
         if value and not field:
             field = {"[EMAIL]": "email", "[PHONE]": "phone"}.get(value)
         if field and "field" in want:
@@ -155,6 +164,7 @@ def apply(args: dict, found: dict, text: str, want: list[str], reply: bool = Fal
             filled.append("field")
         if value and (field or args.get("field")):
             args["value"] = value
+            args.pop("rejected", None)
             filled.append("value")
     return args, filled
 
@@ -195,7 +205,8 @@ def question(action: str, args: dict, gaps: list[str], candidate: dict | None = 
         if "field" in gaps:
             return "Which detail would you like to change: your email, phone number, name or address?"
         label = {"phone": "phone number"}.get(args.get("field"), args.get("field") or "value")
-        return f"What should your new {label} be?"
+        wrong = f"Sorry, {args['rejected']}. " if args.get("rejected") else ""
+        return f"{wrong}What should your new {label} be?"
     if gaps == ["order_id"]:
         return f"Which order is this about? Please give {NEED_ORDER}.{help_order}"
     return "To go ahead I need " + " and ".join(g.replace("_", " ") for g in gaps) + ". Could you give me that?"

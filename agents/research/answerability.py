@@ -10,9 +10,10 @@ from the nearest section (the membership price). Two signals, both read from wha
   words (scikit-learn's list of 318) and less the words most of the knowledge base shares;
 * **similarity**: the dense similarity of the section's document to the question.
 
-Their sum is compared with `Settings.answerability_threshold`, calibrated on a labelled set of answerable and
-unanswerable questions written for it (`tests/fixtures/answerability.jsonl`; `python -m app bench answerability`
-prints the separation and the best threshold). Below it the desk says it does not know and a person follows up.
+Their sum is compared with `Settings.answerability_threshold`, calibrated on a labelled set: answerable and
+unanswerable questions written for it, plus the dev sets' answered first turns (`app/bench/data/answerability.jsonl`;
+`python -m app bench answerability` prints the separation and the best threshold). Below it the desk says it does
+not know and a person follows up.
 """
 
 from __future__ import annotations

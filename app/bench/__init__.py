@@ -10,6 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
 COST_SCENARIOS = DATA / "cost_scenarios.jsonl"
+ANSWERABILITY = DATA / "answerability.jsonl"  # answerable and unanswerable questions, labelled
 COST_PARAPHRASE_RATE = 0.25  # share of fake answers reworded enough that the lexical check defers to the judge
 # The benchmarks of the desk's own behaviour run with no company system connected (every approved action is a
 # ticket); `bench actions` measures the connectors.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from app.bench import COST_PARAPHRASE_RATE, COST_SCENARIOS
+from app.bench import ANSWERABILITY, COST_PARAPHRASE_RATE, COST_SCENARIOS
 from app.cli.common import fail, print_json, services, settings
 
 bench_app = typer.Typer(help="Benchmarks (print JSON).", no_args_is_help=True)
@@ -180,8 +180,7 @@ def bench_redteam(
 
 
 def bench_answerability(
-    labelled: Path = typer.Option(Path("tests/fixtures/answerability.jsonl"),
-                                  help='JSONL: {"q": question, "answerable": true|false} per line.'),
+    labelled: Path = typer.Option(ANSWERABILITY, help='JSONL: {"q": question, "answerable": true|false} per line.'),
 ) -> None:
     """How the answerability score separates answerable from unanswerable questions, and the best threshold."""
     from app.bench import answerability  # deferred: see the module docstring

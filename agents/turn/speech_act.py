@@ -47,6 +47,7 @@ SPECIFIC = re.compile(r"(#\s?[A-Z]{0,3}-?\d{3,}|\bBW-?\d{3,}|\border\s*(number|n
 
 
 LOOSE_SENTENCES = re.compile(r"(?<=[.!?;])\s+|\n+")
+CLAUSES = re.compile(r",\s+|\s+[-–—]\s+")
 
 
 def _sentences(text: str) -> list[str]:
@@ -55,9 +56,13 @@ def _sentences(text: str) -> list[str]:
 
 def request_sentences(text: str) -> list[str]:
     """The sentences of a longer message that ask us to do something ("The charger was the wrong model.
-    Refund 75 dollars to my card.")."""
-    sentences = [s.strip() for s in LOOSE_SENTENCES.split(text) if s.strip()]  # chat: "hacked!! someone…"
-    return [s for s in sentences if REQUEST.search(s)] if len(sentences) > 1 else []
+    Refund 75 dollars to my card."); in a message of one sentence, its clauses ("my account was hacked and someone
+    placed an order with it, cancel it now")."""
+    for cut in (LOOSE_SENTENCES, CLAUSES):  # chat: "hacked!! someone…"
+        parts = [s.strip() for s in cut.split(text) if s.strip()]
+        if len(parts) > 1:
+            return [s for s in parts if REQUEST.search(s)]
+    return []
 
 
 def explicit_request(text: str) -> bool:

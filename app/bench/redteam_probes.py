@@ -135,7 +135,7 @@ def concurrent_asends(ctx: Ctx) -> None:
 
     async def main():
         try:
-            sends = (desk.asend(refund_text(i), thread_id=tid, message_id=f"m{i}") for i in range(n))
+            sends = (desk.asend(refund_text(i), thread_id=tid, message_id=f"{tid}-m{i}") for i in range(n))
             return await asyncio.gather(*sends, return_exceptions=True)
         finally:
             await desk.aclose()
@@ -148,7 +148,7 @@ def concurrent_os_threads(ctx: Ctx) -> None:
 
     tid = ctx.thread("conc")
     with ThreadPoolExecutor(4) as pool:
-        futures = [pool.submit(ctx.desk.send, refund_text(i), tid, message_id=f"m{i}") for i in range(4)]
+        futures = [pool.submit(ctx.desk.send, refund_text(i), tid, message_id=f"{tid}-m{i}") for i in range(4)]
         _each_told_its_own(ctx.desk, tid, [f.result() for f in futures])
 
 
@@ -160,10 +160,11 @@ def busy_thread_is_retryable(ctx: Ctx) -> None:
     tid, desk = ctx.thread("busy"), SupportDesk(services=ctx.desk.services, lock_timeout=0.3)
     try:
         with desk.runner.hold(tid), ThreadPoolExecutor(1) as pool:
-            error = pool.submit(lambda: refused(lambda: desk.send(refund_text(0), thread_id=tid, message_id="m0"),
-                                                ThreadBusyError)).result()
+            # A message id is one message on its channel (#25): each probe's ids are its own.
+            error = pool.submit(lambda: refused(lambda: desk.send(refund_text(0), thread_id=tid,
+                                                                  message_id=f"{tid}-m0"), ThreadBusyError)).result()
             check(error.retryable and not desk.runner.snapshot(tid).values)
-        check(desk.send(refund_text(0), thread_id=tid, message_id="m0").outcome == "ticket_created")
+        check(desk.send(refund_text(0), thread_id=tid, message_id=f"{tid}-m0").outcome == "ticket_created")
     finally:
         desk.close()
 

@@ -3,7 +3,7 @@ are history.
 
 A customer who answers from their mail client sends the desk's own "Your refund of $89.00 … has been approved"
 back with every reply. Read as a request, that approves a second refund; read as a question, its words pull the
-answer towards the old topic. mail-parser-reply (maintained, MIT, no dependencies beyond `regex`) knows the reply
+answer towards the old topic. mail-parser-reply (maintained, MIT, no dependencies of its own) knows the reply
 headers of Gmail, Outlook, Apple Mail and other clients in the languages the desk serves ("On … wrote:",
 "-----Original Message-----", "Am … schrieb …:", "Il giorno … ha scritto:"), `>` quoting, forwards, and mobile and
 legal signatures; hand-written patterns would know only the clients someone here happened to use.

@@ -94,6 +94,12 @@ def _amount(value: Any, currency: str | None) -> str:
     return f"{symbol}{float(value):,.2f}" if symbol else f"{float(value):,.2f} {currency}"
 
 
+def _refunded(result: dict, args: dict) -> str:
+    """The money a refund moved, as the system reported it (the request's amount and currency where it did not)."""
+    done = result.get("refund") or {}
+    return _amount(done.get("amount", args.get("amount") or 0), done.get("currency") or args.get("currency"))
+
+
 def executed_reply(action: dict, execution: dict, ticket: dict) -> str:
     """What actually happened in the company's system, in plain words: done (with its reference), refused (the
     system's reason), or in progress with a person (never "done" when it is not)."""
@@ -102,18 +108,14 @@ def executed_reply(action: dict, execution: dict, ticket: dict) -> str:
     result, ref = execution.get("result") or {}, execution.get("reference")
     name = ACTION_NOUNS.get(action["name"], action["name"].replace("_", " "))
     if status == "executed" and execution.get("already"):
-        done = result.get("refund") or {}
-        what = {"refund": f"refunded {_amount(done.get('amount', args.get('amount') or 0), done.get('currency'))} for "
-                          f"order {order}", "cancel_order": f"cancelled order {order}"}.get(action["name"],
-                                                                                      f"made this {name}")
+        what = {"refund": f"refunded {_refunded(result, args)} for order {order}",
+                "cancel_order": f"cancelled order {order}"}.get(action["name"], f"made this {name}")
         return (f"I already {what} when you first asked (reference {ref}), so I haven't done it a second time; "
                 "you don't need to ask again.")
     if status == "executed":
         if action["name"] == "refund":
-            done = result.get("refund") or {}
-            money = _amount(done.get("amount", args.get("amount") or 0), done.get("currency") or args.get("currency"))
-            return (f"I've refunded {money} for order {order} (reference {ref}); it takes 5–10 business days to reach "
-                    "your card (PayPal: about 3 business days).")
+            return (f"I've refunded {_refunded(result, args)} for order {order} (reference {ref}); it takes 5–10 "
+                    "business days to reach your card (PayPal: about 3 business days).")
         if action["name"] == "cancel_order":
             back = (result.get("cancellation") or {}).get("refunded")
             money = f" The {_amount(back, None)} you paid goes back to your original payment method within 5–10 " \

@@ -110,3 +110,20 @@ def test_tau2_real_files_convert_and_load(tmp_path):
         assert len(load_scenarios(out)) == n
 
 
+
+
+def test_run_ids_never_look_like_a_card_number(monkeypatch):
+    """On 2026-12-07 20:07:36 a run id of digits only ("202612072007361083") passed the Luhn check, so every
+    thread of that eval run was refused as personal data."""
+    import datetime
+    import time
+    import uuid
+
+    from app.eval import run
+    from app.thread_ids import check_not_personal
+
+    then = datetime.datetime(2026, 12, 7, 20, 7, 36).timetuple()
+    real = time.strftime
+    monkeypatch.setattr(time, "strftime", lambda fmt, *_: real(fmt, then))
+    monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID("1083" + "0" * 28))
+    check_not_personal(run.thread_for("eval", run.new_run_id(), "hi-then-password"), "thread id")

@@ -42,12 +42,17 @@ def _frequencies(lexical) -> tuple[dict[str, int], int]:
     return _DF[lexical]
 
 
-def salient_terms(question: str) -> list[str]:
-    """The question's content words: not function words, nor misspellings of one ("wher", "whats")."""
-    words = [w for w in _WORD.findall(question.lower()) if w not in ENGLISH_STOP_WORDS and "'" not in w
+def content_words(text: str) -> list[str]:
+    """The text's words that name things: not function words, nor misspellings of one ("wher", "whats"), nor
+    numbers (an order id or an amount is a detail of the request, not its topic)."""
+    words = [w for w in _WORD.findall(text.lower()) if w not in ENGLISH_STOP_WORDS and "'" not in w
              and len(w) > 2 and not w.isdigit()
              and not difflib.get_close_matches(w, _FUNCTION_WORDS, n=1, cutoff=0.85)]
-    return list(dict.fromkeys(tokens(" ".join(words))))
+    return list(dict.fromkeys(words))
+
+
+def salient_terms(question: str) -> list[str]:
+    return list(dict.fromkeys(tokens(" ".join(content_words(question)))))
 
 
 def weights(question: str, lexical) -> dict[str, float]:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from agents import language
 from agents.budget import open_turn
 from agents.llm import ask_structured
+from agents.research.answerability import content_words
 from agents.services import Services
 from agents.state import SpecialistState
 from agents.triage import fraud
@@ -28,6 +29,8 @@ VAGUE_WORDS, VAGUE_CONFIDENCE = 3, 0.35  # a few words the classifier can't plac
 VALUES = re.compile(r"[\d@]")  # a bare order number, amount or address answers a question; it is not vague
 # A short message that points back ("and how long does that take?") is read with the turn before it.
 FOLLOW_UP_WORDS, FOLLOW_UP_CONFIDENCE, FOLLOW_UP_SURE = 8, 0.5, 0.9  # a message sure on its own stands alone
+FOLLOW_UP_CARRY_ON_WORDS = 14
+CARRY_ON = re.compile(r"^\W*(?:and|but|so|or|also|what about|how about|what if|and if|same for|same with)\b", re.I)
 ANAPHORA = re.compile(r"^\W*(and|so|but|also|what about|how about)\b|\b(it|that|this|those|them|these|they|still|"
                       r"anyway|instead)\b", re.I)
 
@@ -129,7 +132,7 @@ def classify(state: SpecialistState, svc: Services) -> dict:
     pred = _predict(svc, text, english)
     pred = _asked_for(svc, english or text, pred)
     prev = _previous_requests(state)
-    follow_up = bool(prev) and len(text.split()) <= FOLLOW_UP_WORDS and bool(ANAPHORA.search(english or text))
+    follow_up = bool(prev) and _follows_up(english or text)
     context = None
     if prev and (follow_up or pred.confidence < svc.settings.triage_confidence):
         earlier = language.gloss(prev[-1], lang) or prev[-1]
@@ -147,11 +150,31 @@ def classify(state: SpecialistState, svc: Services) -> dict:
               "speech_act": act}
     if english or (follow_up and context):
         # What the (English) help centre should be searched for, when not the message as written: its English
-        # keywords, and for a follow-up ("how long does that take?") the topic it follows up on, named by the
-        # intent (the earlier message itself drags the search back to its own details).
-        topic = intent.replace("_", " ")
-        triage["search_text"] = f"{topic} {english or text}" if follow_up and context else english
+        # keywords, and for a follow-up ("how much does it cost?") the topic it follows up on.
+        topic = _topic(context, pred.intent, svc) if follow_up and context else ""
+        triage["search_text"] = f"{topic} {english or text}" if topic else english
     return {"triage": triage}
+
+
+def _follows_up(text: str) -> bool:
+    """A short message that points back ("is that free?"), or a question that opens by carrying on ("and if
+    only the left one connects and the right stays silent?", "what if one side crackles though?"). "and another
+    $450 for the same order" carries on too, but as a request of its own."""
+    words = len(text.split())
+    return (words <= FOLLOW_UP_WORDS and bool(ANAPHORA.search(text))) or (
+        words <= FOLLOW_UP_CARRY_ON_WORDS and bool(CARRY_ON.match(text))
+        and (text.rstrip().endswith("?") or speech_act(text) == "question"))
+
+
+def _topic(earlier: str, intent: str, svc: Services) -> str:
+    """What a follow-up is about. After a question, the earlier question's content words ("Brightwave Care"
+    before "how much does it cost?"): the intent alone names a whole area of the help centre, not the thing
+    asked about. After an action, the intent's name: that message's details (an order, a fault) would drag the
+    search back to themselves; so would a vague earlier message ("it's not working")."""
+    named = content_words(earlier)
+    if svc.taxonomy.describe(intent)["kind"] == "question" and len(named) >= 2:
+        return " ".join(named)
+    return intent.replace("_", " ")
 
 
 def needs_llm(state: SpecialistState, svc: Services) -> bool:

@@ -272,6 +272,26 @@ def test_follow_up_is_searched_with_its_topic(desk):
     assert r.intent == "refund_policy" and r.citations[0]["doc_id"] == "refund-timelines.md"
 
 
+@pytest.mark.parametrize("first,then,phrase", [
+    # The topic used to be the intent's name ("troubleshooting and if only …"): nothing was found, a ticket opened.
+    ("my wireless earbuds won't pair with my new phone, what do I do",
+     "and if only the left one connects and the right stays silent?", "charging contacts"),
+    ("what's your return window?", "does that change if I have Plus?", "60 days"),
+])
+def test_a_follow_up_question_is_searched_with_what_the_earlier_one_named(desk, services, first, then, phrase):
+    r = desk.send(first)
+    r = desk.send(then, thread_id=r.thread_id)
+    assert r.outcome == "answered" and phrase in r.answer, r.answer
+    assert services.tickets.list(thread_id=r.thread_id) == []
+
+
+def test_another_amount_for_the_same_order_is_a_request_not_a_follow_up_question(desk, services):
+    r = desk.send("refund $40 for BW-20001, the soundbar is faulty", customer={"id": "c-fu3", "verified": True})
+    r = desk.send("and another $45 for the same order, the subwoofer too", thread_id=r.thread_id,
+                  customer={"id": "c-fu3", "verified": True})
+    assert r.intent == "refund_request" and r.outcome != "answered", r.answer
+
+
 def test_llm_mode_answers_in_the_customers_language(llm):
     desk, svc, small, big = llm
     small.script["TriageResult"] = [{"intent": "password_reset", "confidence": 0.95}]

@@ -14,7 +14,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
 
 Outcome = Literal["answered", "ticket_created", "escalated_pending_review", "refused", "error", "needs_info",
-                  "withdrawn"]
+                  "withdrawn", "with_person"]  # with_person: forwarded to the person who holds the conversation
 
 
 class Customer(TypedDict, total=False):
@@ -179,6 +179,12 @@ class Part(TypedDict, total=False):
     ticket: TicketRef | None
 
 
+class Handoff(TypedDict):
+    ticket_id: str
+    agent: str  # the person's id in the reviewer registry
+    name: str  # what the customer reads: "You're talking with Ana from our team"
+
+
 class SupportState(SpecialistState, total=False):
     plan: list[str]
     route: Annotated[list[str], operator.add]
@@ -190,6 +196,7 @@ class SupportState(SpecialistState, total=False):
     pending: list[PendingAction]  # actions waiting for details, kept across turns
     missing: list[str]  # the slots this turn's reply asks for (empty unless the outcome is needs_info)
     recent: dict[str, Any]  # {intent, turn} of the last action run, the context of a follow-up question
+    handoff: Handoff | None  # the person this conversation is handed to (app/store/handoff.py); None: the desk
 
 
 class SupportInput(TypedDict, total=False):

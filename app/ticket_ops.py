@@ -142,6 +142,24 @@ class TicketDesk:
         evidence = {"reply": body, "message_id": message_.id, **({"from": was, "to": status} if status else {})}
         return self._audit(ticket_id, event, "ticket_reply", "public reply sent to the customer", evidence)
 
+    def hand_back(self, ticket_id: str, actor: str, reason: str | None = None) -> dict:
+        """The desk answers the customer again (app/store/handoff.py); the ticket stays as it is otherwise.
+        The person holding it may, and whoever may move the ticket (its queue, the supervisor role)."""
+        who = self._member(actor)
+        moving = scope.guard(who, "handing the conversation back")
+
+        def check(ticket: dict) -> None:
+            if not ticket.get("held_by"):
+                raise TicketConflictError(f"ticket {ticket_id} is not with a person; the desk already answers")
+            if ticket["held_by"] != who.id:
+                moving(ticket)
+
+        held_by = self.store.require(ticket_id).get("held_by")
+        event = self.store.add_event(ticket_id, "handback", who.id, check_text(reason) if reason else "handed back",
+                                     guard=check)
+        return self._audit(ticket_id, event, "ticket_handback", "conversation handed back to the desk",
+                           {"from": held_by})
+
     def reopen_if_solved(self, thread_id: str) -> list[dict]:
         """After a customer's turn on `thread_id`: their solved tickets reopen, and ones waiting on them are open
         again. Tickets solved by an approved action are records and stay solved. Returns the events recorded."""

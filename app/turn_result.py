@@ -26,6 +26,8 @@ class TurnResult(BaseModel):
     pending_review: dict | None = None
     execution: dict | None = Field(None, description="What carrying the action out in the company's system came to: "
                                    "status (executed, refused, failed, dry_run), operation, reference, key.")
+    handoff: dict | None = Field(None, description="The person this conversation is with (ticket_id, agent, name): "
+                                 "the message went to them and the desk did not answer.")
     llm_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -55,6 +57,7 @@ def turn_result(thread_id: str, snapshot) -> TurnResult:
         pending_review=pending,
         execution={k: e.get(k) for k in ("status", "operation", "reference", "key", "message", "error")}
         if (e := v.get("execution")) and not pending else None,
+        handoff=v.get("handoff") if not pending else None,
         llm_calls=len(calls),
         prompt_tokens=sum(c["input_tokens"] for c in calls),
         completion_tokens=sum(c["output_tokens"] for c in calls),
@@ -84,6 +87,8 @@ class CustomerTurn(BaseModel):
     action_status: str | None = Field(None, description="executed, refused, failed (a person completes it) or "
                                       "dry_run, when the turn carried out an action.")
     action_reference: str | None = Field(None, description="The company system's reference for it (RF-…, CX-…).")
+    talking_with: str | None = Field(None, description="A person has taken this conversation over: the message went "
+                                     "to them (their first name), and the desk did not answer.")
 
     @classmethod
     def of(cls, result: TurnResult) -> CustomerTurn:
@@ -93,4 +98,5 @@ class CustomerTurn(BaseModel):
                    ticket_id=result.ticket_id, ticket_status=(result.ticket or {}).get("status"),
                    with_team=bool(result.pending_review),
                    action_status=(result.execution or {}).get("status"),
-                   action_reference=(result.execution or {}).get("reference"))
+                   action_reference=(result.execution or {}).get("reference"),
+                   talking_with=(result.handoff or {}).get("name"))

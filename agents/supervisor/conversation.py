@@ -8,6 +8,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langgraph.types import Overwrite
 
+from agents.compliance.reviewers import registry_for
 from agents.services import Services
 from agents.state import SupportState
 from agents.supervisor import replies
@@ -67,10 +68,21 @@ def intake(state: SupportState, svc: Services, thread_id: str) -> dict:
     svc.vault.keep(thread_id, {k: v for k, v in found.items() if k in ("email", "phone")})
     clean = redact(text)
     new, quoted = split_quoted(clean)  # the quoted history is context, never a request
-    update = {**reset, "request": new, "quoted": quoted or None, "outcome": None, "ticket": None}
+    update = {**reset, "request": new, "quoted": quoted or None, "outcome": None, "ticket": None,
+              "handoff": handed_to(svc, thread_id)}
     if clean != last.content:  # keep personal data out of the checkpointed history
         update["messages"] = [HumanMessage(content=clean, id=last.id)]
     return update
+
+
+def handed_to(svc: Services, thread_id: str) -> dict | None:
+    """The person this conversation is with (a ticket they replied on or took, app/store/handoff.py), or None."""
+    held = svc.tickets.held(thread_id) if hasattr(svc.tickets, "held") else None
+    if not held:
+        return None
+    person = next((r for r in registry_for(svc.settings).reviewers if r.id == held["held_by"]), None)
+    return {"ticket_id": held["id"], "agent": held["held_by"],
+            "name": person.name.split()[0] if person else "a colleague"}
 
 
 # What the customer hears an action called: "Your cancellation for order BW-1 …", not "Your cancel order …".
@@ -204,6 +216,9 @@ def _asked_if_bot(state: SupportState) -> bool:
 
 
 def respond(state: SupportState, svc: Services, thread_id: str) -> dict:
+    if state.get("handoff"):  # a person holds the conversation: the message is theirs, the desk says nothing
+        svc.metrics.turn(thread_id, state.get("turn", 0), None, "with_person", [], None, kind=None, by_desk=False)
+        return {"answer": None, "outcome": "with_person"}
     if state.get("answer") is not None:  # composed upstream: a question for missing details, several requests
         text, outcome = state["answer"], state.get("outcome") or "answered"
     else:

@@ -16,7 +16,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "reopened": frozenset({"open", "pending_customer", "solved", "closed"}),
     "closed": frozenset(),
 }
-EVENT_KINDS = ("reply", "note", "assign", "status")
+EVENT_KINDS = ("reply", "note", "assign", "status", "customer", "handback")  # customer: a message forwarded in
 LEGACY = {"approved": ("solved", "approved")}  # old status → (status, resolution); see app/store/tickets.py
 RECORDS = ("approved", "executed", "refused")  # resolutions that are a record of what the desk did, not work
 

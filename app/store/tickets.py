@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from app.store.db import Database, connect
+from app.store.handoff import Handoff
 from app.store.ticket_lifecycle import (
     EVENT_KINDS,
     LEGACY,
@@ -71,10 +72,11 @@ CREATE TABLE IF NOT EXISTS notifications (
 
 JSON_FIELDS = ("action", "policy")
 COLUMNS = (("assignee", "TEXT"), ("resolution", "TEXT"), ("first_response_at", "REAL"), ("solved_at", "REAL"),
-           ("closed_at", "REAL"), ("external_ref", "TEXT"), ("amount", "REAL"))
+           ("closed_at", "REAL"), ("external_ref", "TEXT"), ("amount", "REAL"),
+           ("held_by", "TEXT"))  # held_by: the person the conversation is handed to (app/store/handoff.py)
 
 
-class TicketStore:
+class TicketStore(Handoff):
     def __init__(self, target: str | Path | Database):
         self.db = connect(target)
         self.db.script(SCHEMA)
@@ -158,9 +160,11 @@ class TicketStore:
                 guard(self._row(ticket))
             c.execute("INSERT INTO ticket_events (id, ticket_id, kind, actor, body, created_at) "
                       "VALUES (:id, :ticket_id, :kind, :actor, :body, :created_at)", event)
-            if kind == "reply":
-                c.execute("UPDATE tickets SET first_response_at = COALESCE(first_response_at, ?), updated_at = ? "
-                          "WHERE id = ?", (now, now, ticket_id))
+            if kind == "reply":  # a person answered: the conversation is theirs (app/store/handoff.py)
+                c.execute("UPDATE tickets SET first_response_at = COALESCE(first_response_at, ?), updated_at = ?, "
+                          "held_by = ? WHERE id = ?", (now, now, actor, ticket_id))
+            elif kind == "handback":
+                c.execute("UPDATE tickets SET held_by = NULL, updated_at = ? WHERE id = ?", (now, ticket_id))
             if status is not None:
                 self._move(c, ticket, status, now)
         return event
@@ -188,7 +192,8 @@ class TicketStore:
             if ticket["status"] == "closed":
                 raise TicketConflictError("ticket is closed; closed is final")
             c.execute("UPDATE tickets SET assignee = COALESCE(?, assignee), queue = COALESCE(?, queue), "
-                      "updated_at = ? WHERE id = ?", (assignee, queue, now, ticket_id))
+                      "held_by = COALESCE(?, held_by), updated_at = ? WHERE id = ?",
+                      (assignee, queue, assignee, now, ticket_id))
             c.execute("INSERT INTO ticket_events (id, ticket_id, kind, actor, body, created_at) "
                       "VALUES (:id, :ticket_id, :kind, :actor, :body, :created_at)", event)
             if ticket["status"] == "new":
@@ -198,7 +203,8 @@ class TicketStore:
     @staticmethod
     def _move(c, ticket: dict, status: str, now: float) -> None:
         check_transition(ticket["status"], status)
-        stamps = {"solved": ", solved_at = :now", "closed": ", closed_at = :now", "reopened": ", solved_at = NULL"}
+        stamps = {"solved": ", solved_at = :now, held_by = NULL", "closed": ", closed_at = :now, held_by = NULL",
+                  "reopened": ", solved_at = NULL"}  # solving hands the conversation back to the desk
         resolution = ", resolution = NULL" if status == "reopened" else ""
         cur = c.execute(f"UPDATE tickets SET status = :to, updated_at = :now{stamps.get(status, '')}{resolution} "
                         "WHERE id = :id AND status = :was",

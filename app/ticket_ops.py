@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 import statistics
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import AIMessage
@@ -89,7 +90,8 @@ class TicketDesk:
                 "first_response_s": times["first_response_s"], "resolution_s": times["resolution_s"]}
 
     # ---- changes -----------------------------------------------------------------------------------------
-    def assign(self, ticket_id: str, actor: str, to: str | None = None, queue: str | None = None) -> dict:
+    def assign(self, ticket_id: str, actor: str, to: str | None = None, queue: str | None = None,
+               expect_status: str | None = None) -> dict:
         """`to` is a person, or "queue:<name>"; `queue` names a queue directly. Both must exist in the registry;
         the actor must be allowed to move the ticket where it is now (app/ticket_scope.py)."""
         who = self._member(actor)
@@ -99,22 +101,25 @@ class TicketDesk:
         queue = check_name(queue, "queue") if queue else None
         scope.check_targets(self.registry, person, queue)
         event = self.store.assign(ticket_id, who.id, assignee=person, queue=queue,
-                                  guard=scope.guard(who, "assigning"))
+                                  guard=unchanged(expect_status, scope.guard(who, "assigning")))
         return self._audit(ticket_id, event, "ticket_assigned", f"assigned: {event['body']}",
                            {"assignee": person, "queue": queue})
 
-    def note(self, ticket_id: str, actor: str, message: str) -> dict:
-        event = self.store.add_event(ticket_id, "note", self._member(actor).id, check_text(message))
+    def note(self, ticket_id: str, actor: str, message: str, expect_status: str | None = None) -> dict:
+        event = self.store.add_event(ticket_id, "note", self._member(actor).id, check_text(message),
+                                     guard=unchanged(expect_status))
         return self._audit(ticket_id, event, "ticket_note", "internal note added", {"note": event["body"]})
 
-    def status(self, ticket_id: str, actor: str, to: str, reason: str | None = None) -> dict:
+    def status(self, ticket_id: str, actor: str, to: str, reason: str | None = None,
+               expect_status: str | None = None) -> dict:
         who = self._member(actor)
         was = self.store.require(ticket_id)["status"]
         event = self.store.set_status(ticket_id, to, who.id, check_text(reason) if reason else "",
-                                      guard=scope.guard(who, f"moving the status to {to}"))
+                                      guard=unchanged(expect_status, scope.guard(who, f"moving the status to {to}")))
         return self._audit(ticket_id, event, "ticket_status", f"status {was} → {to}", {"from": was, "to": to})
 
-    def reply(self, ticket_id: str, actor: str, message: str, status: str | None = None) -> dict:
+    def reply(self, ticket_id: str, actor: str, message: str, status: str | None = None,
+              expect_status: str | None = None) -> dict:
         """A public reply: onto the ticket (with its status move, checked there), then into the customer's thread,
         both under the thread's lock so replies land in the same order on the ticket and in the thread."""
         if self.runner is None:
@@ -136,13 +141,15 @@ class TicketDesk:
                 raise TicketConflictError(f"thread {ticket['thread_id']} has no finished turn to reply to")
             was = ticket["status"]
             event = self.store.add_event(ticket_id, "reply", actor, body, event_id=event_id, status=status,
-                                         guard=scope.guard(who, f"moving the status to {status}") if status else None)
+                                         guard=unchanged(expect_status, scope.guard(who, f"moving the status to "
+                                                                                      f"{status}") if status else None))
             message_ = AIMessage(content=body, name=f"agent:{actor}", id=f"reply-{event_id}")
             self.runner.graph.update_state(config, {"messages": [message_], "answer": body}, as_node="respond")
         evidence = {"reply": body, "message_id": message_.id, **({"from": was, "to": status} if status else {})}
         return self._audit(ticket_id, event, "ticket_reply", "public reply sent to the customer", evidence)
 
-    def hand_back(self, ticket_id: str, actor: str, reason: str | None = None) -> dict:
+    def hand_back(self, ticket_id: str, actor: str, reason: str | None = None,
+                  expect_status: str | None = None) -> dict:
         """The desk answers the customer again (app/store/handoff.py); the ticket stays as it is otherwise.
         The person holding it may, and whoever may move the ticket (its queue, the supervisor role)."""
         who = self._member(actor)
@@ -156,7 +163,7 @@ class TicketDesk:
 
         held_by = self.store.require(ticket_id).get("held_by")
         event = self.store.add_event(ticket_id, "handback", who.id, check_text(reason) if reason else "handed back",
-                                     guard=check)
+                                     guard=unchanged(expect_status, check))
         return self._audit(ticket_id, event, "ticket_handback", "conversation handed back to the desk",
                            {"from": held_by})
 
@@ -185,6 +192,19 @@ class TicketDesk:
                                    reason=reason, actor=actor if actor == CUSTOMER else f"agent:{actor}",
                                    evidence={"ticket_id": ticket_id, "event_id": event["id"], **evidence})
         return {**event, "ticket": self.store.require(ticket_id)}
+
+
+def unchanged(expect_status: str | None, then: Callable[[dict], None] | None = None) -> Callable[[dict], None]:
+    """The optimistic check: with `expect_status` (the status the person saw when they opened the ticket), a change
+    is refused if the ticket has moved since, say the customer wrote again or a colleague solved it; run on the
+    ticket row under its lock, before `then` (the scope check)."""
+    def check(ticket: dict) -> None:
+        if expect_status is not None and ticket["status"] != expect_status:
+            raise TicketConflictError(f"ticket {ticket['id']} changed since you opened it: it was {expect_status}, "
+                                      f"it is now {ticket['status']}; look at it again, then retry")
+        if then is not None:
+            then(ticket)
+    return check
 
 
 def transcript(runner: ThreadRunner, thread_id: str) -> list[dict[str, str]]:

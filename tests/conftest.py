@@ -71,6 +71,16 @@ def desk(services):
 
 
 @pytest.fixture
+def second_desk(data_dir):
+    """Another SupportDesk on the data directory a Streamlit app under test reads, as a second process would."""
+    from app.desk import SupportDesk
+
+    d = SupportDesk(data_dir=data_dir)
+    yield d
+    d.close()
+
+
+@pytest.fixture
 def pg_url():
     """A fresh database on 127.0.0.1:5432, dropped afterwards; skips when PostgreSQL is unreachable."""
     with fresh_database() as url:

@@ -12,8 +12,8 @@ from agents.state import SupportState
 from agents.supervisor.conversation import compose_reply
 
 # When a turn's parts end differently, the outcome that tells the most about what happens next wins.
-OUTCOME_ORDER = ("error", "escalated_pending_review", "needs_info", "ticket_created", "refused", "withdrawn",
-                 "answered")
+OUTCOME_ORDER = ("error", "with_person", "escalated_pending_review", "needs_info", "ticket_created", "refused",
+                 "withdrawn", "answered")
 
 
 def plan_for(triage: dict, svc: Services) -> list[str]:

@@ -26,6 +26,8 @@ ACTOR = typer.Option(..., "--actor", help="Who makes the change: your id in the 
                                           "your queues and roles apply, and the audit trail names you.")
 TOKEN = typer.Option(..., "--token", envvar="SUPPORT_REVIEWER_TOKEN", show_default=False,
                      help="Your secret token (prefer the environment variable: arguments show in `ps`).")
+EXPECT = typer.Option(None, "--expect-status", help="The status you last saw: refused if the ticket has moved since "
+                                                   "(the customer wrote again, a colleague solved it).")
 EX_NOPERM = 77  # sysexits.h: permission denied (as `ingest`)
 
 
@@ -133,13 +135,14 @@ def tickets_assign(
                                              "queues."),
     actor: str = ACTOR,
     token: str = TOKEN,
+    expect_status: str | None = EXPECT,
     as_json: bool = JSON,
 ) -> None:
     """Assign the ticket to a person or a queue (a new ticket becomes open). Handing off to any queue is allowed;
     the ticket must be in a queue the actor works, unless they are a supervisor."""
     with _refusals():
         who = _signed_in(actor, token)
-        _done(_ops().assign(ticket_id, who, to=to), as_json)
+        _done(_ops().assign(ticket_id, who, to=to, expect_status=expect_status), as_json)
 
 
 @tickets_app.command("reply")
@@ -150,12 +153,14 @@ def tickets_reply(
     message: str = typer.Option(..., "--message", help="The public reply; the customer sees it in their chat."),
     status: str | None = typer.Option(None, help="Also move the ticket to this status, e.g. pending_customer "
                                                  "(as `status` does: the ticket's queue or the supervisor role)."),
+    expect_status: str | None = EXPECT,
     as_json: bool = JSON,
 ) -> None:
     """Reply to the customer: the message joins their conversation (personal data redacted)."""
     with _refusals():
         who = _signed_in(actor, token)
-        _done(_ops(with_runner=True).reply(ticket_id, who, message, status=status), as_json)
+        _done(_ops(with_runner=True).reply(ticket_id, who, message, status=status,
+                                                   expect_status=expect_status), as_json)
 
 
 @tickets_app.command("note")
@@ -164,12 +169,13 @@ def tickets_note(
     actor: str = ACTOR,
     token: str = TOKEN,
     message: str = typer.Option(..., "--message", help="The internal note; never shown to the customer."),
+    expect_status: str | None = EXPECT,
     as_json: bool = JSON,
 ) -> None:
     """Add an internal note for the team."""
     with _refusals():
         who = _signed_in(actor, token)
-        _done(_ops().note(ticket_id, who, message), as_json)
+        _done(_ops().note(ticket_id, who, message, expect_status=expect_status), as_json)
 
 
 @tickets_app.command("status")
@@ -179,10 +185,28 @@ def tickets_status(
     actor: str = ACTOR,
     token: str = TOKEN,
     reason: str | None = typer.Option(None, help="Why (recorded on the ticket)."),
+    expect_status: str | None = EXPECT,
     as_json: bool = JSON,
 ) -> None:
     """Move the ticket through its lifecycle (closed is final; reopened only from solved). Needs the ticket's queue
     among the actor's, or the supervisor role."""
     with _refusals():
         who = _signed_in(actor, token)
-        _done(_ops().status(ticket_id, who, to, reason=reason), as_json)
+        _done(_ops().status(ticket_id, who, to, reason=reason, expect_status=expect_status), as_json)
+
+
+@tickets_app.command("handback")
+def tickets_handback(
+    ticket_id: str = typer.Argument(..., help="Ticket id."),
+    actor: str = ACTOR,
+    token: str = TOKEN,
+    reason: str | None = typer.Option(None, help="Why (recorded on the ticket)."),
+    expect_status: str | None = EXPECT,
+    as_json: bool = JSON,
+) -> None:
+    """Hand the conversation back to the assistant: while a person holds it (they replied on its ticket or took it),
+    the customer's messages go to them and the assistant stays silent. The holder, the ticket's queue or a
+    supervisor may."""
+    with _refusals():
+        who = _signed_in(actor, token)
+        _done(_ops().hand_back(ticket_id, who, reason=reason, expect_status=expect_status), as_json)

@@ -1,5 +1,6 @@
 """Ticket endpoints for the team: list and read tickets, and work them — assign, reply to the customer, add an
-internal note, move the status.
+internal note, move the status, hand the conversation back to the assistant. Every change may carry the status
+the person last saw (`expect_status`): if the ticket moved since, the change is refused (409), not applied blind.
 
 The actor is the reviewer token's owner, never a field of the body, and every change is audited with it
 (app/ticket_ops.py). A change answers with the ticket as it now stands, plus the event it recorded. Errors are JSON
@@ -25,29 +26,36 @@ from app.ticket_scope import TicketScopeError
 router = APIRouter(tags=["tickets"])
 
 _STATUS = f"One of: {', '.join(STATUSES)}."
+_EXPECT = ("The ticket's status as you last saw it: the change is refused (409) if the ticket has moved since, "
+           "say the customer wrote again or a colleague solved it.")
 
 
-class Assign(BaseModel):
+class Change(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    expect_status: str | None = Field(None, description=_EXPECT)
+
+
+class Assign(Change):
     to: str | None = Field(None, max_length=100, description="A person in the reviewer registry, or `queue:<name>`.")
     queue: str | None = Field(None, max_length=100, description="A queue the registry defines, instead of (or as "
                                                                 "well as) a person.")
 
 
-class Reply(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Reply(Change):
     message: str = Field(max_length=20_000, description="The public reply; it joins the customer's conversation.")
     status: str | None = Field(None, description=f"Also move the ticket to this status. {_STATUS}")
 
 
-class Note(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Note(Change):
     message: str = Field(max_length=20_000, description="An internal note; never shown to the customer.")
 
 
-class StatusChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StatusChange(Change):
     to: str = Field(description=_STATUS)
+    reason: str | None = Field(None, max_length=4000, description="Why; recorded on the ticket.")
+
+
+class HandBack(Change):
     reason: str | None = Field(None, max_length=4000, description="Why; recorded on the ticket.")
 
 
@@ -93,21 +101,33 @@ def get_ticket(ticket_id: str, request: Request, caller: Caller = Depends(review
 def assign(ticket_id: str, body: Assign, request: Request, caller: Caller = Depends(reviewer)) -> dict[str, Any]:
     if not (body.to or body.queue):
         raise HTTPException(400, "assign needs `to` (a person or queue:<name>) or `queue`")
-    return _changed(lambda: desk_of(request).tickets.assign(ticket_id, caller.id, to=body.to, queue=body.queue))
+    return _changed(lambda: desk_of(request).tickets.assign(ticket_id, caller.id, to=body.to, queue=body.queue,
+                                                                expect_status=body.expect_status))
 
 
 @router.post("/tickets/{ticket_id}/reply")
 def reply(ticket_id: str, body: Reply, request: Request, caller: Caller = Depends(reviewer)) -> dict[str, Any]:
     """A public reply: written into the customer's thread as the agent's message (GET /v1/threads/{id})."""
-    return _changed(lambda: desk_of(request).tickets.reply(ticket_id, caller.id, body.message, status=body.status))
+    return _changed(lambda: desk_of(request).tickets.reply(ticket_id, caller.id, body.message, status=body.status,
+                                                               expect_status=body.expect_status))
 
 
 @router.post("/tickets/{ticket_id}/note")
 def note(ticket_id: str, body: Note, request: Request, caller: Caller = Depends(reviewer)) -> dict[str, Any]:
-    return _changed(lambda: desk_of(request).tickets.note(ticket_id, caller.id, body.message))
+    return _changed(lambda: desk_of(request).tickets.note(ticket_id, caller.id, body.message,
+                                                              expect_status=body.expect_status))
 
 
 @router.post("/tickets/{ticket_id}/status")
 def status(ticket_id: str, body: StatusChange, request: Request,
            caller: Caller = Depends(reviewer)) -> dict[str, Any]:
-    return _changed(lambda: desk_of(request).tickets.status(ticket_id, caller.id, body.to, reason=body.reason))
+    return _changed(lambda: desk_of(request).tickets.status(ticket_id, caller.id, body.to, reason=body.reason,
+                                                                expect_status=body.expect_status))
+
+
+@router.post("/tickets/{ticket_id}/handback")
+def hand_back(ticket_id: str, body: HandBack, request: Request, caller: Caller = Depends(reviewer)) -> dict[str, Any]:
+    """The assistant answers the customer again. While a person holds a conversation (they replied on its ticket or
+    took it), the customer's messages go to them and the assistant stays silent; solving the ticket ends that too."""
+    return _changed(lambda: desk_of(request).tickets.hand_back(ticket_id, caller.id, reason=body.reason,
+                                                               expect_status=body.expect_status))

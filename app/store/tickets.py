@@ -192,8 +192,8 @@ class TicketStore(Handoff):
             if ticket["status"] == "closed":
                 raise TicketConflictError("ticket is closed; closed is final")
             c.execute("UPDATE tickets SET assignee = COALESCE(?, assignee), queue = COALESCE(?, queue), "
-                      "held_by = COALESCE(?, held_by), updated_at = ? WHERE id = ?",
-                      (assignee, queue, assignee, now, ticket_id))
+                      "held_by = CASE WHEN status IN ('solved', 'closed') THEN held_by ELSE COALESCE(?, held_by) END, "
+                      "updated_at = ? WHERE id = ?", (assignee, queue, assignee, now, ticket_id))
             c.execute("INSERT INTO ticket_events (id, ticket_id, kind, actor, body, created_at) "
                       "VALUES (:id, :ticket_id, :kind, :actor, :body, :created_at)", event)
             if ticket["status"] == "new":

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from agents.supervisor.conversation import handed_to
 from app.desk import SupportDesk, ThreadBusyError, TurnResult, UnknownThreadError
 from app.identity import Principal
 from app.ui import common, conversation, customer_auth, labels
@@ -93,6 +94,8 @@ def show_conversation(desk: SupportDesk, tid: str, caller: Principal) -> None:
             _details(result)
         for item in (a for a in asides if a["after"] == i + 1):
             _aside(item)
+    if person := handed_to(desk.services, tid):
+        st.info(f"You're talking with {person['name']} from our team. They'll reply here.", icon="🧑")
     if paused:
         if not msgs or msgs[-1]["role"] == "human":  # nothing said since the request: the holding reply
             with st.chat_message("assistant"):
@@ -159,10 +162,10 @@ def paused(desk: SupportDesk, tid: str, caller: Principal) -> bool:
         return False
 
 
-def send_while_paused(desk: SupportDesk, prompt: str, tid: str, caller: Principal) -> None:
-    """The desk accepts a message while a review waits (a detail for the reviewer, a question answered on the
-    side, a withdrawal); there is no graph run to stream. What the thread's history does not keep is kept
-    here, so the customer still sees their exchange."""
+def send_quietly(desk: SupportDesk, prompt: str, tid: str, caller: Principal) -> None:
+    """A message with no answer of the desk's to stream: while a review waits (a detail for the reviewer, a
+    question answered on the side, a withdrawal), or while a person holds the conversation (it goes to them).
+    What the thread's history does not keep is kept here, so the customer still sees their exchange."""
     try:
         before = len(conversation.turns(desk, tid, caller))
         with st.spinner("Sending…"):
@@ -188,8 +191,8 @@ def render() -> None:
     common.show_flash()
     live_conversation(desk, tid, caller)
     if prompt := st.chat_input("How can we help?"):
-        if paused(desk, tid, caller):
-            send_while_paused(desk, prompt, tid, caller)
+        if paused(desk, tid, caller) or handed_to(desk.services, tid):
+            send_quietly(desk, prompt, tid, caller)
         else:
             run_turn(desk, prompt, tid, caller)
         st.rerun()

@@ -13,6 +13,7 @@ from app.ui import common, labels, story, ticket_work
 from app.ui.workspace_rows import ASSISTANT, REVIEW, Row, assistant_only, keep, rows
 
 REFRESH_S = 10
+PIN = "ws-pinned"  # the key ("ticket:<id>", "review:<thread>") of the conversation the agent has open
 
 def thread_tabs(desk: SupportDesk, thread_id: str) -> None:
     """What the team reads about any conversation: the messages, what each specialist did, and the audit story."""
@@ -82,6 +83,23 @@ def conversation_detail(desk: SupportDesk, row: Row) -> None:
 DETAIL = {REVIEW: review_detail, ASSISTANT: conversation_detail}
 
 
+def opened(shown: list[Row], all_rows: list[Row]) -> Row:
+    """The open conversation, pinned by its key: a refresh that reorders or filters the list never changes which
+    ticket the composer writes to (it once switched to the customer's other ticket mid-reply). The selectbox has no
+    key of its own: its default is the pinned row, so a new list cannot hand it another."""
+    by_key = {r.key: r for r in shown}
+    pinned = st.session_state.get(PIN)
+    if pinned not in by_key and (kept := next((r for r in all_rows if r.key == pinned), None)):
+        by_key = {pinned: kept, **by_key}  # filtered out meanwhile: it stays open until the agent moves on
+    keys = list(by_key)
+    chosen = st.selectbox("Open", keys, index=keys.index(pinned) if pinned in by_key else 0,
+                          format_func=lambda k: by_key[k].label())
+    if chosen != pinned and by_key[chosen].ticket_id:  # opened (again): changes are checked from what it shows now
+        st.session_state.pop(ticket_work.seen_key(by_key[chosen].ticket_id), None)
+    st.session_state[PIN] = chosen
+    return by_key[chosen]
+
+
 @st.fragment(run_every=REFRESH_S)
 def board(desk: SupportDesk) -> None:
     all_rows = rows(desk)
@@ -95,9 +113,7 @@ def board(desk: SupportDesk) -> None:
                  column_config={"Last message": st.column_config.TextColumn(width="large")})
     if not shown:
         return
-    by_key = {r.key: r for r in shown}
-    key = st.selectbox("Open", list(by_key), key="ws-open", format_func=lambda k: by_key[k].label())
-    row = by_key[key]
+    row = opened(shown, all_rows)
     with st.container(border=True):
         DETAIL.get(row.status, ticket_detail)(desk, row)
 

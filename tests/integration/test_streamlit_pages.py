@@ -7,18 +7,7 @@ directory the app reads, as a second process would.
 
 from __future__ import annotations
 
-import pytest
-
 from tests.helpers import REFUND, button, make_settings, sign_in, tickets
-
-
-@pytest.fixture
-def second_desk(data_dir):
-    from app.desk import SupportDesk
-
-    d = SupportDesk(data_dir=data_dir)
-    yield d
-    d.close()
 
 
 def test_review_inbox_groups_and_batch_approve(app, data_dir, second_desk):

@@ -17,13 +17,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agents.compliance.hitl import ReviewPayloadError
 from agents.compliance.reviewers import ReviewerError
 from agents.supervisor.conversation import MessageError
 from app.desk import SupportDesk
-from app.http import routes_messages, routes_team, routes_tickets
+from app.http import openapi_doc, routes_messages, routes_team, routes_tickets
 from app.http.auth import load_channels
 from app.http.body_limit import BodyLimitMiddleware, too_large
 from app.http.deps import NotReady
@@ -81,8 +82,11 @@ def create_app(settings: Settings | None = None, warm_in_background: bool = True
             await app.state.desk.aclose()
             app.state.desk.close()
 
-    app = FastAPI(title="SupportFlow", version="1", lifespan=lifespan,
-                  description="Customer-support orchestration: conversations, human review, tickets, audit.")
+    # FastAPIOffline: /docs serves Swagger UI from the package's own files, so it renders without a network.
+    app = FastAPIOffline(title="SupportFlow", version="1", lifespan=lifespan, redoc_url=None,
+                         description="Customer-support orchestration: conversations, human review, tickets, audit. "
+                                     "Authorize with a channel key or a reviewer token (`Authorization: Bearer`).")
+    openapi_doc.install(app)
 
     @app.exception_handler(MessageError)
     @app.exception_handler(ReviewPayloadError)
@@ -119,9 +123,9 @@ def create_app(settings: Settings | None = None, warm_in_background: bool = True
         body = {"status": "failed", "error": state.startup_error} if state.startup_error else {"status": "starting"}
         return JSONResponse({**body, "worker": os.getpid()}, status_code=503)
 
-    app.include_router(routes_messages.router, prefix=f"/{API_VERSION}")
-    app.include_router(routes_team.router, prefix=f"/{API_VERSION}")
-    app.include_router(routes_tickets.router, prefix=f"/{API_VERSION}")
+    app.include_router(routes_messages.router, prefix=f"/{API_VERSION}", responses=openapi_doc.CONVERSATIONS)
+    app.include_router(routes_team.router, prefix=f"/{API_VERSION}", responses=openapi_doc.TEAM)
+    app.include_router(routes_tickets.router, prefix=f"/{API_VERSION}", responses=openapi_doc.TEAM)
     if budgets is not None:
         app.add_middleware(RateLimitMiddleware, budgets=budgets, prefix=f"/{API_VERSION}")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)  # added last: the outermost

@@ -14,7 +14,8 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from fastapi import Header, HTTPException, Request
+from fastapi import HTTPException, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.compliance.reviewers import TEAM_ROLES, Reviewer, ReviewerError, hash_token, registry_for
@@ -81,16 +82,24 @@ class Caller:
         return Principal(f"http:{self.id}", customer=customer)
 
 
-def _bearer(authorization: str | None, api_key: str | None) -> str:
+# Declared as security schemes, so the OpenAPI document says how to authenticate and /docs has an Authorize button;
+# auto_error=False: a missing credential gets this service's own 401 message, not FastAPI's 403.
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="A channel key (conversations) or a reviewer token (decisions, tickets, team data).")
+API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, scheme_name="apiKey",
+                       description="The same secret as the bearer token, for clients that cannot set Authorization.")
+
+
+def _bearer(authorization: HTTPAuthorizationCredentials | None, api_key: str | None) -> str:
     if api_key:
         return api_key
-    if authorization and authorization.lower().startswith("bearer "):
-        return authorization[7:].strip()
+    if authorization and authorization.scheme.lower() == "bearer" and authorization.credentials:
+        return authorization.credentials.strip()
     raise HTTPException(401, "missing credentials: send `Authorization: Bearer <key or token>`")
 
 
-def channel(request: Request, authorization: str | None = Header(None),
-            x_api_key: str | None = Header(None)) -> Caller:
+def channel(request: Request, authorization: HTTPAuthorizationCredentials | None = Security(BEARER),
+            x_api_key: str | None = Security(API_KEY)) -> Caller:
     """Dependency for conversation endpoints: a configured channel key (a reviewer token is accepted too)."""
     secret = _bearer(authorization, x_api_key)
     digest = hash_token(secret)
@@ -104,8 +113,8 @@ def channel(request: Request, authorization: str | None = Header(None),
     raise HTTPException(401, "unknown API key or token")
 
 
-def reviewer(request: Request, authorization: str | None = Header(None),
-             x_api_key: str | None = Header(None)) -> Caller:
+def reviewer(request: Request, authorization: HTTPAuthorizationCredentials | None = Security(BEARER),
+             x_api_key: str | None = Security(API_KEY)) -> Caller:
     """Dependency for decisions and team data: a reviewer token from the registry."""
     digest = hash_token(_bearer(authorization, x_api_key))
     who = _reviewer_for(request, digest)

@@ -85,7 +85,7 @@ class Services:
 
     @cached_property
     def metrics(self) -> Metrics:
-        return Metrics(self.settings.store_target)
+        return Metrics(self.settings.store_target, self.settings.model_prices)
 
     @cached_property
     def controls(self) -> Controls:

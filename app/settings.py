@@ -142,6 +142,10 @@ class Settings(BaseSettings):
     link_allowlist: str = Field(
         "", description="Domains an answer may link to, comma-separated (subdomains included); an answer linking "
         "elsewhere is withheld for a person. Empty = no links allowed in answers drawn from documents.")
+    model_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="USD per million (input, output) tokens, per model name, e.g. "
+        '`{"gpt-4o-mini": [0.15, 0.6]}`: the cost `/metrics` and the operations page report. A model not '
+        "listed costs 0.")
     max_body_bytes: int = Field(
         1_000_000, description="Largest HTTP request body; larger ones get 413 before authentication or parsing.")
     rate_limit: str = Field(

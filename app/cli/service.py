@@ -21,10 +21,26 @@ def serve(
 
     if CliState.data_dir is not None:  # workers are separate processes: hand them the data directory
         os.environ["SUPPORT_DATA_DIR"] = str(CliState.data_dir)
+    if workers > 1:  # /metrics sums every worker's counters (app/telemetry.py); each run starts from zero
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir()
     # A worker loading its models on a busy host can miss uvicorn's 5 s health ping and be killed and replaced,
     # over and over (seen under `bench serve`); 60 s still replaces a hung worker.
     uvicorn.run("app.http.api:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="warning", timeout_graceful_shutdown=10, timeout_worker_healthcheck=60)
+
+
+def metrics_dir() -> str:
+    """A fresh folder for prometheus-client's per-worker files, named by this server's pid so two servers on one
+    data directory keep theirs apart; set before any worker imports prometheus-client."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or Path(tempfile.gettempdir()) /
+                  f"supportflow-metrics-{os.getpid()}")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return str(folder)
 
 
 def worker(

@@ -16,13 +16,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agents.compliance.hitl import ReviewPayloadError
 from agents.compliance.reviewers import ReviewerError
 from agents.supervisor.conversation import MessageError
+from app import telemetry
 from app.desk import SupportDesk
 from app.http import openapi_doc, routes_messages, routes_team, routes_tickets
 from app.http.auth import load_channels
@@ -122,6 +123,16 @@ def create_app(settings: Settings | None = None, warm_in_background: bool = True
             return JSONResponse({"status": "ready", "worker": os.getpid()})
         body = {"status": "failed", "error": state.startup_error} if state.startup_error else {"status": "starting"}
         return JSONResponse({**body, "worker": os.getpid()}, status_code=503)
+
+    @app.get("/metrics", tags=["health"], response_class=Response,
+             responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}})
+    def metrics(request: Request) -> Response:
+        """Prometheus metrics (app/telemetry.py): turns by outcome and intent, turn times, LLM calls, tokens and
+        cost, thread lock waits and busy refusals, and reviews waiting per queue with the oldest one's age. Open
+        like the health routes: serve it on the network your monitoring scrapes from."""
+        desk = request.app.state.desk
+        body, kind = telemetry.exposition(lambda: desk.inbox(limit=None) if desk is not None else [])
+        return Response(body, media_type=kind)
 
     app.include_router(routes_messages.router, prefix=f"/{API_VERSION}", responses=openapi_doc.CONVERSATIONS)
     app.include_router(routes_team.router, prefix=f"/{API_VERSION}", responses=openapi_doc.TEAM)

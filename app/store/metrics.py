@@ -17,6 +17,7 @@ import threading
 import time
 from pathlib import Path
 
+from app import telemetry
 from app.store.db import Database, connect
 
 SCHEMA = """
@@ -61,8 +62,9 @@ def _take_warmups(since: float) -> float:
 
 
 class Metrics:
-    def __init__(self, target: str | Path | Database):
+    def __init__(self, target: str | Path | Database, prices: dict[str, tuple[float, float]] | None = None):
         self.db = connect(target)
+        self.prices = prices or {}  # USD per million (input, output) tokens per model: Settings.model_prices
         self.db.script(SCHEMA)
         for table, column, decl in COLUMNS:
             self.db.add_column(table, column, decl)
@@ -98,6 +100,7 @@ class Metrics:
             machine = round(sum(r["ms"] for r in ran), 2)
             reviewed = any(r["node"] in REVIEW_NODES for r in ran)
             wait = round(max(0.0, latency_ms - machine), 2) if reviewed and latency_ms is not None else None
+            fresh = c.one("SELECT 1 AS x FROM turns WHERE thread_id = ? AND turn = ?", (thread_id, turn)) is None
             c.execute(
                 "INSERT INTO turns (ts, thread_id, turn, intent, outcome, llm_calls, prompt_tokens, completion_tokens, "
                 "latency_ms, wall_ms, review_wait_ms, kind, by_desk) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -115,6 +118,8 @@ class Metrics:
                           (call.get("id") or f"{thread_id}:{turn}:{call['agent']}:{id(call)}", time.time(), thread_id,
                            turn, call["agent"], call.get("model"), call["input_tokens"], call["output_tokens"],
                            call.get("error")))
+        if fresh:  # /metrics counts a turn once, however often it is recorded (a resumed turn, a replay)
+            telemetry.record_turn(intent, outcome, machine, calls, self.prices)
 
     def turn_times(self, thread_id: str) -> list[dict]:
         """One thread's turns: machine `latency_ms`, `wall_ms` and `review_wait_ms`, oldest first."""

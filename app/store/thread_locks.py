@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 from agents.supervisor.conversation import MessageError
+from app import telemetry
 from app.store.db import Database, connect, is_postgres
 from app.store.lock_backends import SCHEMA, LeaseLocks, advisory_locks, lock_key
 
@@ -133,6 +134,7 @@ class ThreadLocks:
         wait = _Wait(thread_id, self.timeout if timeout is None else timeout)
         while (token := self.backend.try_acquire(thread_id)) is None:
             time.sleep(wait.pause())
+        telemetry.LOCK_WAIT.observe(time.monotonic() - wait.start)
         return Lease(self.backend, thread_id, token)
 
     async def aacquire(self, thread_id: str, timeout: float | None = None) -> Lease:
@@ -141,6 +143,7 @@ class ThreadLocks:
         wait = _Wait(thread_id, self.timeout if timeout is None else timeout)
         while (token := await self._atry(thread_id)) is None:
             await asyncio.sleep(wait.pause())
+        telemetry.LOCK_WAIT.observe(time.monotonic() - wait.start)
         return Lease(self.backend, thread_id, token)
 
     async def _atry(self, thread_id: str) -> str | None:
@@ -187,6 +190,7 @@ class _Wait:
     def pause(self) -> float:
         now = time.monotonic()
         if now >= self.deadline:
+            telemetry.BUSY.inc()
             raise ThreadBusyError(self.thread_id, now - self.start)
         pause = min(self.deadline - now, self.delay * random.uniform(0.5, 1.0))
         self.delay = min(self.delay * 2, MAX_POLL)

@@ -50,6 +50,7 @@ class Triage(TypedDict, total=False):
     args: dict[str, Any]  # the action's arguments once its slots are settled (agents/turn/understand.py); compliance
     #                       proposes exactly these. `args["missing"]`: slots it goes ahead without
     continues: bool  # this message completed an action that was waiting for details
+    wants_person: bool  # the message asks for a person (agents/triage/handoff.py): it goes to one, whole
 
 
 class Citation(TypedDict):

@@ -18,15 +18,30 @@ READS = ("request", "triage", "research", "facts", "compliance", "customer", "ti
          "message_id", "part", "llm_calls")
 
 
+# What a person reads at the head of a ticket: "Refund of USD 40.00, order BW-1: …", never "[refund_request] refund
+# (order_id=BW-1, amount=40.0): …".
+ACTIONS = {"refund": "Refund", "cancel_order": "Cancellation", "account_change": "Account change",
+           "close_account": "Account closure", "escalate": "For a person"}
+DETAILS = {"order_id": "order {}", "field": "{}", "queue": None, "intent": None, "currency": None, "amount": None,
+           "value": None}
+
+
 def ticket_summary(state: dict) -> str:
     triage = state.get("triage") or {}
     action = (state.get("compliance") or {}).get("action") or {}
-    args = ", ".join(f"{k}={v}" for k, v in action.get("args", {}).items() if k != "intent")
+    args = action.get("args") or {}
     request = " ".join(state.get("request", "").split())
     if len(request) > SUMMARY_CHARS:
         request = request[: SUMMARY_CHARS - 1] + "…"
-    head = f"[{triage.get('intent', 'unknown')}] {action.get('name', 'follow_up')}" + (f" ({args})" if args else "")
-    return redact(f"{head}: {request}")
+    name = action.get("name")
+    head = ACTIONS.get(name, (name or "follow up").replace("_", " ").capitalize()) if name else "Follow-up"
+    if args.get("amount") is not None:
+        head += f" of {args.get('currency') or 'USD'} {float(args['amount']):,.2f}"
+    details = [DETAILS.get(k, f"{k.replace('_', ' ')} {{}}").format(v) for k, v in args.items()
+               if DETAILS.get(k, "") is not None and v not in (None, "")]
+    topic = (triage.get("intent") or "").replace("_", " ")
+    return redact(f"{head}" + (f", {', '.join(details)}" if details else "") + (f" ({topic})" if topic else "")
+                  + f": {request}")
 
 
 def ticket_fields(state: dict, thread_id: str, svc: Services | None = None) -> dict[str, Any]:

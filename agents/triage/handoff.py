@@ -54,6 +54,7 @@ _AGAIN = re.compile(
 
 
 # "How do I talk to a human?" asks how, and the help centre answers it; "can I talk to a human?" asks for one.
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 _HOW = re.compile(r"^\W*(?:how|where|when|what|comment|wie|como|come|hoe)\b")
 
 
@@ -62,4 +63,6 @@ def wants_person(text: str, english: str | None = None) -> bool:
     folded = [t for t in (fold(text), fold(english or "")) if t]
     if any(_AGAIN.search(t) for t in folded):
         return True
-    return any(_ASK.search(t) for t in folded) and not _HOW.search(folded[0])
+    # Judged per sentence: "where is my order? I'd like to speak with an agent" asks for one, though it opens
+    # with a question word; "how do I talk to a human?" does not.
+    return any(_ASK.search(s) and not _HOW.search(s) for t in folded for s in _SENTENCE.split(t))

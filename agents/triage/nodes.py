@@ -225,9 +225,12 @@ def enrich(state: SpecialistState, svc: Services) -> dict:
     """Signals the policy depends on are computed by rules, whatever classified the intent."""
     triage = dict(state["triage"])
     text = state["request"]
-    if svc.taxonomy.describe(triage["intent"])["kind"] in ("question", "conversation") \
-            and triage["intent"] != "bot_question" and wants_person(text, triage.get("search_text")):
-        triage["intent"] = HANDOFF  # asked for a person, or writing again and again: a person takes over
+    if triage["intent"] == HANDOFF or (
+            svc.taxonomy.describe(triage["intent"])["kind"] in ("question", "conversation")
+            and triage["intent"] != "bot_question" and wants_person(text, triage.get("search_text"))):
+        # Asked for a person, or writing again and again: a person takes over, with the whole message (the
+        # request for a person wins over the rest of it: agents/turn/understand.py does not split it).
+        triage["intent"], triage["wants_person"] = HANDOFF, True
     spec = svc.taxonomy.describe(triage["intent"])
     entities = extract_entities(text)
     hints = triage.pop("llm_hints", {}) or {}

@@ -186,7 +186,8 @@ def understand(state: SupportState, svc: Services) -> dict:
         pending = ([hit["pending"]] if hit["pending"] else []) + pending[1:]
     else:
         new_pending: list[dict] = []
-        pieces = reading.bare_values(text, whole, state, svc, calls) or reading.pieces(text, whole, state, svc, calls)
+        pieces = [(text, whole)] if whole.get("wants_person") else (  # a person takes the whole message
+            reading.bare_values(text, whole, state, svc, calls) or reading.pieces(text, whole, state, svc, calls))
         recent = state.get("recent") or {}
         topic = next((reading.TOPIC.get(t["intent"]) for _, t in pieces if reading.kind(t) == "action"),
                      reading.TOPIC.get(recent.get("intent")) if turn - recent.get("turn", -9) <= 2 else None)

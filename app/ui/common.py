@@ -10,6 +10,7 @@ import streamlit as st
 from agents.compliance.nodes import ReviewPayloadError
 from app.desk import MessageError, SupportDesk
 from app.settings import Settings
+from app.ui import labels
 from app.ui.auth import Identity, SignInError, sign_in
 
 ERRORS = (MessageError, ReviewPayloadError, LookupError, SignInError)
@@ -97,8 +98,9 @@ def decide(desk: SupportDesk, thread_id: str, kind: str, message: str | None = N
     except ERRORS as exc:
         flash(str(exc))
         return False
-    flash(f"{kind.capitalize()}d by {who.id}: {r.outcome}" + (f", ticket {r.ticket_id}" if r.ticket_id else ""),
-          "success")
+    # "Edited and approved by bo: ticket opened (T-…)", never "Editd by bo: ticket_created".
+    flash(f"{labels.DECISION[kind]} by {who.name}: {labels.outcome(r.outcome)}"
+          + (f" ({r.ticket_id})" if r.ticket_id else ""), "success")
     return True
 
 

@@ -14,7 +14,13 @@ STATUS = {"new": "New", "open": "Open", "pending_customer": "Waiting on customer
 # What the customer is told about their ticket: no queue, no rule, no reviewer.
 CUSTOMER_STATUS = {"new": "received", "open": "being worked on", "pending_customer": "waiting for your reply",
                    "solved": "solved", "closed": "closed", "reopened": "reopened"}
-EVENT = {"reply": "Reply to the customer", "note": "Internal note", "assign": "Assignment", "status": "Status change"}
+EVENT = {"reply": "Reply to the customer", "note": "Internal note", "assign": "Assignment", "status": "Status change",
+         "customer": "Customer wrote", "handback": "Handed back to the assistant"}
+# What a turn or a decision came to, as a sentence's end: "Approved by bo: refund carried out".
+OUTCOME = {"answered": "answered", "ticket_created": "ticket opened", "escalated_pending_review": "waiting for review",
+           "refused": "refused", "error": "failed", "needs_info": "asked the customer for a detail",
+           "withdrawn": "withdrawn by the customer", "with_person": "passed to the person handling it"}
+DECISION = {"approve": "Approved", "reject": "Rejected", "edit": "Edited and approved"}
 COLUMN = {"customer_id": "Customer", "thread_id": "Conversation", "p50_ms": "p50 (ms)", "p95_ms": "p95 (ms)",
           "failure_rate": "Failure rate", "llm_calls": "LLM calls", "first_response_s": "First response",
           "resolution_s": "Resolution", "rule_id": "Rule", "ms": "Duration (ms)"}
@@ -22,6 +28,10 @@ COLUMN = {"customer_id": "Customer", "thread_id": "Conversation", "p50_ms": "p50
 
 def status(code: str | None) -> str:
     return STATUS.get(code or "", (code or "—").replace("_", " ").capitalize())
+
+
+def outcome(code: str | None) -> str:
+    return OUTCOME.get(code or "", humanize(code).lower())
 
 
 def column(name: str) -> str:

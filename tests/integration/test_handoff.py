@@ -76,3 +76,16 @@ def test_only_the_holder_or_someone_who_may_move_the_ticket_hands_it_back(desk):
     desk.tickets.hand_back(ticket_id, "ana")
     with pytest.raises(TicketConflictError, match="not with a person"):
         desk.tickets.hand_back(ticket_id, "ana")
+
+
+@pytest.mark.parametrize("message", [
+    # Before: the question before the request opened the message, so the request for a person was not read, the
+    # message was split, and the customer got "Have your order number ready" beside the ticket.
+    "where is my order BW-55120? I'd like to speak with an agent",
+    "My parcel never arrived. Also, how do I reset my password? And I want to talk to a real person.",
+])
+def test_a_request_for_a_person_wins_over_the_rest_of_the_message(desk, services, message):
+    r = desk.send(message, customer=CUSTOMER)
+    assert r.intent == "human_agent" and r.outcome == "ticket_created", r.answer
+    assert r.answer.startswith("I've passed this to our") and "Sources" not in r.answer, r.answer
+    assert len(services.tickets.list(thread_id=r.thread_id)) == 1

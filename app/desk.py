@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from agents.compliance.hitl import ReviewPayloadError
+from agents.compliance.hitl import ReviewPayloadError, lowers_amount
 from agents.supervisor.conversation import MessageError, validate_message
 from app.access import ThreadAccess
 from app.identity import LOCAL, Principal
@@ -150,13 +150,21 @@ class SupportDesk:
     def reject(self, thread_id: str, reviewer: str, message: str | None = None) -> TurnResult:
         return self.resume(thread_id, {"decisions": [{"type": "reject", "reviewer": reviewer, "message": message}]})
 
-    def edit(self, thread_id: str, reviewer: str, args: dict[str, Any]) -> TurnResult:
+    def edit(self, thread_id: str, reviewer: str, args: dict[str, Any], message: str | None = None,
+             explain_lower: bool = False) -> TurnResult:
+        """Change the paused action's arguments (the policy is checked again on the result). `message` is what the
+        customer is told about the change; with `explain_lower` (the doors people use: console, HTTP) an edit
+        that lowers the amount is refused without one."""
         pending = self.get(thread_id).pending_review
         if not pending:
             raise NoPendingReviewError(f"thread {thread_id} has no pending review")
         action = pending["action_requests"][0]
         edited = {"name": action["name"], "args": {**action["args"], **args}}
-        return self.resume(thread_id, {"decisions": [{"type": "edit", "reviewer": reviewer, "edited_action": edited}]})
+        if explain_lower and lowers_amount(action["args"], edited["args"]) and not (message or "").strip():
+            raise ReviewPayloadError("this edit approves less than the customer asked for: add a message telling "
+                                     "them why (they see it with the decision)")
+        return self.resume(thread_id, {"decisions": [{"type": "edit", "reviewer": reviewer, "edited_action": edited,
+                                                      **({"message": message} if message else {})}]})
 
     def pending_reviews(self) -> list[dict[str, Any]]:
         """Every paused thread, most urgent first: found through the index of pending reviews, each read back from

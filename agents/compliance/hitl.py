@@ -63,6 +63,8 @@ class EditedAction(BaseModel):
 class Edit(_Decision):
     type: Literal["edit"]
     edited_action: EditedAction
+    message: str | None = Field(None, max_length=4000, description="What the customer is told about the change "
+                                "(the doors people use require it when the edit lowers the amount).")
 
 
 DecisionT = Annotated[Approve | Reject | Edit, Field(discriminator="type")]
@@ -183,6 +185,12 @@ def check_edit(edited: EditedAction, pending: dict | str | None) -> None:
     for key, value in args.items():  # "amount" and its conversions ("amount_usd")
         if (key == "amount" or key.startswith("amount_")) and not (value is None and _blank(had.get(key))):
             check_amount(value)
+
+
+def lowers_amount(pending_args: dict, edited_args: dict) -> bool:
+    """An edit that approves less money than the customer asked for: the customer must be told why."""
+    before, after = pending_args.get("amount"), edited_args.get("amount")
+    return isinstance(before, int | float) and isinstance(after, int | float) and after < before
 
 
 def parse_resume(value: Any, pending: dict | str | None = None) -> Approve | Reject | Edit:

@@ -243,6 +243,8 @@ def apply_decision(decision: dict, choice: Approve | Reject | Edit, state: Speci
     edited = {"name": choice.edited_action.name, "args": {**args, "intent": decision["action"]["args"].get("intent")}}
     recheck = decide(edited, state, svc)
     review["edited_args"] = args
+    review["asked_amount"] = decision["action"]["args"].get("amount")  # the customer hears what changed
+    review["message"] = clean.get("message")
     if recheck["status"] == "pending" and recheck["rule_id"] == decision["rule_id"]:
         recheck["status"] = "approved"  # the reviewer qualified for this rule approved the edited action
     return {**recheck, **carried, "review": review}

@@ -96,9 +96,18 @@ def _money(args: dict) -> str:
     return f" of {args.get('currency', 'USD')} {args['amount']:,.2f}"
 
 
+SOURCES = "\n\nSources: "
+
+
 def _sources(research: dict) -> str:
-    cites = research.get("citations") or []
-    return "\n\nSources: " + "; ".join(f"[{c['doc_id']}] {c['title']}" for c in cites) if cites else ""
+    """The help-centre articles an answer came from, by their titles (a customer has no use for file names)."""
+    titles = list(dict.fromkeys(c["title"] for c in research.get("citations") or [] if c.get("title")))
+    return SOURCES + "; ".join(titles) if titles else ""
+
+
+def without_sources(text: str) -> str:
+    """The answer without its sources line, for a page that shows the sources itself (once, under the answer)."""
+    return text.split(SOURCES, 1)[0]
 
 
 def _amount(value: Any, currency: str | None) -> str:
@@ -169,15 +178,18 @@ def compose_reply(state: SupportState) -> tuple[str, str]:
         if action["name"] == "escalate":
             return (f"I've passed this to our {ticket.get('queue', 'support')} team as ticket {ticket['id']} "
                     f"(priority {ticket.get('priority')}). A person will get back to you."), "ticket_created"
+        changed = replies.edited_note(decision, args, _amount)  # a reviewer lowered it: why, before what was done
         if state.get("execution"):
             refused = state["execution"]["status"] == "refused"
-            return executed_reply(action, state["execution"], ticket) + ("" if refused else _sources(research)), (
+            # What was done, without sources: the articles retrieved for the request do not explain an action
+            # (an approved refund once cited "Items that cannot be refunded").
+            return changed + executed_reply(action, state["execution"], ticket), (
                 "refused" if refused else "ticket_created")
         who = " after review" if decision.get("review") else ""
         order = f" for order {args['order_id']}" if args.get("order_id") else ""
         name = ACTION_NOUNS.get(action["name"], action["name"].replace("_", " "))
-        return (f"Your {name}{_money(args)}{order} has been approved{who}. Reference: ticket {ticket['id']}."
-                + _sources(research)), "ticket_created"
+        return (changed + f"Your {name}{_money(args)}{order} has been approved{who}. Reference: ticket "
+                f"{ticket['id']}."), "ticket_created"
     if research:
         if research.get("withheld"):  # it told the customer to hand over a secret or go elsewhere: a person answers
             note = f" Reference: ticket {ticket['id']}." if ticket else ""

@@ -6,6 +6,9 @@ wording can be reviewed once, in every language, by the people who own the desk'
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 HELP_TOPICS = {
     "en": "orders and delivery, returns and refunds, payments and invoices, your account and our products",
     "fr": "les commandes et la livraison, les retours et remboursements, les paiements et factures, votre compte "
@@ -186,3 +189,17 @@ def answer_note(triage: dict, research: dict) -> str:
     if lang == "en" or research.get("answered_by") == "llm" or lang not in ANSWER_NOTE:
         return ""
     return ANSWER_NOTE[lang] + "\n\n"
+
+
+def edited_note(decision: dict, args: dict, amount: Callable[[Any, str | None], str]) -> str:
+    """When a reviewer approved less than the customer asked for, the customer is told so, with the reviewer's
+    reason, before the reply says what was done ("approved … USD 700" alone, after asking for $900, read as an
+    error)."""
+    review = decision.get("review") or {}
+    asked, now = review.get("asked_amount"), args.get("amount")
+    if review.get("decision") != "edit" or not isinstance(asked, int | float) or not isinstance(now, int | float) \
+            or now >= asked:
+        return ""
+    why = (review.get("message") or "").strip()
+    return (f"After review, our team approved {amount(now, args.get('currency'))} of the "
+            f"{amount(asked, args.get('currency'))} you asked for" + (f": {why.rstrip('.')}." if why else ".") + " ")

@@ -22,7 +22,8 @@ router = APIRouter(tags=["team"])
 class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
     note: str | None = Field(None, max_length=4000, description="Kept with the decision in the audit trail.")
-    message: str | None = Field(None, max_length=4000, description="Reject only: what the customer is told.")
+    message: str | None = Field(None, max_length=4000, description="What the customer is told: why it was rejected, "
+                                "or why an edit changed it (required when an edit lowers the amount).")
     args: dict[str, Any] | None = Field(None, description="Edit only: the arguments to change, e.g. {\"amount\": 300}.")
 
 
@@ -50,7 +51,7 @@ def decide(thread_id: str, decision: Literal["approve", "reject", "edit"], reque
         return desk.reject(thread_id, reviewer=caller.id, message=body.message)
     if not body.args:
         raise HTTPException(400, "an edit needs `args`, e.g. {\"args\": {\"amount\": 300}}")
-    return desk.edit(thread_id, reviewer=caller.id, args=body.args)
+    return desk.edit(thread_id, reviewer=caller.id, args=body.args, message=body.message, explain_lower=True)
 
 
 @router.post("/reviews/groups/{group_id}/{decision}")

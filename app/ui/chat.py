@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from agents.supervisor.conversation import handed_to
+from agents.supervisor.conversation import handed_to, without_sources
 from app.desk import SupportDesk, ThreadBusyError, TurnResult, UnknownThreadError
 from app.identity import Principal
 from app.ui import common, conversation, customer_auth, labels
@@ -56,7 +56,7 @@ def _details(result: TurnResult) -> None:
     if result.outcome == "needs_info":
         st.caption(":material/help: A quick question so we can help — please answer below.")
     for c in result.citations:
-        with st.expander(f"Source: {c['title']} ({c['doc_id']})"):
+        with st.expander(f"Source: {c['title']}"):
             st.write(c["snippet"])
 
 
@@ -89,6 +89,8 @@ def show_conversation(desk: SupportDesk, tid: str, caller: Principal) -> None:
     for item in (a for a in asides if a["after"] == 0):
         _aside(item)
     for i, msg in enumerate(msgs):
+        if i == answer and result is not None and result.citations:  # its sources are shown once, below it
+            msg = {**msg, "content": without_sources(msg["content"])}
         conversation.bubble(msg)
         if i == answer and result is not None and not paused:
             _details(result)

@@ -3,8 +3,6 @@ switch and the controls that decide a paused action."""
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from agents.compliance.nodes import ReviewPayloadError
@@ -94,7 +92,7 @@ def decide(desk: SupportDesk, thread_id: str, kind: str, message: str | None = N
         elif kind == "reject":
             r = desk.reject(thread_id, reviewer=who.id, message=message or None)
         else:
-            r = desk.edit(thread_id, reviewer=who.id, args=args or {})
+            r = desk.edit(thread_id, reviewer=who.id, args=args or {}, message=message or None, explain_lower=True)
     except ERRORS as exc:
         flash(str(exc))
         return False
@@ -102,35 +100,3 @@ def decide(desk: SupportDesk, thread_id: str, kind: str, message: str | None = N
     flash(f"{labels.DECISION[kind]} by {who.name}: {labels.outcome(r.outcome)}"
           + (f" ({r.ticket_id})" if r.ticket_id else ""), "success")
     return True
-
-
-def parse_args(text: str) -> dict | None:
-    try:
-        value = json.loads(text or "{}")
-    except json.JSONDecodeError as exc:
-        flash(f"Edited arguments are not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
-        return None
-    if not isinstance(value, dict):
-        flash('Edited arguments must be a JSON object, e.g. {"amount": 300}')
-        return None
-    return value
-
-
-def review_controls(desk: SupportDesk, item: dict, prefix: str) -> None:
-    """Approve / edit / reject one paused action (the caller shows the action itself)."""
-    tid = item["thread_id"]
-    message = st.text_input("Message to the customer if rejected", key=f"{prefix}-msg-{tid}")
-    edited = st.text_input("Edited arguments (JSON) for Edit", key=f"{prefix}-args-{tid}",
-                           placeholder='{"amount": 300}')
-    c1, c2, c3 = st.columns(3)
-    if c1.button("Approve", key=f"{prefix}-approve-{tid}", type="primary"):
-        decide(desk, tid, "approve")
-        st.rerun()
-    if c2.button("Edit", key=f"{prefix}-edit-{tid}"):
-        args = parse_args(edited)
-        if args is not None:
-            decide(desk, tid, "edit", args=args)
-        st.rerun()
-    if c3.button("Reject", key=f"{prefix}-reject-{tid}"):
-        decide(desk, tid, "reject", message=message)
-        st.rerun()

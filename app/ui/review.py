@@ -8,6 +8,7 @@ import streamlit as st
 from app.desk import SupportDesk
 from app.review.inbox import age_text
 from app.ui import common
+from app.ui.review_controls import review_controls
 
 REFRESH_S = 15
 
@@ -28,7 +29,7 @@ def _item(desk: SupportDesk, item: dict) -> None:
         st.caption(f"thread {item['thread_id']} · needs role {item.get('reviewer_role')} · priority "
                    f"{item.get('priority', 'normal')} · qualified: {', '.join(item.get('qualified') or []) or '—'}")
         st.json({"action": item["action"], "args": item["args"]}, expanded=True)
-        common.review_controls(desk, item, "inbox")
+        review_controls(desk, item, "inbox")
 
 
 def _decide_group(desk: SupportDesk, group: dict, decision: str) -> None:

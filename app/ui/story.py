@@ -88,4 +88,20 @@ def review_request(item: dict) -> None:
     st.dataframe([{"Rule": item.get("rule_id") or "—", "Queue": item.get("queue") or "—",
                    "Needs role": item.get("reviewer_role") or "—", "Priority": item.get("priority") or "normal",
                    "Qualified reviewers": ", ".join(item.get("qualified") or []) or "—"}], hide_index=True)
-    st.json({"action": item.get("action"), "args": item.get("args") or {}}, expanded=True)
+    st.markdown(f"**Action:** {action_words(item.get('action'), item.get('args') or {})}")
+
+
+ACTION_NAMES = {"refund": "Refund", "cancel_order": "Cancel the order", "account_change": "Change account details",
+                "close_account": "Close the account", "escalate": "Pass to a person"}
+
+
+def action_words(name: str | None, args: dict) -> str:
+    """"Refund · USD 900.00 · order 55120", not `{"action": "refund", "args": {…}}`."""
+    parts = [ACTION_NAMES.get(name or "", (name or "—").replace("_", " ").capitalize())]
+    if isinstance(args.get("amount"), int | float):
+        parts.append(f"{args.get('currency') or 'USD'} {float(args['amount']):,.2f}")
+    if args.get("order_id"):
+        parts.append(f"order {args['order_id']}")
+    parts += [f"{k.replace('_', ' ')}: {v}" for k, v in args.items()
+              if k not in ("amount", "currency", "order_id", "intent", "missing") and v not in (None, "", [], {})]
+    return " · ".join(parts)

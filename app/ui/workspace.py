@@ -10,6 +10,7 @@ import streamlit as st
 from app.desk import SupportDesk
 from app.store.ticket_lifecycle import STATUSES
 from app.ui import common, labels, story, ticket_work
+from app.ui.review_controls import review_controls
 from app.ui.workspace_rows import ASSISTANT, REVIEW, Row, assistant_only, keep, rows
 
 REFRESH_S = 10
@@ -69,7 +70,7 @@ def review_detail(desk: SupportDesk, row: Row) -> None:
         st.info("Sign in as a reviewer (sidebar) to approve, edit or reject. Every decision is recorded "
                 "with your identity.")
     else:
-        common.review_controls(desk, row.item, "ws")
+        review_controls(desk, row.item, "ws")
     thread_tabs(desk, row.thread_id)
 
 

@@ -27,7 +27,9 @@ def test_question_answered_with_citation_in_one_bubble_per_message(app):
     assert not app.exception
     assert [m.name for m in app.chat_message] == ["user", "assistant"]  # one bubble per message, no extra
     assert "password" in texts(app).lower()
-    assert any("password-reset.md" in e.label for e in app.expander)
+    # The source once, by its title, under the answer; no file name and no second "Sources:" line in the bubble.
+    assert any(e.label.startswith("Source: ") and "password" in e.label for e in app.expander)
+    assert not [e for e in app.expander if ".md" in e.label] and "Sources:" not in texts(app)
     (progress,) = [e for e in app.expander if e.label == "How we handled your last message"]
     lines = progress.markdown[0].value
     assert lines.index("Research is looking into it") < lines.index("✓ Research finished")

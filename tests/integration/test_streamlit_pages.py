@@ -32,14 +32,19 @@ def test_review_inbox_edit_and_reject(app, data_dir, second_desk):
     paused = second_desk.send(REFUND, customer={"id": "c1"}).thread_id
     app.switch_page("app/ui/review.py").run()
     sign_in(app)
-    key = f"inbox-args-{paused}"
-    app.text_input(key=key).set_value("{amount: 300").run()
+    # Typed fields, not a JSON box. Before: "Edited arguments (JSON) for Edit", and the customer who asked for
+    # $900 read only "approved … USD 300".
+    app.number_input(key=f"inbox-amount-{paused}").set_value(300.0).run()
+    assert button(app, "inbox-approve").disabled  # a changed amount is approved with its change, or not at all
     button(app, "inbox-edit").click().run()
-    assert any("not valid JSON" in e.value for e in app.error) and tickets(data_dir) == []
-    app.text_input(key=key).set_value('{"amount": 300}').run()
+    assert any("add a message telling them why" in e.value for e in app.error) and tickets(data_dir) == []
+    app.text_input(key=f"inbox-msg-{paused}").set_value("The stand was not part of the order.").run()
     button(app, "inbox-edit").click().run()
     (ticket,) = tickets(data_dir)
     assert ticket["action"]["args"]["amount"] == 300 and ticket["reviewer"] == "ana"
+    told = second_desk.get(paused).answer
+    assert told.startswith("After review, our team approved $300.00 of the $900.00 you asked for: The stand was not "
+                           "part of the order."), told
 
     other = second_desk.send("I want a refund of $1200 for order #50001", customer={"id": "c2"}).thread_id
     app.run()
@@ -140,7 +145,7 @@ def test_workspace_review_decisions_for_signed_in_reviewers_only(app, data_dir, 
     assert any(t.value == "the speaker crackles" for t in app.text)
     assert any("Sign in as a reviewer" in i.value for i in app.info)
     assert not [b for b in app.button if b.key and b.key.startswith("ws-approve")]
-    assert any("refund" in str(j.value) for j in app.json)  # the paused action, formatted
+    assert any(m.value.startswith("**Action:** Refund · USD 900.00") for m in app.markdown)  # in words
     sign_in(app, "ana", "not-the-token")
     assert any("Sign-in failed" in e.value for e in app.error)
     sign_in(app)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from agents.compliance.hitl import lowers_amount
 from agents.compliance.reviewers import ReviewerError, load_registry
 from agents.compliance.reviewers import hash_token as _hash_token
 from app.cli.common import desk, emit, fail, json_option, print_json, services, settings
@@ -104,6 +105,8 @@ def review_reject(thread_id: str = THREAD, reviewer: str = REVIEWER,
 def review_edit(thread_id: str = THREAD, reviewer: str = REVIEWER,
                 args: str = typer.Option(...,
                                          help='JSON merged into the action arguments, e.g. {"amount": 300}'),
+                message: str | None = typer.Option(None, help="What the customer is told about the change "
+                                                               "(required when the edit lowers the amount)."),
                 as_json: bool = json_option()) -> None:
     """Change the action's arguments; the policy is checked again on the edited action. Exits 75 when busy."""
     from app.desk import NoPendingReviewError, UnknownThreadError  # deferred: as in _decide
@@ -122,7 +125,10 @@ def review_edit(thread_id: str = THREAD, reviewer: str = REVIEWER,
         fail(NoPendingReviewError(f"thread {thread_id} has no pending review").args[0])
     action = pending["action_requests"][0]
     edited = {"name": action["name"], "args": {**action["args"], **changes}}
-    _decide(thread_id, {"type": "edit", "reviewer": reviewer, "edited_action": edited}, as_json)
+    if lowers_amount(action["args"], edited["args"]) and not (message or "").strip():
+        fail("this edit approves less than the customer asked for: add --message telling them why")
+    _decide(thread_id, {"type": "edit", "reviewer": reviewer, "edited_action": edited,
+                        **({"message": message} if message else {})}, as_json)
 
 
 @review_app.command("groups")

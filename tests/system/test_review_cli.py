@@ -97,3 +97,15 @@ def test_review_json_and_a_busy_thread_exits_75(desk, services, data_dir):
     ok = run_cli(data_dir, "review", "approve", tid, "--reviewer", "ana", "--json")
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["outcome"] == "ticket_created"
+
+
+def test_an_edit_that_lowers_the_amount_needs_a_message_for_the_customer(desk, services, data_dir):
+    tid = desk.send("I want a refund of $900 for order #55120", customer={"id": "c10"}).thread_id
+    desk.close()
+    bare = run_cli(data_dir, "review", "edit", tid, "--reviewer", "ana", "--args", '{"amount": 300}')
+    assert bare.returncode == 2 and "add --message" in bare.stderr
+    assert _decisions(services, tid) == []
+    told = run_cli(data_dir, "review", "edit", tid, "--reviewer", "ana", "--args", '{"amount": 300}',
+                   "--message", "Only the speaker was faulty.", "--json")
+    assert told.returncode == 0, told.stderr
+    assert json.loads(told.stdout)["answer"].startswith("After review, our team approved $300.00 of the $900.00")

@@ -252,10 +252,10 @@ class TicketStore(Handoff):
 
     def response_times(self, ticket_id: str | None = None) -> list[dict]:
         """Per ticket: seconds to the first public reply by a person and to its (latest) solve; None until then."""
-        sql = "SELECT id, queue, status, created_at, first_response_at, solved_at FROM tickets"
+        sql = "SELECT id, queue, status, resolution, created_at, first_response_at, solved_at FROM tickets"
         with self.db.connect() as c:
             rows = c.all(sql + " WHERE id = ?", (ticket_id,)) if ticket_id else c.all(sql + " ORDER BY created_at")
-        return [{"id": r["id"], "queue": r["queue"], "status": r["status"],
+        return [{"id": r["id"], "queue": r["queue"], "status": r["status"], "resolution": r["resolution"],
                  "first_response_s": _since(r["created_at"], r["first_response_at"]),
                  "resolution_s": _since(r["created_at"], r["solved_at"])} for r in rows]
 

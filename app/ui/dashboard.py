@@ -12,6 +12,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from app.store.ticket_lifecycle import RECORDS
 from app.ticket_ops import response_summary
 from app.ui import charts, common, labels, queries
 
@@ -27,7 +28,10 @@ def _pct(x: float) -> str:
 
 
 def _ms(figure) -> str:
-    return "—" if figure is None else f"{figure:,.0f} ms"
+    """"850 ms" under a second; above, in s/min/h ("Review wait p50 123,129 ms" read as a phone number)."""
+    if figure is None:
+        return "—"
+    return f"{figure:,.0f} ms" if figure < 1000 else labels.duration(figure / 1000)
 
 
 def workflows(desk, since: float, span, started: int) -> None:
@@ -63,9 +67,11 @@ def outcomes(nodes, turn_rows, esc, freq: str, started: int, recorded: dict) -> 
     rates = queries.rates(nodes, turn_rows, esc, freq)
     total = rates[["started", "completed", "escalated", "failed"]].sum()
     c = st.columns(5)
-    c[0].metric("Completion rate", _pct(total["completed"] / total["started"]))
-    c[1].metric("Escalation rate", _pct(total["escalated"] / total["started"]))
-    c[2].metric("Error rate", _pct(total["failed"] / total["started"]))
+    shares = "Share of the turns started in the window; with turns still running the three add up to 100%."
+    c[0].metric("Completion rate", _pct(total["completed"] / total["started"]), help=shares + " Completed by the "
+                "desk, without a review.")
+    c[1].metric("Escalation rate", _pct(total["escalated"] / total["started"]), help=shares + " Sent to a review.")
+    c[2].metric("Error rate", _pct(total["failed"] / total["started"]), help=shares)
     machine = recorded.get("turn_latency_ms")
     c[3].metric("Turn time p50 (machine)", _ms(machine.get("p50") if isinstance(machine, dict)
                                                 else recorded.get("turn_latency_ms_p50")))
@@ -110,9 +116,15 @@ def response_times(svc, tix: pd.DataFrame) -> None:
     """Time to a person's first reply and to the solve, per ticket opened in the window."""
     st.subheader("Ticket response times")
     ids = set(tix["id"]) if len(tix) else set()
-    times = [t for t in svc.tickets.response_times() if t["id"] in ids]
+    opened = [t for t in svc.tickets.response_times() if t["id"] in ids]
+    # A ticket that records an action carried out or approved (after a review, whose wait is reported above) was
+    # never a person's work: counted, it read "Solved" at 0 s and pulled the median resolution to "0s".
+    times = [t for t in opened if t.get("resolution") not in RECORDS]
+    if len(opened) > len(times):
+        st.caption(f"{len(opened) - len(times)} ticket(s) only record an action the desk carried out or a reviewer "
+                   "approved; they are not counted here.")
     if not times:
-        st.caption("No tickets opened in this window.")
+        st.caption("No tickets for a person opened in this window.")
         return
     summary = response_summary(times)
     c = st.columns(4)

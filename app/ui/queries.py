@@ -46,9 +46,9 @@ def node_runs(svc, since: float) -> pd.DataFrame:
 
 def turns(svc, since: float) -> pd.DataFrame:
     data = rows(svc.metrics, "SELECT ts, thread_id, turn, intent, outcome, llm_calls, prompt_tokens, "
-                "completion_tokens, latency_ms FROM turns WHERE ts >= ?", (since,))
+                "completion_tokens, latency_ms, review_wait_ms FROM turns WHERE ts >= ?", (since,))
     return _frame(data, ["ts", "thread_id", "turn", "intent", "outcome", "llm_calls", "prompt_tokens",
-                         "completion_tokens", "latency_ms"])
+                         "completion_tokens", "latency_ms", "review_wait_ms"])
 
 
 def tickets(svc, since: float) -> pd.DataFrame:
@@ -67,7 +67,9 @@ def escalations(svc, since: float) -> pd.DataFrame:
 
 
 def rates(nodes: pd.DataFrame, turn_rows: pd.DataFrame, esc: pd.DataFrame, freq: str) -> pd.DataFrame:
-    """Per time bucket: turns started (intake runs) and the share completed, escalated and failed.
+    """Per time bucket: turns started (intake runs) and the share completed by the desk, sent to review and
+    failed: shares of one total, so they add up (with turns still running) to 100%. A turn a person reviewed counts
+    as escalated, not also as completed, though it finished once decided (the walk-through read 85% + 31%).
 
     A failed turn is one with a recorded node error (the run stopped, no outcome was written) or
     an `error` outcome (bad input)."""
@@ -82,7 +84,7 @@ def rates(nodes: pd.DataFrame, turn_rows: pd.DataFrame, esc: pd.DataFrame, freq:
         return df.groupby(df["time"].dt.floor(freq)).size() if not df.empty else pd.Series(dtype=float)
 
     out = pd.DataFrame({"started": count(started)})
-    out["completed"] = count(turn_rows[turn_rows["outcome"].isin(DONE)])
+    out["completed"] = count(turn_rows[turn_rows["outcome"].isin(DONE) & turn_rows["review_wait_ms"].isna()])
     out["escalated"] = count(esc)
     out["failed"] = count(failed)
     out = out.fillna(0)

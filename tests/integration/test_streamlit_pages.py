@@ -267,3 +267,20 @@ def _charts(at) -> dict:
             data = pa.ipc.open_stream(dataset.data.data).read_all().to_pandas()
             out[spec["encoding"]["y"]["title"]] = (spec, data)
     return out
+
+
+def test_operations_figures_add_up_and_a_reviewed_refund_is_not_solved_at_zero(app, second_desk):
+    """Before: a reviewed refund counted as completed and as escalated (85% + 31%), its record ticket read "Solved"
+    with a 0 s resolution, and the median resolution "0s"."""
+    paused = second_desk.send(REFUND, customer={"id": "c-ops"}).thread_id
+    second_desk.approve(paused, reviewer="ana")
+    second_desk.send("How do I reset my password?")
+    made = second_desk.send(UNANSWERABLE, customer={"id": "c-ops2"})
+    second_desk.tickets.reply(made.ticket_id, "ana", "We ship there by air freight.", status="solved")
+    app.switch_page("app/ui/dashboard.py").run()
+    assert not app.exception
+    shares = [int(_metric(app, m).rstrip("%")) for m in ("Completion rate", "Escalation rate", "Error rate")]
+    assert sum(shares) <= 100 and shares[1] > 0, shares
+    assert any("only record an action" in c.value for c in app.caption)
+    table = next(d.value for d in app.dataframe if "Resolution" in d.value.columns)
+    assert table["Ticket"].tolist() == [made.ticket_id]

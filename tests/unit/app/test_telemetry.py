@@ -46,3 +46,9 @@ def test_the_grafana_dashboard_charts_only_exported_metrics():
     exported = {s.name.removesuffix("_bucket").removesuffix("_count").removesuffix("_sum")
                 for f in text_string_to_metric_families(text) for s in f.samples}
     assert used and used <= exported, used - exported
+
+
+def test_the_operations_page_reads_long_waits_in_minutes():
+    from app.ui.dashboard import _ms
+
+    assert (_ms(850), _ms(123_129), _ms(None)) == ("850 ms", "2m 03s", "—")  # was "123,129 ms"

@@ -18,7 +18,7 @@ from agents.triage import fraud
 from agents.triage.handoff import wants_person
 from agents.triage.signals import extract_entities, risk_signals, sentiment, urgency
 from agents.turn import smalltalk
-from agents.turn.quoted import new_text
+from agents.turn.quoted import new_text, split_quoted
 from agents.turn.speech_act import explicit_request, request_sentences, speech_act
 
 ESCALATING_RISKS = {"legal_threat", "fraud"}
@@ -30,6 +30,7 @@ VALUES = re.compile(r"[\d@]")  # a bare order number, amount or address answers 
 # A short message that points back ("and how long does that take?") is read with the turn before it.
 FOLLOW_UP_WORDS, FOLLOW_UP_CONFIDENCE, FOLLOW_UP_SURE = 8, 0.5, 0.9  # a message sure on its own stands alone
 FOLLOW_UP_CARRY_ON_WORDS = 14
+QUOTE_HEADER = re.compile(r"\bwrote:\s*$|^(?:from|sent|to|subject|date|cc):", re.I)
 CARRY_ON = re.compile(r"^\W*(?:and|but|so|or|also|what about|how about|what if|and if|same for|same with)\b", re.I)
 ANAPHORA = re.compile(r"^\W*(and|so|but|also|what about|how about)\b|\b(it|that|this|those|them|these|they|still|"
                       r"anyway|instead)\b", re.I)
@@ -62,6 +63,19 @@ class TriageResult(BaseModel):
 def _previous_requests(state: SpecialistState) -> list[str]:
     msgs = [m for m in state.get("messages", []) if isinstance(m, HumanMessage)]
     return [new_text(str(m.content)) for m in msgs[:-1]][-2:]
+
+
+def _context(state: SpecialistState) -> list[str]:
+    """What a terse message follows up on: the thread's earlier messages, or, for a first message that replies to
+    a mail, the history it quotes ("so when does it show up on my card?" above the refund mail). Context for
+    reading the message only: the quoted text is never a request, and its order ids are not taken (`enrich`)."""
+    if prev := _previous_requests(state):
+        return prev
+    msgs = [m for m in state.get("messages", []) if isinstance(m, HumanMessage)]
+    quoted = split_quoted(str(msgs[-1].content))[1] if msgs else ""
+    lines = [ln.lstrip("> ").strip() for ln in quoted.splitlines()]
+    text = " ".join(ln for ln in lines if ln and not QUOTE_HEADER.search(ln))
+    return [text] if text else []
 
 
 def _conversational(text: str, lang: str | None) -> dict | None:
@@ -131,7 +145,7 @@ def classify(state: SpecialistState, svc: Services) -> dict:
         english = fixed  # misspelt support words ("cancle", "pasword"): classified and searched as meant
     pred = _predict(svc, text, english)
     pred = _asked_for(svc, english or text, pred)
-    prev = _previous_requests(state)
+    prev = _context(state)
     follow_up = bool(prev) and _follows_up(english or text)
     context = None
     if prev and (follow_up or pred.confidence < svc.settings.triage_confidence):
@@ -160,10 +174,10 @@ def _follows_up(text: str) -> bool:
     """A short message that points back ("is that free?"), or a question that opens by carrying on ("and if
     only the left one connects and the right stays silent?", "what if one side crackles though?"). "and another
     $450 for the same order" carries on too, but as a request of its own."""
-    words = len(text.split())
-    return (words <= FOLLOW_UP_WORDS and bool(ANAPHORA.search(text))) or (
-        words <= FOLLOW_UP_CARRY_ON_WORDS and bool(CARRY_ON.match(text))
-        and (text.rstrip().endswith("?") or speech_act(text) == "question"))
+    last = re.split(r"(?<=[.!?])\s+", text.strip())[-1]  # "ok thanks. so when does it show up on my card?"
+    return any((len(t.split()) <= FOLLOW_UP_WORDS and bool(ANAPHORA.search(t))) or (
+        len(t.split()) <= FOLLOW_UP_CARRY_ON_WORDS and bool(CARRY_ON.match(t))
+        and (t.rstrip().endswith("?") or speech_act(t) == "question")) for t in dict.fromkeys((text, last)))
 
 
 def _topic(earlier: str, intent: str, svc: Services) -> str:

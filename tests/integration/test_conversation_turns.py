@@ -306,3 +306,16 @@ def test_an_approved_cancellation_reads_as_english(desk):
     r = desk.send("Please cancel order BW-31313, I ordered the wrong colour.")
     assert r.outcome == "ticket_created", r.answer
     assert r.answer.startswith("Your cancellation for order BW-31313 has been approved"), r.answer
+
+
+def test_a_reply_to_a_quoted_mail_is_read_with_the_history_it_quotes(desk, services):
+    """The quoted history is context for reading the new text ("when does it show up?" is about the refund it
+    quotes), never a request: no refund, no ticket."""
+    r = desk.send("ok thanks. so when does it actually show up on my card?\n\n"
+                  "> On 2 Dec 2026, at 14:10, Brightwave Support wrote:\n"
+                  "> Your refund has been approved and is on its way.\n>\n"
+                  ">> On 1 Dec 2026, at 09:55, Sanjay wrote:\n"
+                  ">> I want a refund of $640 for order BW-48861, the TV arrived with a cracked panel.",
+                  customer={"id": "c-quoted", "verified": True})
+    assert r.outcome == "answered" and "5 to 10 business days" in r.answer, r.answer
+    assert r.policy is None and services.tickets.list(thread_id=r.thread_id) == []

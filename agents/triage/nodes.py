@@ -30,6 +30,9 @@ VALUES = re.compile(r"[\d@]")  # a bare order number, amount or address answers 
 # A short message that points back ("and how long does that take?") is read with the turn before it.
 FOLLOW_UP_WORDS, FOLLOW_UP_CONFIDENCE, FOLLOW_UP_SURE = 8, 0.5, 0.9  # a message sure on its own stands alone
 FOLLOW_UP_CARRY_ON_WORDS = 14
+# The message says the action was already decided ("my refund was approved", and the glossary's "approved" for
+# "approvato", "approuvé", "genehmigt"…): asked about, as a question, it is a status question, not a new request.
+STATUS = re.compile(r"\bapproved\b|\b(?:was|were|been|already)\s+(?:refunded|processed|issued|accepted)\b", re.I)
 QUOTE_HEADER = re.compile(r"\bwrote:\s*$|^(?:from|sent|to|subject|date|cc):", re.I)
 CARRY_ON = re.compile(r"^\W*(?:and|but|so|or|also|what about|how about|what if|and if|same for|same with)\b", re.I)
 ANAPHORA = re.compile(r"^\W*(and|so|but|also|what about|how about)\b|\b(it|that|this|those|them|these|they|still|"
@@ -157,6 +160,8 @@ def classify(state: SpecialistState, svc: Services) -> dict:
     act = _act(pred.intent, english or text, svc)  # the form of *this* message: "how long does that take?"
     if context and act == "request" and not explicit_request(english or text):
         act = "question"  # "is that ok?" after a refund asks about it: only a message that says so repeats an action
+    if act == "request" and text.rstrip().endswith("?") and STATUS.search(english or text):
+        act = "question"  # "il rimborso … mi è stato approvato …, quando arriva?": about a request already made
     intent = as_asked(pred.intent, act, svc)
     if len(text.split()) <= VAGUE_WORDS and pred.confidence < VAGUE_CONFIDENCE and not VALUES.search(text):
         intent, act = "unclear", "conversation"

@@ -319,3 +319,16 @@ def test_a_reply_to_a_quoted_mail_is_read_with_the_history_it_quotes(desk, servi
                   customer={"id": "c-quoted", "verified": True})
     assert r.outcome == "answered" and "5 to 10 business days" in r.answer, r.answer
     assert r.policy is None and services.tickets.list(thread_id=r.thread_id) == []
+
+
+@pytest.mark.parametrize("message,lang", [
+    ("Buongiorno, il rimborso per l'ordine BW-44172 mi è stato approvato la settimana scorsa ma sulla carta non "
+     "vedo ancora niente. Quando arriva?", "it"),
+    ("Bonjour, mon remboursement a été approuvé il y a plus de deux semaines et je ne vois toujours rien sur mon "
+     "compte. Que dois-je faire ?", "fr"),
+])
+def test_a_question_about_an_approved_refund_is_not_a_new_refund(desk, services, message, lang):
+    """Before: the gloss kept "refund … when", read as a request, and the desk asked for the amount to refund again."""
+    r = desk.send(message, customer={"id": f"c-status-{lang}", "verified": True})
+    assert r.outcome == "answered" and r.intent == "refund_policy", (r.outcome, r.answer)
+    assert r.policy is None and services.tickets.list(thread_id=r.thread_id) == []

@@ -106,7 +106,8 @@ def compose_turn(parts: list[dict], state: SupportState) -> dict:
         return {}
     replies = [p["reply"] for p in sorted(parts, key=lambda p: p["index"]) if p.get("reply")]
     outcome = min((r["outcome"] for r in replies), key=lambda o: OUTCOME_ORDER.index(o) if o in OUTCOME_ORDER else 99)
-    update = {"answer": "\n\n".join(r["text"] for r in replies), "outcome": outcome}
+    # Said once: two requests refused for one reason (two orders, no verified identity) get the reason once.
+    update = {"answer": "\n\n".join(dict.fromkeys(r["text"] for r in replies)), "outcome": outcome}
     cited = {c["doc_id"]: c for p in sorted(parts, key=lambda p: p["index"]) for c in p.get("citations") or []}
     if cited:  # the turn cites what every part's answer used, not only the last part's
         update["research"] = {**(state.get("research") or {}), "citations": list(cited.values())}

@@ -27,6 +27,7 @@ _OPENER = (r"(?:can|could|would|will|please|pls|how|what|when|where|why|which|wh
            r" (?:like|also like)|i (?:also )?(?:want|need)|cancel|refund|change|update|close|delete|reset|track"
            r"|send|give)\b")
 _ACTION_WITH_ORDER = r"(?:cancel|refund|return|change|update)\b[^.?!]*(?:#\s?\d|\bBW-\d|\border\s+\d)"
+_WHOLE_ACTION = re.compile(_ACTION_WITH_ORDER, re.I)
 _AFTER_QUESTION = re.compile(rf"(?<=\?)\s+(?={_CONNECT}?{_OPENER})", re.I)
 _CONNECTED = re.compile(
     rf"(?:[.;!]\s+|,\s*|\n\s*)(?=(?:also|plus|and also|another thing|one more thing|separately|p\.?s\.?)[,:]?\s+\S)"
@@ -62,7 +63,8 @@ def split_requests(text: str) -> list[str]:
         if merged and repaired(part):  # a correction belongs to the request it corrects
             merged[-1] = f"{merged[-1]} {part}"
             continue
-        if len(part.split()) < MIN_WORDS:  # too short to be a request of its own: joins its neighbour
+        if len(part.split()) < MIN_WORDS and not _WHOLE_ACTION.match(part):  # too short to stand alone: joins a
+            # neighbour; "cancel BW-66021" is short but whole
             if merged:
                 merged[-1] = f"{merged[-1]} {part}"
             else:

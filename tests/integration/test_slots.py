@@ -281,3 +281,13 @@ def test_slots_in_llm_mode(data_dir):
         assert second.outcome == "ticket_created" and second.intent == "refund_request"
         (ticket,) = svc.tickets.list()
         assert (_args(ticket)["order_id"], _args(ticket)["amount"]) == ("BW-40404", 80.0)
+
+
+def test_a_short_action_with_its_order_is_a_request_of_its_own(desk, services):
+    """Before: "cancel BW-66021" was under three words, so it was joined to the question after it, and the
+    cancellation was dropped."""
+    r = desk.send("Two things: cancel BW-66021, and how long does standard delivery take for the replacement I'm "
+                  "about to order?", customer={"id": "c-two", "verified": True})
+    assert "3 to 5 business days" in r.answer and "66021" in r.answer, r.answer
+    assert r.policy is not None and r.policy["rule_id"] == "cancel-order", r.policy
+

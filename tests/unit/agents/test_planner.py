@@ -199,3 +199,10 @@ def test_outcome_order_covers_every_outcome():
     from agents.state import Outcome
 
     assert set(OUTCOME_ORDER) == set(get_args(Outcome))
+
+
+def test_the_same_reply_for_two_requests_is_said_once():
+    """Two orders refused for one reason (no verified identity) read the same sign-in sentence twice."""
+    why = {"text": "Please sign in first.", "outcome": "refused"}
+    parts = [{"index": 0, "reply": why}, {"index": 1, "reply": dict(why)}]
+    assert compose_turn(parts, {})["answer"] == "Please sign in first."

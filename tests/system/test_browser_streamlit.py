@@ -199,3 +199,42 @@ def test_customer_and_agent_work_a_ticket_end_to_end(console, browser, shots, da
         agent.wait_for_timeout(1500)  # charts draw after the page's text
         snap(agent, shots, name)
     print(f"screenshots: {shots}")
+
+
+def test_a_person_takes_over_and_a_refresh_keeps_the_reply_on_its_ticket(console, browser, shots, data_dir):
+    """The handoff in the browser (app/store/handoff.py): the agent asks the customer a question; the customer's
+    answer goes to the agent (no assistant bubble, no second ticket) and the chat says who they are talking with.
+    The agent's workspace keeps the same ticket open across an auto-refresh, while the customer's message moves it."""
+    from app.store.tickets import TicketStore
+
+    store = TicketStore(make_settings(data_dir).app_db)
+    customer = browser.new_page()
+    customer.goto(console)
+    ask(customer, "My parcel never arrived and I want to speak to a real person.")
+    customer.get_by_text("Ticket reference").wait_for(timeout=SLOW_MS)
+    (ticket,) = store.list()
+
+    agent = browser.new_page()
+    agent.goto(f"{console}/workspace")
+    agent.get_by_role("textbox", name="Team member id").fill("ana", timeout=SLOW_MS)
+    agent.get_by_role("textbox", name="Secret token").fill("demo-ana")
+    agent.get_by_role("button", name="Sign in").click()
+    agent.get_by_text("Signed in as ana").first.wait_for(timeout=TURN_MS)
+    agent.get_by_role("heading", name=f"Ticket {ticket['id']}").wait_for(timeout=TURN_MS)
+    agent.get_by_label("Reply to the customer (appears in their chat)").fill("Sorry! What's the tracking number?")
+    agent.get_by_role("button", name="Send reply").click()
+    agent.get_by_text("Reply sent.").wait_for(timeout=TURN_MS)
+
+    customer.get_by_text("You're talking with Ana from our team").wait_for(timeout=TURN_MS)
+    snap(customer, shots, "handoff-1-customer-talking-with-ana")
+    before = len(customer.locator('[data-testid="stChatMessage"]').all_inner_texts())
+    ask(customer, "It's 1Z999AA10123456784")
+    assert wait_until(lambda: store.events(ticket["id"], kinds=("customer",)), timeout=TURN_MS / 1000)
+    bubbles = wait_until(lambda: (b := settled(customer)) and len(b) == before + 1 and b, timeout=TURN_MS / 1000)
+    assert "1Z999AA10123456784" in bubbles[-1]  # the customer's message is the last: the assistant said nothing
+    assert [t["id"] for t in store.list()] == [ticket["id"]]  # and no second ticket opened
+
+    agent.wait_for_timeout(12_000)  # one auto-refresh of the workspace (every 10 s)
+    agent.get_by_role("heading", name=f"Ticket {ticket['id']}").wait_for(timeout=TURN_MS)
+    agent.get_by_text("The customer is talking with you").wait_for(timeout=TURN_MS)
+    snap(agent, shots, "handoff-2-agent-still-on-the-ticket")

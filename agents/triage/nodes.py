@@ -179,10 +179,15 @@ def _follows_up(text: str) -> bool:
     """A short message that points back ("is that free?"), or a question that opens by carrying on ("and if
     only the left one connects and the right stays silent?", "what if one side crackles though?"). "and another
     $450 for the same order" carries on too, but as a request of its own."""
-    last = re.split(r"(?<=[.!?])\s+", text.strip())[-1]  # "ok thanks. so when does it show up on my card?"
-    return any((len(t.split()) <= FOLLOW_UP_WORDS and bool(ANAPHORA.search(t))) or (
-        len(t.split()) <= FOLLOW_UP_CARRY_ON_WORDS and bool(CARRY_ON.match(t))
-        and (t.rstrip().endswith("?") or speech_act(t) == "question")) for t in dict.fromkeys((text, last)))
+    def carries_on(t: str) -> bool:
+        return len(t.split()) <= FOLLOW_UP_CARRY_ON_WORDS and bool(CARRY_ON.match(t)) and (
+            t.rstrip().endswith("?") or speech_act(t) == "question")
+
+    # The last sentence counts only when it opens by carrying on ("ok thanks. so when does it show up on my
+    # card?"): a closing "it was BW-77001" after a question is that question's value, not a question about it.
+    last = re.split(r"(?<=[.!?])\s+", text.strip())[-1]
+    return (len(text.split()) <= FOLLOW_UP_WORDS and bool(ANAPHORA.search(text))) or carries_on(text) or (
+        last != text and carries_on(last))
 
 
 def _topic(earlier: str, intent: str, svc: Services) -> str:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from agents.compliance.nodes import ReviewPayloadError
+from agents.compliance.reviewers import registry_for
 from app.desk import MessageError, SupportDesk
 from app.settings import Settings
-from app.ui import labels
-from app.ui.auth import Identity, SignInError, sign_in
+from app.ui import labels, session
+from app.ui.auth import Identity, SignInError, identity_of, sign_in
 
 ERRORS = (MessageError, ReviewPayloadError, LookupError, SignInError)
 
@@ -40,27 +41,56 @@ def identity() -> Identity | None:
 
 def sidebar(desk: SupportDesk) -> None:
     identity_box(desk)
-    kill_switch(desk)
+    if identity() is not None:
+        kill_switch(desk)
+
+
+def restore(settings: Settings) -> None:
+    """A reload keeps the team member signed in (app/ui/session.py); roles and limits are the registry's now."""
+    if "identity" not in st.session_state and (rid := session.restored(settings, "team")):
+        if (who := identity_of(settings, rid)) is not None:
+            st.session_state.identity = who
 
 
 def identity_box(desk: SupportDesk) -> None:
+    settings = desk.services.settings
+    restore(settings)
     st.sidebar.subheader("Team sign-in")
     who = identity()
     if who is not None:
-        st.sidebar.markdown(f"Signed in as **{who.id}** — {who.name} ({', '.join(who.roles)})")
+        st.sidebar.markdown(f"Signed in as **{who.name}** ({who.id}) · {', '.join(labels.role(r) for r in who.roles)}")
         if st.sidebar.button("Sign out", key="sign-out"):
             del st.session_state["identity"]
+            session.forget("team")
             st.rerun()
         return
-    rid = st.sidebar.text_input("Team member id", key="reviewer")
-    token = st.sidebar.text_input("Secret token", key="reviewer_token", type="password",
-                                  help="Decisions need a configured reviewer (app/config/reviewers.yaml).")
-    if st.sidebar.button("Sign in", key="sign-in"):
+    with st.sidebar.form("team-sign-in-form", border=False, enter_to_submit=True):  # Enter signs in
+        rid = st.text_input("Team member id", key="reviewer")
+        token = st.text_input("Secret token", key="reviewer_token", type="password",
+                              help="Team members are configured in app/config/reviewers.yaml.")
+        if st.form_submit_button("Sign in", key="sign-in"):
+            try:
+                st.session_state.identity = sign_in(settings, rid, token)
+                session.remember(settings, "team", st.session_state.identity.id)
+            except SignInError as exc:
+                flash(f"Sign-in failed: {exc}")
+            st.rerun()
+    demo_accounts(settings)
+
+
+def demo_accounts(settings: Settings) -> None:
+    """Demo mode only: the demo team members whose token really is "demo-<id>" (checked against the registry)."""
+    if not settings.demo_mode:
+        return
+    demo = []
+    for r in registry_for(settings).reviewers:
         try:
-            st.session_state.identity = sign_in(desk.services.settings, rid, token)
-        except SignInError as exc:
-            flash(f"Sign-in failed: {exc}")
-        st.rerun()
+            sign_in(settings, r.id, f"demo-{r.id}")
+        except SignInError:
+            continue
+        demo.append(f"`{r.id}` / `demo-{r.id}` ({r.name})")
+    if demo:
+        st.sidebar.caption("**Demo mode** — demo team sign-ins (id / token): " + ", ".join(demo))
 
 
 def kill_switch(desk: SupportDesk) -> None:

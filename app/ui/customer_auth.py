@@ -6,6 +6,7 @@ check, or, in demo mode only, from picking one of the demo customers. Everything
 `Principal("console", customer=...)`, never trusted, so the desk's own checks decide which threads it may open.
 
 Signing out forgets the session's conversations: the next person at the same browser must not be offered them.
+A sign-in survives a reload (app/ui/session.py): the customer's facts are read from the directory again then.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import uuid
 
 import streamlit as st
 
-from app.customers import CustomerDirectoryError, CustomerSignInError, demo_customers, sign_in
+from app.customers import CustomerDirectoryError, CustomerSignInError, demo_customers, directory_for, sign_in
 from app.identity import ANONYMOUS, Customer, Principal
-from app.ui import common
+from app.ui import common, session
 
 CHANNEL = "console"
 _SESSION_KEYS = ("customer", "conversations", "asides", "progress")
@@ -45,11 +46,31 @@ def session_threads() -> list[str]:
 def sign_out() -> None:
     for key in _SESSION_KEYS:
         st.session_state.pop(key, None)
+    session.forget("customer")
     new_thread()
+
+
+def _signed_in(settings, who: Customer) -> None:
+    st.session_state.customer = who
+    session.remember(settings, "customer", who.id)
+
+
+def restore(settings) -> None:
+    """A reload keeps the customer signed in: the cookie names them, the directory says who they are now."""
+    if "customer" in st.session_state:
+        return
+    cid = session.restored(settings, "customer")
+    try:
+        entry = directory_for(settings).find(cid) if cid else None
+    except CustomerDirectoryError:
+        return
+    if entry is not None:
+        st.session_state.customer = entry.customer()
 
 
 def sidebar(settings) -> Principal:
     """The sign-in box (or who is signed in, and Sign out); the caller the page acts as."""
+    restore(settings)
     st.sidebar.subheader("You")
     who = customer()
     if not who.anonymous:
@@ -59,14 +80,15 @@ def sidebar(settings) -> Principal:
             st.rerun()
         return principal()
     st.sidebar.caption("Not signed in: you can chat, and reopen the conversations of this visit only.")
-    cid = st.sidebar.text_input("Customer id", key="customer_id")
-    password = st.sidebar.text_input("Password", key="customer_password", type="password")
-    if st.sidebar.button("Sign in", key="customer-sign-in"):
-        try:
-            st.session_state.customer = sign_in(settings, cid, password)
-        except (CustomerSignInError, CustomerDirectoryError) as exc:
-            common.flash(f"Sign-in failed: {exc}")
-        st.rerun()
+    with st.sidebar.form("customer-sign-in-form", border=False, enter_to_submit=True):  # Enter signs in
+        cid = st.text_input("Customer id", key="customer_id")
+        password = st.text_input("Password", key="customer_password", type="password")
+        if st.form_submit_button("Sign in", key="customer-sign-in"):
+            try:
+                _signed_in(settings, sign_in(settings, cid, password))
+            except (CustomerSignInError, CustomerDirectoryError) as exc:
+                common.flash(f"Sign-in failed: {exc}")
+            st.rerun()
     _demo_picker(settings)
     return principal()
 
@@ -85,5 +107,5 @@ def _demo_picker(settings) -> None:
                                   format_func=lambda i: f"{demos[i].name} · {demos[i].tier}"
                                   + (" · verified" if demos[i].verified else " · not verified"))
     if st.sidebar.button("Continue as demo customer", key="demo-sign-in"):
-        st.session_state.customer = demos[chosen]
+        _signed_in(settings, demos[chosen])
         st.rerun()

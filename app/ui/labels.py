@@ -38,6 +38,11 @@ def column(name: str) -> str:
     return COLUMN.get(name, name.replace("_", " ").capitalize())
 
 
+def role(name: str) -> str:
+    """`billing-lead` → "Billing lead"."""
+    return humanize(name.replace("-", "_"))
+
+
 def humanize(name: str | None) -> str:
     """`policy_decision` → "Policy decision"."""
     return (name or "—").replace("_", " ").capitalize()

@@ -158,3 +158,28 @@ def test_demo_mode_offers_the_demo_customers_without_a_password(console):
     assert (who.id, who.verified, who.tier) == ("cus-1003", False, "standard")
     assert not at.checkbox and not at.sidebar.checkbox
     assert any("Signed in as **Sam (demo, not verified)**" in m.value for m in at.sidebar.markdown)
+
+
+@pytest.mark.parametrize("demo", [True, False])
+def test_the_team_sign_in_lists_demo_accounts_in_demo_mode_only(console, demo):
+    """The demo tokens sat deep in the README. Now the sign-in screen lists them, in demo mode only, and only
+    those whose token really is "demo-<id>" (checked against the registry's hashes)."""
+    at = console(demo=demo)
+    at.switch_page("app/ui/workspace.py").run()
+    listed = [c.value for c in at.sidebar.caption if "demo team sign-ins" in c.value]
+    if not demo:
+        assert not listed
+        return
+    (line,) = listed
+    assert "`ana` / `demo-ana`" in line and "`bo` / `demo-bo`" in line
+    at.sidebar.text_input(key="reviewer").set_value("bo")
+    at.sidebar.text_input(key="reviewer_token").set_value("demo-bo")
+    next(b for b in at.sidebar.button if b.key == "sign-in").click().run()
+    assert at.session_state["identity"].id == "bo"
+    assert not [c for c in at.sidebar.caption if "demo team sign-ins" in c.value]
+    assert len(at.get("page_link")) == 4  # signed in, the team's pages are linked (and only then)
+
+
+def test_the_customer_page_shows_no_team_navigation(console):
+    at = console()
+    assert not at.get("page_link") and "Agent workspace" not in everything(at)

@@ -15,12 +15,12 @@ def test_review_inbox_groups_and_batch_approve(app, data_dir, second_desk):
         second_desk.send(f"I want a refund of ${amount} for order #{order}", customer={"id": f"c{order}"})
     app.switch_page("app/ui/review.py").run()
     assert not app.exception
+    # Team pages are gated entirely: nothing of the inbox before a sign-in, so no anonymous approvals.
+    assert not app.expander and not [b for b in app.button if b.label.startswith("Approve")]
+    assert any("sign in" in i.value for i in app.info)
+    sign_in(app)
     assert any("2 pending" in c.value for c in app.caption)
     assert len([e for e in app.expander if "refund" in e.label and "USD 9" in e.label]) == 2
-    batch = next(b for b in app.button if b.label == "Approve all 2")
-    batch.click().run()
-    assert any("Sign in" in e.value for e in app.error) and tickets(data_dir) == []  # no anonymous approvals
-    sign_in(app)
     next(b for b in app.button if b.label == "Approve all 2").click().run()
     assert not app.exception
     assert any("2 approved by ana" in s.value for s in app.success)
@@ -58,9 +58,13 @@ UNANSWERABLE = "Do you ship to Antarctica by drone?"  # nothing in the sample he
 COLUMNS = ["Ticket", "Customer", "Last message", "Status", "Queue", "Assignee", "Age", "SLA"]
 
 
-def _workspace(app):
+def _workspace(app, who=("ana", "demo-ana")):
     app.switch_page("app/ui/workspace.py").run()
     assert not app.exception
+    if who is None:  # team pages are gated entirely: the sign-in and nothing else
+        assert not app.dataframe and any("sign in" in i.value for i in app.info)
+    elif not [b for b in app.sidebar.button if b.key == "sign-out"]:
+        sign_in(app, *who)
     return app
 
 
@@ -103,11 +107,10 @@ def test_workspace_lists_tickets_and_reviews_with_filters(app, second_desk):
 def test_workspace_ticket_work_by_a_signed_in_agent(app, data_dir, second_desk):
     made = second_desk.send(UNANSWERABLE, customer={"id": "cust-77"})
     tid = made.ticket_id
-    _workspace(app)
-    assert any(tid in h.value for h in app.subheader)
-    assert any("Sign in (sidebar)" in c.value for c in app.caption)  # read only without a person
-    assert not [b for b in app.button if "Send reply" in b.label]
+    _workspace(app, who=None)
+    assert not [h for h in app.subheader if tid in h.value] and not [b for b in app.button if "Send reply" in b.label]
     sign_in(app, "ana", "demo-ana")  # works the general queue (app/ticket_scope.py)
+    assert any(tid in h.value for h in app.subheader)
     app.text_area(key=f"reply-text-{tid}").set_value("We ship there by air freight; a quote follows.")
     app.selectbox(key=f"reply-status-{tid}").set_value("solved")
     next(b for b in app.button if "Send reply" in b.label).click().run()
@@ -140,14 +143,15 @@ def test_workspace_ticket_work_by_a_signed_in_agent(app, data_dir, second_desk):
 def test_workspace_review_decisions_for_signed_in_reviewers_only(app, data_dir, second_desk):
     paused = second_desk.send(REFUND, customer={"id": "c1"}).thread_id
     second_desk.send("the speaker crackles", thread_id=paused)  # the customer adds a detail while it waits
-    _workspace(app)
+    _workspace(app, who=None)
+    sign_in(app, "ana", "not-the-token")
+    assert any("Sign-in failed" in e.value for e in app.error) and not app.markdown
+    _workspace(app, who=("kim", "demo-kim"))  # a knowledge editor: reads the conversation, decides nothing
     assert any("Customer added" in m.value for m in app.markdown)
     assert any(t.value == "the speaker crackles" for t in app.text)
-    assert any("Sign in as a reviewer" in i.value for i in app.info)
-    assert not [b for b in app.button if b.key and b.key.startswith("ws-approve")]
+    assert not [b for b in app.button if b.key and b.key.startswith("ws-approve") and not b.disabled]
     assert any(m.value.startswith("**Action:** Refund · USD 900.00") for m in app.markdown)  # in words
-    sign_in(app, "ana", "not-the-token")
-    assert any("Sign-in failed" in e.value for e in app.error)
+    next(b for b in app.sidebar.button if b.key == "sign-out").click().run()
     sign_in(app)
     button(app, "ws-approve").click().run()
     assert not app.exception
@@ -159,7 +163,6 @@ def test_workspace_review_decisions_for_signed_in_reviewers_only(app, data_dir, 
 def test_workspace_reject_tells_the_customer(app, data_dir, second_desk):
     paused = second_desk.send(REFUND, customer={"id": "c1"}).thread_id
     _workspace(app)
-    sign_in(app)
     app.text_input(key=f"ws-msg-{paused}").set_value("Outside the return window.").run()
     button(app, "ws-reject").click().run()
     assert "Outside the return window." in second_desk.get(paused).answer
@@ -169,9 +172,8 @@ def test_workspace_reject_tells_the_customer(app, data_dir, second_desk):
 def test_kill_switch_toggle_is_audited(app, data_dir):
     from app.store.audit import AuditLog
 
-    _workspace(app)
-    next(b for b in app.sidebar.button if b.key == "kill-switch").click().run()
-    assert any("Sign in" in e.value for e in app.error)  # anonymous operators are refused
+    _workspace(app, who=None)
+    assert not [b for b in app.sidebar.button if b.key == "kill-switch"]  # anonymous operators get no switch
     sign_in(app, "max", "demo-max")
     next(b for b in app.sidebar.button if b.key == "kill-switch").click().run()
     assert any("ON" in m.value for m in app.sidebar.markdown)
@@ -208,6 +210,7 @@ def test_operations_dashboard_reads_recorded_runs(app, data_dir, second_desk):
     (ticket,) = tickets(data_dir)
     assert ticket["llm_calls"] > 0 and ticket["tokens"] > 0
     app.switch_page("app/ui/dashboard.py").run()
+    sign_in(app)
     assert not app.exception
     assert _metric(app, "Paused for review") == "1"
     assert _metric(app, "Turns started in window") == "3"
@@ -238,6 +241,7 @@ def test_operations_dashboard_reads_recorded_runs(app, data_dir, second_desk):
 def test_operations_shows_ticket_response_times(app, second_desk):
     made = second_desk.send(UNANSWERABLE, customer={"id": "cust-77"})
     app.switch_page("app/ui/dashboard.py").run()
+    sign_in(app)
     assert _metric(app, "First response, median") == "—"
     second_desk.tickets.reply(made.ticket_id, "ana", "We ship there by air freight.", status="solved")
     app.run()
@@ -278,6 +282,7 @@ def test_operations_figures_add_up_and_a_reviewed_refund_is_not_solved_at_zero(a
     made = second_desk.send(UNANSWERABLE, customer={"id": "c-ops2"})
     second_desk.tickets.reply(made.ticket_id, "ana", "We ship there by air freight.", status="solved")
     app.switch_page("app/ui/dashboard.py").run()
+    sign_in(app)
     assert not app.exception
     shares = [int(_metric(app, m).rstrip("%")) for m in ("Completion rate", "Escalation rate", "Error rate")]
     assert sum(shares) <= 100 and shares[1] > 0, shares

@@ -108,6 +108,15 @@ def choose(page, label: str, option: str) -> None:
     raise AssertionError(f"could not choose {option!r} in {label!r}")
 
 
+def team_sign_in(page, url: str, member: str = "ana") -> None:
+    """The team's pages show only the sign-in until then; Enter in the token field signs in (a form)."""
+    page.goto(url)
+    page.get_by_role("textbox", name="Team member id").fill(member, timeout=SLOW_MS)
+    page.get_by_role("textbox", name="Secret token").fill(f"demo-{member}")
+    page.get_by_role("textbox", name="Secret token").press("Enter")
+    page.get_by_text(f"({member}) ·").first.wait_for(timeout=TURN_MS)  # "Signed in as Ana Duarte (ana) · …"
+
+
 def wait_until(check, timeout: float = 60.0):
     end = time.monotonic() + timeout
     while not (value := check()):
@@ -134,6 +143,8 @@ def test_chat_in_headless_chromium(console, browser, shots, data_dir):
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Signed in as Maya (demo)").wait_for(timeout=TURN_MS)
     wait_until(lambda: not page.locator('[data-testid="stStatusWidget"]').count())  # the sign-in's rerun is done
+    page.reload()  # a reload keeps the customer signed in (a signed cookie, app/ui/session.py)
+    page.get_by_text("Signed in as Maya (demo)").wait_for(timeout=TURN_MS)
     ask(page, "How do I reset my password?")
     page.get_by_text("Source: How to reset your password").wait_for(timeout=SLOW_MS)
     answers = wait_until(lambda: settled(page))
@@ -160,11 +171,7 @@ def test_customer_and_agent_work_a_ticket_end_to_end(console, browser, shots, da
     snap(customer, shots, "1-customer-ticket-opened")
 
     agent = browser.new_page()
-    agent.goto(f"{console}/workspace")
-    agent.get_by_role("textbox", name="Team member id").fill("ana", timeout=SLOW_MS)
-    agent.get_by_role("textbox", name="Secret token").fill("demo-ana")
-    agent.get_by_role("button", name="Sign in").click()
-    agent.get_by_text("Signed in as ana").first.wait_for(timeout=TURN_MS)
+    team_sign_in(agent, f"{console}/workspace")
     agent.get_by_role("textbox", name="Search").fill("Antarctica")
     agent.get_by_role("textbox", name="Search").press("Enter")
     agent.get_by_role("heading", name=f"Ticket {ticket['id']}").wait_for(timeout=TURN_MS)
@@ -215,11 +222,7 @@ def test_a_person_takes_over_and_a_refresh_keeps_the_reply_on_its_ticket(console
     (ticket,) = store.list()
 
     agent = browser.new_page()
-    agent.goto(f"{console}/workspace")
-    agent.get_by_role("textbox", name="Team member id").fill("ana", timeout=SLOW_MS)
-    agent.get_by_role("textbox", name="Secret token").fill("demo-ana")
-    agent.get_by_role("button", name="Sign in").click()
-    agent.get_by_text("Signed in as ana").first.wait_for(timeout=TURN_MS)
+    team_sign_in(agent, f"{console}/workspace")
     agent.get_by_role("heading", name=f"Ticket {ticket['id']}").wait_for(timeout=TURN_MS)
     agent.get_by_label("Reply to the customer (appears in their chat)").fill("Sorry! What's the tracking number?")
     agent.get_by_role("button", name="Send reply").click()
@@ -238,3 +241,13 @@ def test_a_person_takes_over_and_a_refresh_keeps_the_reply_on_its_ticket(console
     agent.get_by_role("heading", name=f"Ticket {ticket['id']}").wait_for(timeout=TURN_MS)
     agent.get_by_text("The customer is talking with you").wait_for(timeout=TURN_MS)
     snap(agent, shots, "handoff-2-agent-still-on-the-ticket")
+
+    # A reload keeps the agent signed in (a signed cookie, app/ui/session.py); before, it signed them out.
+    agent.reload()
+    agent.get_by_text("(ana) ·").first.wait_for(timeout=TURN_MS)
+    agent.get_by_role("heading", name=f"Ticket {ticket['id']}").wait_for(timeout=TURN_MS)
+    assert not agent.get_by_role("textbox", name="Secret token").count()
+    snap(agent, shots, "handoff-3-agent-after-reload")
+    # The customer's page links no team page.
+    assert not customer.get_by_role("link", name="Agent workspace").count()
+    assert not customer.get_by_text("Review inbox").count()

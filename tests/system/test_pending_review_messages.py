@@ -16,7 +16,7 @@ from app.desk import NoPendingReviewError, SupportDesk
 from app.review.customer_notes import NOTED, STILL_WITH_TEAM
 from app.turn_result import HOLDING_REPLY
 from graphs.context import SupportContext
-from tests.helpers import scripted_desk
+from tests.helpers import scripted_desk, sign_in
 
 REFUND = "I want a refund of $900 for order #55120"
 EMAIL = "crackle.owner@example.com"
@@ -250,6 +250,7 @@ def test_the_console_and_review_list_show_customer_notes(app, data_dir):
     second.send("the speaker crackles", thread_id=tid)
     second.close()
     app.switch_page("app/ui/review.py").run()
+    sign_in(app)
     assert not app.exception
     assert any("Customer added" in m.value for m in app.markdown)
     assert any(t.value == "the speaker crackles" for t in app.text)

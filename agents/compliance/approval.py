@@ -39,21 +39,27 @@ def decided_amount(decision: dict[str, Any], choice: Approve | Reject | Edit | N
     return carried_amount(decision.get("max_amount"), base_amount(args, svc), edited)
 
 
+def follows_up(decision: dict[str, Any], svc: Services) -> bool:
+    """A rejected review whose queue follows up (app/config/reviewers.yaml) still leaves a ticket there."""
+    return decision.get("status") == "rejected" and registry_for(svc.settings).follows_up(decision.get("queue"))
+
+
 def finite(amount: float | None) -> float | None:
     return amount if amount is not None and math.isfinite(amount) else None
 
 
 def check_reviewer(decision: dict[str, Any], choice: Approve | Reject | Edit, svc: Services) -> None:
     """Raise ReviewPayloadError (a ReviewerError) unless the registry qualifies this reviewer for the rule's
-    role and the amount; the thread stays paused."""
+    role and, for an approval or an edit, the amount; the thread stays paused. The duty lead could not even
+    reject the $3,000 legal item: refusing is the safe direction, so it asks only for the role."""
     registry = registry_for(svc.settings)
+    if isinstance(choice, Reject):  # a rejection moves no money: it needs the rule's role, not an approval limit
+        authorize(registry, choice.reviewer, decision.get("reviewer_role"), None)
+        return
     args = decision["action"]["args"]
     edited = {**args, **choice.edited_action.args} if isinstance(choice, Edit) else args
     unrated = next((a for a in (args, edited) if _unrated(a, svc)), None)
     if unrated is not None:
-        if isinstance(choice, Reject):  # refusing money of unknown worth needs the role, not a limit
-            authorize(registry, choice.reviewer, decision.get("reviewer_role"), finite(decision.get("max_amount")))
-            return
         raise ReviewerError(f"amount {unrated['amount']:,.2f} {unrated.get('currency')} has no rate in the policy's "
                             "currency_rates, so no approval limit covers it: reject it, or add the rate to the "
                             "policy and decide again")

@@ -193,7 +193,8 @@ def evaluate(state: SpecialistState, svc: Services, thread_id: str | None = None
 def review_request(decision: dict[str, Any], error: str | None = None, review_id: str | None = None,
                    previous: dict[str, Any] | None = None) -> dict[str, Any]:
     """The interrupt payload. Metadata carries `review_id` (what a signature and the claim refer to),
-    `max_amount` (the amount the approval limit applies to) and `previous` (the edit that led here, if any)."""
+    `max_amount` (the amount the approval limit applies to), `previous` (the edit that led here, if any) and
+    `order` (the order's bound facts, never personal data: what the reviewer decides against)."""
     action = decision["action"]
     args = {k: v for k, v in action["args"].items() if k != "intent"}
     payload = {
@@ -220,6 +221,8 @@ def review_request(decision: dict[str, Any], error: str | None = None, review_id
         meta["rechecks"] = approved["review_id"]  # the approval this review checks again (facts changed)
     if error:
         meta["error"] = error
+    if order := (decision.get("bound") or {}).get("facts"):  # the order as looked up: the reviewer reads it beside
+        meta["order"] = {"id": action["args"].get("order_id"), **{k: v for k, v in order.items() if k != "lookup"}}
     return payload
 
 

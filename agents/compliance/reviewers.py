@@ -33,6 +33,9 @@ class Queue(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sla_hours: float = Field(gt=0, description="Deadline for a pending review in this queue.")
     escalate_to: str = Field(min_length=1, description="Role notified when an item is overdue.")
+    follow_up_on_reject: bool = Field(
+        False, description="A rejected review here still leaves an open ticket in this queue: what brought it here "
+        "(a legal threat, a fraud signal, a complaint) needs a person even when the action itself is refused.")
 
 
 class Batching(BaseModel):
@@ -109,6 +112,9 @@ class Registry(BaseModel):
             if q.escalate_to not in roles:
                 raise ValueError(f"queue {name!r}: escalate_to role {q.escalate_to!r} is held by no reviewer")
         return self
+
+    def follows_up(self, queue: str | None) -> bool:
+        return bool(queue) and queue in self.queues and self.queues[queue].follow_up_on_reject
 
     def roles(self) -> set[str]:
         return {role for r in self.reviewers for role in r.roles}

@@ -171,7 +171,11 @@ def compose_reply(state: SupportState) -> tuple[str, str]:
     args = action.get("args", {})
     status = decision.get("status")
     if status in ("denied", "rejected"):
-        return decision.get("message") or "We can't do this for you.", "refused"
+        refused = decision.get("message") or "We can't do this for you."
+        if ticket.get("id"):  # rejected, and what brought it to review stays with a person (planner.follows_up)
+            refused += (f" Our {ticket.get('queue', 'support')} team will follow up with you on ticket "
+                        f"{ticket['id']}.")
+        return refused, "refused"
     if status == "withdrawn":  # the customer withdrew it while it waited for a review
         return decision.get("message") or "Your request has been withdrawn.", "withdrawn"
     if decision and ticket:

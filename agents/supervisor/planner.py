@@ -7,6 +7,7 @@ that wait for details (slots) or only acknowledge something run nothing: their r
 
 from __future__ import annotations
 
+from agents.compliance.approval import follows_up
 from agents.services import Services
 from agents.state import SupportState
 from agents.supervisor.conversation import compose_reply
@@ -43,14 +44,15 @@ def part_step(state: SupportState, svc: Services) -> tuple[str, list[str]]:
     triage = state["triage"]
     plan = list(state.get("plan") or gated_plan(triage, plan_for(triage, svc), svc, state.get("turn")))
     decision = state.get("compliance") or {}
+    done = (state.get("route") or [])[state.get("mark") or 0:]  # this part's steps
     if decision.get("status") in ("denied", "rejected", "withdrawn"):  # withdrawn: by the customer, during review
-        return "respond", plan
+        # Refused, but a legal threat or a fraud signal still needs a person: a ticket in the review's queue.
+        return ("ticketing" if follows_up(decision, svc) and "ticketing" not in done else "respond"), plan
     research = state.get("research") or {}
     if triage.get("kind") == "question" and research and not research.get("grounded") and "ticketing" not in plan:
         plan.append("ticketing")  # unanswered or unsupported: a human follows up
     if svc.controls.paused and "ticketing" in plan and "compliance" not in plan:
         plan.insert(plan.index("ticketing"), "compliance")  # no side effect without a human while paused
-    done = (state.get("route") or [])[state.get("mark") or 0:]  # this part's steps
     return next((s for s in plan if s not in done), "respond"), plan
 
 

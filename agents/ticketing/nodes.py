@@ -35,6 +35,8 @@ def ticket_summary(state: dict) -> str:
         request = request[: SUMMARY_CHARS - 1] + "…"
     name = action.get("name")
     head = ACTIONS.get(name, (name or "follow up").replace("_", " ").capitalize()) if name else "Follow-up"
+    if (state.get("compliance") or {}).get("status") == "rejected":
+        head = f"Follow-up: {head.lower()} rejected in review"
     if args.get("amount") is not None:
         head += f" of {args.get('currency') or 'USD'} {float(args['amount']):,.2f}"
     details = [DETAILS.get(k, f"{k.replace('_', ' ')} {{}}").format(v) for k, v in args.items()
@@ -49,7 +51,12 @@ def ticket_fields(state: dict, thread_id: str, svc: Services | None = None) -> d
     decision = state.get("compliance") or {}
     research = state.get("research") or {}
     held = {} if decision else research.get("withheld") or {}  # an answer withheld for a person (answer_guard.py)
-    if decision:
+    if decision.get("status") == "rejected":  # refused in review; what brought it to review needs a person
+        rejected = decision["action"]
+        action = {"name": "follow_up", "args": {"intent": triage.get("intent"), "rejected": rejected["name"],
+                                                **{k: v for k, v in rejected["args"].items() if k != "intent"}}}
+        status = "open"
+    elif decision:
         action = decision["action"]
         status = "approved" if action["name"] != "escalate" else "open"
         if status == "approved" and svc is not None and decision.get("status") == "approved" \

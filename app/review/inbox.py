@@ -66,6 +66,7 @@ def to_item(thread_id: str, interrupt: Any, created_at: str, values: dict, regis
         "escalated_to": escalation["escalated_to"] if escalation else None,
         "qualified": qualified, "error": meta.get("error"),
         "customer_notes": meta.get("customer_notes") or [], "request": values.get("request"), "review": payload,
+        "facts": {"order": meta["order"]} if meta.get("order") else None,  # as the company's systems held it
     }
 
 

@@ -94,6 +94,13 @@ class Executions:
             rows = c.all("SELECT * FROM executions WHERE thread_id = ? ORDER BY created_at", (thread_id,))
         return [self._row(r) for r in rows]
 
+    def of_customer(self, customer_id: str, limit: int = 20) -> list[dict]:
+        """The customer's latest writes, newest first: what a reviewer reads before deciding another."""
+        with self.db.connect() as c:
+            rows = c.all("SELECT * FROM executions WHERE customer_id = ? ORDER BY created_at DESC LIMIT ?",
+                         (customer_id, limit))
+        return [self._row(r) for r in rows]
+
     def of_ticket(self, ticket_id: str) -> list[dict]:
         with self.db.connect() as c:
             rows = c.all("SELECT * FROM executions WHERE ticket_id = ? ORDER BY created_at", (ticket_id,))

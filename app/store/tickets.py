@@ -126,9 +126,10 @@ class TicketStore(Handoff):
         return self._row(row) if row else None
 
     def list(self, thread_id: str | None = None, status: str | None = None, limit: int = 200,
-             queue: str | None = None, assignee: str | None = None) -> list[dict]:
+             queue: str | None = None, assignee: str | None = None, customer_id: str | None = None) -> list[dict]:
         sql, args = "SELECT * FROM tickets WHERE 1=1", []
-        for column, value in (("thread_id", thread_id), ("status", status), ("queue", queue), ("assignee", assignee)):
+        for column, value in (("thread_id", thread_id), ("status", status), ("queue", queue), ("assignee", assignee),
+                              ("customer_id", customer_id)):
             if value:
                 sql, args = sql + f" AND {column} = ?", [*args, value]
         with self.db.connect() as c:

@@ -61,6 +61,11 @@ def duration(seconds: float | None) -> str:
     return f"{h}h {m % 60:02d}m" if d == 0 else f"{d}d {h % 24}h"
 
 
+def money(amount: float | None, currency: str | None = None) -> str:
+    """"USD 1,234.50"; "—" without an amount."""
+    return "—" if amount is None else f"{currency or 'USD'} {float(amount):,.2f}"
+
+
 def when(ts: float | None) -> str:
     return "—" if ts is None else datetime.fromtimestamp(ts, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 

@@ -7,28 +7,25 @@ import streamlit as st
 
 from app.desk import SupportDesk
 from app.review.inbox import age_text
-from app.ui import common
+from app.ui import common, labels, story
+from app.ui.review_context import review_context
 from app.ui.review_controls import review_controls
 
 REFRESH_S = 15
 
 
 def _money(amount, currency=None) -> str:
-    return "" if amount is None else f" {currency or 'USD'} {amount:,.2f}"
+    return "" if amount is None else f" {labels.money(amount, currency)}"
 
 
 def _item(desk: SupportDesk, item: dict) -> None:
     flag = " · ⚠ overdue" if item.get("overdue") else ""
-    title = (f"{item['age']} · {item['action']}{_money(item.get('amount'), item.get('currency'))} · "
-             f"rule {item.get('rule_id')} · queue {item.get('queue')} · tier {item.get('tier')}{flag}")
+    title = (f"{item['age']} · {story.action_words(item['action'], {})}"
+             f"{_money(item.get('amount'), item.get('currency'))} · {labels.humanize(item.get('queue'))} queue · "
+             f"{labels.humanize(item.get('tier'))} customer{flag}")
     with st.expander(title, expanded=False):
-        st.markdown(f"**Why:** {item.get('reason')}  \n**Customer said:** {item.get('request') or '—'}")
-        for note in item.get("customer_notes") or []:  # written while the review waited (app/review/customer_notes.py)
-            st.markdown(f"**Customer added** ({str(note.get('at', ''))[:16].replace('T', ' ')} UTC):")
-            st.text(note["text"])
-        st.caption(f"thread {item['thread_id']} · needs role {item.get('reviewer_role')} · priority "
-                   f"{item.get('priority', 'normal')} · qualified: {', '.join(item.get('qualified') or []) or '—'}")
-        st.json({"action": item["action"], "args": item["args"]}, expanded=True)
+        story.review_request(item)
+        review_context(desk, item)
         review_controls(desk, item, "inbox")
 
 
@@ -52,8 +49,8 @@ def _group(desk: SupportDesk, group: dict) -> None:
     amounts = "" if group.get("amount_min") is None else (
         f" · {group['amount_min']:,.2f}–{group['amount_max']:,.2f}")
     with st.container(border=True):
-        st.markdown(f"**{group['count']} × {group['action']}**{amounts} · rule {group['rule_id']} · "
-                    f"queue {group['queue']} · oldest {age_text(group['oldest_age_seconds'])}")
+        st.markdown(f"**{group['count']} × {story.action_words(group['action'], {})}**{amounts} · "
+                    f"{labels.humanize(group['queue'])} queue · oldest {age_text(group['oldest_age_seconds'])}")
         if group["count"] > 1:
             c1, c2 = st.columns(2)
             if c1.button(f"Approve all {group['count']}", key=f"group-approve-{group['group_id']}"):

@@ -18,8 +18,9 @@ HIDDEN = {"intent", "missing", "currency"}  # bookkeeping, or shown beside the a
 LABELS = {"amount": "Amount", "order_id": "Order", "field": "Detail to change", "value": "New value"}
 
 
-def why_not(desk: SupportDesk, item: dict) -> str | None:
-    """Why the signed-in reviewer may not decide this item (None: they may)."""
+def why_not(desk: SupportDesk, item: dict, rejecting: bool = False) -> str | None:
+    """Why the signed-in reviewer may not approve (or, `rejecting`, reject) this item (None: they may). A
+    rejection moves no money: it needs the role, not the approval limit."""
     who = common.identity()
     if who is None:
         return "sign in as a reviewer (sidebar) to decide"
@@ -28,7 +29,7 @@ def why_not(desk: SupportDesk, item: dict) -> str | None:
     except ReviewerError as exc:
         return str(exc)
     amount = item.get("limit_amount") if item.get("limit_amount") is not None else item.get("amount")
-    return person.may_decide(item.get("reviewer_role"), amount)  # the limit's currency, as the desk checks it
+    return person.may_decide(item.get("reviewer_role"), None if rejecting else amount)  # the limit's currency
 
 
 def edited_args(item: dict, prefix: str) -> dict:
@@ -54,9 +55,11 @@ def edited_args(item: dict, prefix: str) -> dict:
 def review_controls(desk: SupportDesk, item: dict, prefix: str) -> None:
     """Approve, change and approve, or reject one paused action (the caller shows the action itself)."""
     tid = item["thread_id"]
-    refused = why_not(desk, item)
-    if refused:
-        st.caption(f"You can't decide this one: {refused}.")
+    refused, no_reject = why_not(desk, item), why_not(desk, item, rejecting=True)
+    if no_reject:
+        st.caption(f"You can't decide this one: {no_reject}.")
+    elif refused:
+        st.caption(f"You can reject this one, but not approve it: {refused}.")
     changes = edited_args(item, prefix)
     message = st.text_input("Message to the customer (why it was rejected, or why you changed it)",
                             key=f"{prefix}-msg-{tid}")
@@ -67,6 +70,6 @@ def review_controls(desk: SupportDesk, item: dict, prefix: str) -> None:
     if c2.button("Approve with changes", key=f"{prefix}-edit-{tid}", disabled=bool(refused or not changes)):
         common.decide(desk, tid, "edit", message=message, args=changes)
         st.rerun()
-    if c3.button("Reject", key=f"{prefix}-reject-{tid}", disabled=bool(refused)):
+    if c3.button("Reject", key=f"{prefix}-reject-{tid}", disabled=bool(no_reject)):
         common.decide(desk, tid, "reject", message=message)
         st.rerun()

@@ -85,8 +85,9 @@ def review_request(item: dict) -> None:
     for note in item.get("customer_notes") or []:  # written while the review waited (app/review/customer_notes.py)
         st.markdown(f"**Customer added** ({str(note.get('at', ''))[:16].replace('T', ' ')} UTC):")
         st.text(note["text"])
-    st.dataframe([{"Rule": item.get("rule_id") or "—", "Queue": item.get("queue") or "—",
-                   "Needs role": item.get("reviewer_role") or "—", "Priority": item.get("priority") or "normal",
+    st.dataframe([{"Rule": item.get("rule_id") or "—", "Queue": labels.humanize(item.get("queue")),
+                   "Needs role": labels.role(item.get("reviewer_role") or "—"),
+                   "Priority": labels.humanize(item.get("priority") or "normal"),
                    "Qualified reviewers": ", ".join(item.get("qualified") or []) or "—"}], hide_index=True)
     st.markdown(f"**Action:** {action_words(item.get('action'), item.get('args') or {})}")
 
@@ -99,7 +100,7 @@ def action_words(name: str | None, args: dict) -> str:
     """"Refund · USD 900.00 · order 55120", not `{"action": "refund", "args": {…}}`."""
     parts = [ACTION_NAMES.get(name or "", (name or "—").replace("_", " ").capitalize())]
     if isinstance(args.get("amount"), int | float):
-        parts.append(f"{args.get('currency') or 'USD'} {float(args['amount']):,.2f}")
+        parts.append(labels.money(args["amount"], args.get("currency")))
     if args.get("order_id"):
         parts.append(f"order {args['order_id']}")
     parts += [f"{k.replace('_', ' ')}: {v}" for k, v in args.items()

@@ -10,8 +10,9 @@ import streamlit as st
 from app.desk import SupportDesk
 from app.store.ticket_lifecycle import STATUSES
 from app.ui import common, labels, story, ticket_work
+from app.ui.review_context import review_context
 from app.ui.review_controls import review_controls
-from app.ui.workspace_rows import ASSISTANT, REVIEW, Row, assistant_only, keep, rows
+from app.ui.workspace_rows import ASSISTANT, REVIEW, SORTS, VIEWS, Row, assistant_only, in_view, keep, ordered, rows
 
 REFRESH_S = 10
 PIN = "ws-pinned"  # the key ("ticket:<id>", "review:<thread>") of the conversation the agent has open
@@ -25,6 +26,13 @@ def thread_tabs(desk: SupportDesk, thread_id: str) -> None:
         story.steps(desk, thread_id)
     with tabs[2]:
         story.audit_story(desk, thread_id)
+
+
+def view_and_sort() -> tuple[str, str]:
+    c1, c2 = st.columns([3, 1])
+    view = c1.segmented_control("View", list(VIEWS), key="ws-view", default="All") or "All"
+    sort = c2.selectbox("Sort by", ["As listed", *SORTS], key="ws-sort")
+    return view, sort
 
 
 def filters(all_rows: list[Row]) -> tuple[list[str], list[str], str]:
@@ -66,6 +74,7 @@ def ticket_detail(desk: SupportDesk, row: Row) -> None:
 def review_detail(desk: SupportDesk, row: Row) -> None:
     st.subheader(f"Awaiting review · {row.customer}")
     story.review_request(row.item)
+    review_context(desk, row.item)
     if common.identity() is None:
         st.info("Sign in as a reviewer (sidebar) to approve, edit or reject. Every decision is recorded "
                 "with your identity.")
@@ -106,7 +115,9 @@ def board(desk: SupportDesk) -> None:
     all_rows = rows(desk)
     if st.session_state.get("ws-all"):
         all_rows += assistant_only(desk)
-    shown = keep(all_rows, *filters(all_rows))
+    view, sort = view_and_sort()
+    who = common.identity()
+    shown = ordered(keep(in_view(all_rows, view, who.id if who else None), *filters(all_rows)), sort)
     overdue = sum(r.overdue for r in all_rows)
     st.caption(f"{len(shown)} of {len(all_rows)} shown · {sum(r.status == REVIEW for r in all_rows)} awaiting "
                f"review · {overdue} past SLA")

@@ -1,5 +1,6 @@
 """The agent workspace's list: tickets and conversations waiting for a review, one row each, with the
-customer, the last message, status, queue, age and SLA, filtered by queue, status and text.
+customer, the last message, status, queue, age and SLA, in a saved view ("Mine", "Unassigned", "Waiting for
+review", "Past SLA"), filtered by queue, status and text, and sorted by age, SLA or priority.
 
 SLA is the first-response deadline of the ticket's queue (`sla_hours` in the reviewer registry,
 app/config/reviewers.yaml): met or missed once a person replied, due or overdue until then. A paused review
@@ -35,6 +36,8 @@ class Row:
     age_s: float
     sla: str
     overdue: bool
+    due_s: float | None = None  # seconds to the first-response deadline (negative: past it); None: none running
+    priority: str = "normal"
     search: str = ""
     item: dict = field(default_factory=dict, repr=False)  # the ticket or the inbox item
 
@@ -69,6 +72,13 @@ def ticket_sla(ticket: dict, hours: float | None, now: float) -> tuple[str, bool
     return (f"Due in {labels.duration(left)}", False) if left > 0 else (f"Overdue by {labels.duration(-left)}", True)
 
 
+def ticket_due(ticket: dict, hours: float | None, now: float) -> float | None:
+    """Seconds left to the first-response deadline while one runs (None once answered, done, or without SLA)."""
+    if hours is None or ticket.get("first_response_at") or ticket["status"] in DONE:
+        return None
+    return ticket["created_at"] + hours * 3600 - now
+
+
 def _last(desk: SupportDesk, thread_id: str) -> str:
     msgs = transcript(desk.runner, thread_id)
     return labels.preview(msgs[-1]["content"]) if msgs else ""
@@ -85,12 +95,15 @@ def rows(desk: SupportDesk, limit: int = 200, now: float | None = None) -> list[
             f"Overdue by {labels.duration(-left)}" if it["overdue"] else f"Due in {labels.duration(left)}")
         out.append(Row(f"review:{it['thread_id']}", it["thread_id"], None, it.get("customer_id") or "guest",
                        _last(desk, it["thread_id"]), REVIEW, it.get("queue") or "", "", it["age_seconds"], sla,
-                       bool(it["overdue"]), item=it))
+                       bool(it["overdue"]), left if it["sla_hours"] else None, it.get("priority") or "normal",
+                       item=it))
     for t in desk.tickets.list(limit=limit):
         sla, overdue = ticket_sla(t, hours.get(t.get("queue") or ""), now)
+        hours_q = hours.get(t.get("queue") or "")
         out.append(Row(f"ticket:{t['id']}", t["thread_id"], t["id"], t.get("customer_id") or "guest",
                        _last(desk, t["thread_id"]), t["status"], t.get("queue") or "", t.get("assignee") or "",
-                       now - t["created_at"], sla, overdue, item=t))
+                       now - t["created_at"], sla, overdue, ticket_due(t, hours_q, now), t.get("priority") or "normal",
+                       item=t))
     for r in out:
         r.search = " ".join(str(x) for x in (r.ticket_id, r.customer, r.preview, r.queue, r.assignee,
                                              r.item.get("summary"), r.item.get("request"), r.thread_id)).lower()
@@ -113,6 +126,32 @@ def assistant_only(desk: SupportDesk, limit: int = 100, now: float | None = None
         row.search = " ".join((row.customer, row.preview, tid)).lower()
         out.append(row)
     return out
+
+
+PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+# Saved views: what an agent opens the workspace for. "Mine": assigned to them, or a conversation they hold.
+VIEWS = {
+    "All": lambda r, me: True,
+    "Mine": lambda r, me: bool(me) and me in (r.assignee, r.item.get("held_by")),
+    "Unassigned": lambda r, me: r.ticket_id is not None and not r.assignee and r.status not in DONE,
+    "Waiting for review": lambda r, me: r.status == REVIEW,
+    "Past SLA": lambda r, me: r.overdue,
+}
+SORTS = {
+    "Newest first": lambda r: r.age_s,
+    "SLA: most urgent first": lambda r: (r.due_s is None, r.due_s if r.due_s is not None else 0.0),
+    "Priority: highest first": lambda r: (PRIORITY_ORDER.get(r.priority, 2), -r.age_s),
+}
+
+
+def in_view(rows_: list[Row], view: str, me: str | None) -> list[Row]:
+    test = VIEWS.get(view or "All", VIEWS["All"])
+    return [r for r in rows_ if test(r, me)]
+
+
+def ordered(rows_: list[Row], sort: str) -> list[Row]:
+    """Sorted by `sort`; the list as read (reviews oldest first, then tickets newest first) for an unknown one."""
+    return sorted(rows_, key=SORTS[sort]) if sort in SORTS else list(rows_)
 
 
 def keep(rows_: list[Row], queues: list[str], statuses: list[str], text: str) -> list[Row]:

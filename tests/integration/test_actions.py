@@ -208,3 +208,22 @@ def test_the_share_resolved_without_a_person_counts_questions_and_actions_apart(
     live.approve("t-share-3", reviewer="ana")
     figures = live.services.metrics.summary()["without_person"]
     assert figures["action"] == {"turns": 3, "by_desk": 2, "share": pytest.approx(0.6667)}
+
+
+def test_a_reviewer_reads_the_order_and_the_customers_earlier_refunds_beside_the_decision(live):
+    """Reviewers decided from the action's arguments alone: no order, no refund history (#28)."""
+    from app.ui.review_context import history, order_facts
+
+    live.send("Please refund $40 for order BW-50001, the headphones arrived broken.", thread_id="t-first",
+              customer=ADA)
+    live.send("Refund $1000 for order BW-50003, the laptop died", thread_id="t-big", customer=ADA)
+    (item,) = [i for i in live.inbox() if i["thread_id"] == "t-big"]
+    facts = dict(order_facts(item["facts"]))
+    assert facts["Order"] == "BW-50003" and facts["Total"] == "USD 1,000.00" and facts["Status"] == "Delivered"
+    assert facts["Refunded so far"] == "USD 0.00" and "Carrier" not in facts  # bound facts only: nothing personal
+    assert facts["Still refundable"] == "USD 1,000.00"
+    past = history(live, item["customer_id"], item["thread_id"])
+    assert [(w["What"], w["Order"], w["Amount"], w["Result"]) for w in past["writes"]] == [
+        ("Refund", "BW-50001", "USD 40.00", "Done")]
+    assert [t["Status"] for t in past["tickets"]] == ["Solved"]  # the first refund's ticket; not this review's
+    assert history(live, "cu-b")["writes"] == [] and history(live, None) == {"writes": [], "tickets": []}

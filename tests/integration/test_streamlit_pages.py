@@ -20,7 +20,7 @@ def test_review_inbox_groups_and_batch_approve(app, data_dir, second_desk):
     assert any("sign in" in i.value for i in app.info)
     sign_in(app)
     assert any("2 pending" in c.value for c in app.caption)
-    assert len([e for e in app.expander if "refund" in e.label and "USD 9" in e.label]) == 2
+    assert len([e for e in app.expander if "Refund" in e.label and "USD 9" in e.label]) == 2
     next(b for b in app.button if b.label == "Approve all 2").click().run()
     assert not app.exception
     assert any("2 approved by ana" in s.value for s in app.success)
@@ -88,6 +88,14 @@ def test_workspace_lists_tickets_and_reviews_with_filters(app, second_desk):
     app.multiselect(key="ws-status").select("review").run()
     assert _shown(app).startswith("1 of 3") and app.dataframe[0].value["Customer"].tolist() == ["cust-99"]
     app.multiselect(key="ws-status").unselect("review").run()
+    view = next(b for b in app.get("button_group") if b.key == "ws-view")  # saved views
+    view.set_value("Waiting for review").run()
+    assert app.dataframe[0].value["Customer"].tolist() == ["cust-99"]
+    next(b for b in app.get("button_group") if b.key == "ws-view").set_value("Unassigned").run()
+    assert app.dataframe[0].value["Customer"].tolist() == ["cust-77"]  # open and nobody's (cust-88's is solved)
+    next(b for b in app.get("button_group") if b.key == "ws-view").set_value("All").run()
+    app.selectbox(key="ws-sort").set_value("SLA: most urgent first").run()
+    assert app.dataframe[0].value["Customer"].tolist()[-1] == "cust-88"  # solved: no clock running, last
     app.multiselect(key="ws-queue").select("general").run()
     assert app.dataframe[0].value["Customer"].tolist() == ["cust-77"]
     app.multiselect(key="ws-queue").unselect("general").run()

@@ -56,8 +56,8 @@ def test_unqualified_reviewers_are_refused_and_the_thread_stays_resumable(desk, 
         desk.approve(legal, reviewer="bo")
     with pytest.raises(ReviewerError, match="above reviewer 'ana''s approval limit"):
         desk.approve(huge, reviewer="ana")
-    with pytest.raises(ReviewerError, match="approval limit"):
-        desk.reject(huge, reviewer="bo", message="no")  # the limit covers every decision on the item
+    with pytest.raises(ReviewerError, match="does not hold the role 'legal'"):
+        desk.reject(legal, reviewer="bo", message="no")  # a rejection needs the role (not the limit, below)
     with pytest.raises(ReviewerError, match="unknown reviewer"):
         desk.approve(huge, reviewer="someone")
     assert desk.get(legal).pending_review and desk.get(huge).pending_review
@@ -237,3 +237,23 @@ def test_inbox_and_claims_on_postgres(data_dir, pg_url):
         desk.approve(tid, reviewer="bo")
     assert desk.inbox() == []
     desk.close()
+
+
+def test_a_rejection_needs_the_role_not_the_limit_and_a_rejected_threat_stays_with_its_queue(desk, services):
+    """The duty lead (limit 2,000) could not reject the $3,000 legal item, and a rejected legal threat left no
+    ticket for legal to follow up. Refusing moves no money; the threat still needs a person."""
+    legal = desk.send("Refund $3,000 for order #23456 or my lawyer will take legal action").thread_id
+    plain = desk.send("Please refund $900 for order #77121, it arrived late").thread_id
+    assert desk.get(legal).pending_review["metadata"]["queue"] == "legal"
+    with pytest.raises(ReviewerError, match="approval limit"):
+        desk.approve(legal, reviewer="ana")  # approving it is still above her limit
+    r = desk.reject(legal, reviewer="ana", message="We can't refund an order that was delivered and used.")
+    assert r.outcome == "refused" and r.ticket_id and r.execution is None
+    (ticket,) = services.tickets.list()
+    assert ticket["queue"] == "legal" and ticket["status"] == "open" and ticket["reviewer"] == "ana"
+    assert ticket["action"]["name"] == "follow_up" and ticket["action"]["args"]["rejected"] == "refund"
+    assert ticket["summary"].startswith("Follow-up: refund rejected in review")
+    assert r.answer.startswith("We can't refund an order") and f"ticket {ticket['id']}" in r.answer
+    assert services.executions.of_thread(legal) == []  # nothing was carried out
+    r = desk.reject(plain, reviewer="ana", message="Late delivery is covered by a voucher.")
+    assert r.outcome == "refused" and r.ticket_id is None and len(services.tickets.list()) == 1  # billing: final

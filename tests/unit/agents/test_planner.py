@@ -3,6 +3,7 @@ requests replies. The services are a stand-in with only what the planner asks fo
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -23,6 +24,7 @@ TAXONOMY = Taxonomy.model_validate({
 
 QUESTION = {"intent": "password_reset", "kind": "question"}
 REFUND = {"intent": "refund_request", "kind": "action"}
+REVIEWERS = Path(__file__).resolve().parents[3] / "app" / "config" / "reviewers.yaml"  # its queues follow up or not
 GROUNDED = {"found": True, "grounded": True, "answer": "Use Forgot password.",
             "citations": [{"doc_id": "password-reset.md", "title": "Reset your password", "snippet": "…"}]}
 
@@ -36,7 +38,8 @@ def fake_services(gate=None, paused=False):
         return gate(triage, route, turn) if gate else None
 
     return SimpleNamespace(taxonomy=TAXONOMY, reliability_gate=reliability_gate,
-                           controls=SimpleNamespace(paused=paused), asked=asked)
+                           controls=SimpleNamespace(paused=paused), asked=asked,
+                           settings=SimpleNamespace(reviewers_file=REVIEWERS))
 
 
 # ---- plan_for ------------------------------------------------------------------------------------------------
@@ -103,6 +106,15 @@ def test_a_refused_or_withdrawn_action_goes_straight_to_respond(status):
     state = {"triage": REFUND, "plan": ["compliance", "ticketing"], "route": ["compliance"],
              "compliance": {"status": status}}
     assert part_step(state, fake_services()) == ("respond", ["compliance", "ticketing"])
+
+
+@pytest.mark.parametrize("queue, step", [("legal", "ticketing"), ("fraud", "ticketing"), ("billing", "respond")])
+def test_a_rejection_in_a_queue_that_follows_up_still_opens_its_ticket(queue, step):
+    state = {"triage": REFUND, "plan": ["compliance", "ticketing"], "route": ["compliance"],
+             "compliance": {"status": "rejected", "queue": queue}}
+    assert part_step(state, fake_services())[0] == step
+    state["route"].append("ticketing")  # once opened, the part is done
+    assert part_step(state, fake_services())[0] == "respond"
 
 
 def test_an_approved_action_runs_ticketing_next():

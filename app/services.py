@@ -31,6 +31,7 @@ from app.store.executions import Executions
 from app.store.keys import subkey
 from app.store.metrics import Metrics
 from app.store.owners import ThreadOwners
+from app.store.presence import Presence
 from app.store.review_claims import ReviewClaims
 from app.store.tickets import TicketStore
 from app.store.vault import ContactVault
@@ -90,6 +91,11 @@ class Services:
     @cached_property
     def controls(self) -> Controls:
         return Controls(self.settings.store_target, self.audit)
+
+    @cached_property
+    def presence(self) -> Presence:
+        """Who has which conversation open in the workspace ("also viewing")."""
+        return Presence(self.settings.store_target)
 
     @cached_property
     def claims(self) -> ReviewClaims:

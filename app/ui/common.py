@@ -60,6 +60,7 @@ def identity_box(desk: SupportDesk) -> None:
     if who is not None:
         st.sidebar.markdown(f"Signed in as **{who.name}** ({who.id}) · {', '.join(labels.role(r) for r in who.roles)}")
         if st.sidebar.button("Sign out", key="sign-out"):
+            desk.services.presence.left(who.id)
             del st.session_state["identity"]
             session.forget("team")
             st.rerun()
@@ -76,6 +77,12 @@ def identity_box(desk: SupportDesk) -> None:
                 flash(f"Sign-in failed: {exc}")
             st.rerun()
     demo_accounts(settings)
+
+
+def member_name(desk: SupportDesk, member_id: str) -> str:
+    """The team member's name, or their id when the registry no longer has them."""
+    who = identity_of(desk.services.settings, member_id)
+    return who.name if who else member_id
 
 
 def demo_accounts(settings: Settings) -> None:

@@ -110,6 +110,19 @@ def opened(shown: list[Row], all_rows: list[Row]) -> Row:
     return by_key[chosen]
 
 
+def also_viewing(desk: SupportDesk, row: Row) -> None:
+    """Say who else has this conversation open, so two people don't answer one customer twice."""
+    who = common.identity()
+    if who is None:
+        return
+    presence = desk.services.presence
+    presence.seen(row.key, who.id)
+    others = presence.others(row.key, who.id)
+    if others:
+        names = ", ".join(common.member_name(desk, m) for m in others)
+        st.warning(f"Also viewing: {names}. Check the conversation before you reply.", icon=":material/visibility:")
+
+
 @st.fragment(run_every=REFRESH_S)
 def board(desk: SupportDesk) -> None:
     all_rows = rows(desk)
@@ -126,6 +139,7 @@ def board(desk: SupportDesk) -> None:
     if not shown:
         return
     row = opened(shown, all_rows)
+    also_viewing(desk, row)
     with st.container(border=True):
         DETAIL.get(row.status, ticket_detail)(desk, row)
 

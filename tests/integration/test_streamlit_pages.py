@@ -297,3 +297,23 @@ def test_operations_figures_add_up_and_a_reviewed_refund_is_not_solved_at_zero(a
     assert any("only record an action" in c.value for c in app.caption)
     table = next(d.value for d in app.dataframe if "Resolution" in d.value.columns)
     assert table["Ticket"].tolist() == [made.ticket_id]
+
+
+def test_two_agents_on_one_ticket_each_see_the_other(app, second_desk, monkeypatch, data_dir):
+    """"Also viewing": two people answering one customer at once would send two replies."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.helpers import STREAMLIT_APP
+
+    second_desk.send(UNANSWERABLE, customer={"id": "cust-77"})
+    _workspace(app)  # ana opens it
+    assert not [w for w in app.warning if "Also viewing" in w.value]
+    bo = AppTest.from_file(str(STREAMLIT_APP), default_timeout=180)  # another browser
+    bo.run()
+    _workspace(bo, who=("bo", "demo-bo"))
+    assert any(w.value.startswith("Also viewing: Ana Duarte") for w in bo.warning)
+    app.run()
+    assert any("Also viewing: Bo" in w.value for w in app.warning)
+    next(b for b in bo.sidebar.button if b.key == "sign-out").click().run()  # signed out: no longer viewing
+    app.run()
+    assert not [w for w in app.warning if "Also viewing" in w.value]

@@ -15,7 +15,7 @@ from pathlib import Path
 import streamlit as st
 
 from app import knowledge_ops as ops
-from app.ui import common
+from app.ui import common, labels
 from knowledge.readers import SUPPORTED
 
 UPLOAD_TYPES = sorted(s.lstrip(".") for s in SUPPORTED)
@@ -109,7 +109,7 @@ def render() -> None:
         _add(svc, collection)
     docs = documents(svc.store(collection))
     st.subheader(f"{len(docs)} documents, {sum(d['chunks'] for d in docs)} chunks in {collection}")
-    st.dataframe(docs, hide_index=True)
+    st.dataframe([{labels.column(k): v for k, v in d.items()} for d in docs], hide_index=True)
     if not refused and docs:
         _delete(svc, collection, docs)
 

@@ -6,6 +6,7 @@ so a header never reads `customer_id` and a status never reads `pending_customer
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 STATUS = {"new": "New", "open": "Open", "pending_customer": "Waiting on customer", "solved": "Solved",
@@ -23,7 +24,8 @@ OUTCOME = {"answered": "answered", "ticket_created": "ticket opened", "escalated
 DECISION = {"approve": "Approved", "reject": "Rejected", "edit": "Edited and approved"}
 COLUMN = {"customer_id": "Customer", "thread_id": "Conversation", "p50_ms": "p50 (ms)", "p95_ms": "p95 (ms)",
           "failure_rate": "Failure rate", "llm_calls": "LLM calls", "first_response_s": "First response",
-          "resolution_s": "Resolution", "rule_id": "Rule", "ms": "Duration (ms)"}
+          "resolution_s": "Resolution", "rule_id": "Rule", "ms": "Duration (ms)", "doc_id": "Document",
+          "ingested_at": "Ingested"}
 
 
 def status(code: str | None) -> str:
@@ -41,6 +43,15 @@ def column(name: str) -> str:
 def role(name: str) -> str:
     """`billing-lead` → "Billing lead"."""
     return humanize(name.replace("-", "_"))
+
+
+_IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+
+
+def words(text: str | None) -> str:
+    """A stored sentence with identifiers in it ("intent refund_request (confidence 0.99) → compliance"), with each
+    snake_case identifier read as words ("intent refund request …"): the audit trail keeps its text as written."""
+    return _IDENTIFIER.sub(lambda m: m.group().replace("_", " "), text or "")
 
 
 def humanize(name: str | None) -> str:

@@ -42,7 +42,7 @@ def audit_story(desk: SupportDesk, thread_id: str) -> None:
     if not entries:
         return
     st.dataframe([{"Time": labels.when(e["ts"]), "Event": labels.humanize(e["event"]), "By": e["actor"],
-                   "Why": e["reason"], "Model": e.get("model") or "", "Tokens": e.get("tokens") or 0}
+                   "Why": labels.words(e["reason"]), "Model": e.get("model") or "", "Tokens": e.get("tokens") or 0}
                   for e in entries], hide_index=True, width="stretch",
                  column_config={"Why": st.column_config.TextColumn(width="large")})
     with st.expander("Evidence of each entry"):

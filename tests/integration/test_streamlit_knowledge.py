@@ -64,7 +64,7 @@ def test_an_editor_uploads_and_replaces_only_explicitly(app, data_dir):
     _button(app, "kb-ingest-upload").click().run()
     assert any("1 added" in s.value for s in app.success) and _documents(app) == before + 1
     docs = app.dataframe[0].value
-    assert docs[docs["doc_id"] == "gift-cards.md"]["chunks"].iloc[0] == 1
+    assert docs[docs["Document"] == "gift-cards.md"]["Chunks"].iloc[0] == 1
 
     app.file_uploader(key="kb-upload").set_value(
         (OFFICIAL_ID, b"# Refunds and returns\n\nRefunds are never given.\n", "text/markdown"))
@@ -110,6 +110,6 @@ def test_an_editor_deletes_a_document(app, data_dir):
     app.multiselect(key="kb-delete-ids").select(OFFICIAL_ID).run()
     _button(app, "kb-delete").click().run()
     assert any(f"Deleted from helpcentre: {OFFICIAL_ID}" in s.value for s in app.success)
-    assert _documents(app) == before - 1 and OFFICIAL_ID not in app.dataframe[0].value["doc_id"].tolist()
+    assert _documents(app) == before - 1 and OFFICIAL_ID not in app.dataframe[0].value["Document"].tolist()
     (entry,) = _knowledge_audit(data_dir, "knowledge_deleted")
     assert entry["actor"] == "editor:kim" and entry["evidence"]["deleted"] == [OFFICIAL_ID]

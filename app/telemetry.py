@@ -29,6 +29,12 @@ LOCK_WAIT = Histogram("supportflow_thread_lock_wait_seconds", "Time a message wa
 BUSY = Counter("supportflow_thread_busy_refusals", "Messages refused because their thread stayed busy.")
 
 
+def usd(model: str | None, input_tokens: int, output_tokens: int, prices: dict[str, tuple[float, float]]) -> float:
+    """What a model's tokens cost, from the configured price table (USD per million tokens; unlisted: 0)."""
+    per_in, per_out = prices.get(model or "unknown", (0.0, 0.0))
+    return ((input_tokens or 0) * per_in + (output_tokens or 0) * per_out) / 1_000_000
+
+
 def record_turn(intent: str | None, outcome: str | None, machine_ms: float | None, calls: list[dict],
                 prices: dict[str, tuple[float, float]]) -> None:
     TURNS.labels(outcome or "none", intent or "none").inc()
@@ -39,9 +45,7 @@ def record_turn(intent: str | None, outcome: str | None, machine_ms: float | Non
         LLM_CALLS.labels(call.get("agent") or "unknown", model).inc()
         LLM_TOKENS.labels(model, "input").inc(call.get("input_tokens") or 0)
         LLM_TOKENS.labels(model, "output").inc(call.get("output_tokens") or 0)
-        per_in, per_out = prices.get(model, (0.0, 0.0))
-        LLM_COST.labels(model).inc(((call.get("input_tokens") or 0) * per_in
-                                    + (call.get("output_tokens") or 0) * per_out) / 1_000_000)
+        LLM_COST.labels(model).inc(usd(model, call.get("input_tokens") or 0, call.get("output_tokens") or 0, prices))
 
 
 class DeskCollector:

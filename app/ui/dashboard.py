@@ -1,5 +1,6 @@
-"""Operations page: workflows, review backlog, outcome rates, agent latency, ticket response times and LLM
-cost, over time. Re-read every 30 s (`st.fragment(run_every=...)`).
+"""Operations page: workflows, review backlog, outcome rates, agent latency, volume by intent and queue, ticket
+response times, workload per person, LLM usage and cost, over time, and CSV export (app/ui/dashboard_team.py).
+Re-read every 30 s (`st.fragment(run_every=...)`).
 
 Every figure is read from what the runs recorded (app/ui/queries.py), never re-estimated. Time series are
 bars (app/ui/charts.py), so a window whose data falls in one bucket still shows it.
@@ -14,7 +15,7 @@ import streamlit as st
 
 from app.store.ticket_lifecycle import RECORDS
 from app.ticket_ops import response_summary
-from app.ui import charts, common, labels, queries
+from app.ui import charts, common, dashboard_team, labels, queries
 
 WINDOWS = {"Last hour": (3600, "5min"), "Last 24 hours": (86400, "1h"), "Last 7 days": (7 * 86400, "6h"),
            "All time": (None, "1D")}
@@ -173,8 +174,12 @@ def board(desk, window: str) -> None:
     reviews(desk)
     outcomes(nodes, turn_rows, esc, freq, started, recorded)
     agents(nodes, freq, recorded)
+    dashboard_team.volume(turn_rows, tix)
     response_times(svc, tix)
+    dashboard_team.workload(svc, since)
     llm_usage(tix, turn_rows, freq, recorded)
+    dashboard_team.cost(svc, since)
+    dashboard_team.export(turn_rows, tix, svc, since)
 
 
 def render() -> None:

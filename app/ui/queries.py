@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from app import telemetry
 from app.store.checkpoints import thread_ids
 from app.store.metrics import AGENT_OF_NODE
 
@@ -56,6 +57,35 @@ def tickets(svc, since: float) -> pd.DataFrame:
                 "created_at AS ts FROM tickets WHERE created_at >= ?", (since,))
     return _frame(data, ["id", "thread_id", "intent", "status", "priority", "queue", "reviewer", "llm_calls",
                          "tokens", "ts"])
+
+
+def llm_cost(svc, since: float) -> list[dict]:
+    """LLM calls, tokens and their cost in USD per model (Settings.model_prices), from every recorded call."""
+    data = rows(svc.metrics, "SELECT model, COUNT(*) AS calls, SUM(input_tokens) AS input_tokens, "
+                "SUM(output_tokens) AS output_tokens FROM llm_usage WHERE ts >= ? GROUP BY model", (since,))
+    prices = svc.metrics.prices
+    return [{**r, "usd": telemetry.usd(r["model"], r["input_tokens"] or 0, r["output_tokens"] or 0, prices)}
+            for r in data]
+
+
+WORK = {"reply": "Replies", "note": "Notes", "status": "Status changes", "assign": "Assignments",
+        "review": "Reviews decided"}
+
+
+def workload(svc, since: float) -> pd.DataFrame:
+    """Per team member: replies, notes, status changes and assignments on tickets (the ticket events), and reviews
+    decided (the audit trail), one row each."""
+    data = rows(svc.tickets, "SELECT actor, kind, COUNT(*) AS n FROM ticket_events WHERE created_at >= ? "
+                "AND kind IN ('reply', 'note', 'status', 'assign') GROUP BY actor, kind", (since,))
+    decided = rows(svc.audit, "SELECT actor, COUNT(*) AS n FROM audit WHERE event = 'review_decision' AND ts >= ? "
+                   "GROUP BY actor", (since,))
+    data += [{"actor": r["actor"].removeprefix("reviewer:"), "kind": "review", "n": r["n"]} for r in decided]
+    frame = _frame(data, ["actor", "kind", "n"])
+    if frame.empty:
+        return pd.DataFrame(columns=["Team member", *WORK.values()])
+    table = frame.pivot_table(index="actor", columns="kind", values="n", aggfunc="sum", fill_value=0)
+    table = table.reindex(columns=list(WORK), fill_value=0).rename(columns=WORK)
+    return table.rename_axis("Team member").reset_index()
 
 
 def escalations(svc, since: float) -> pd.DataFrame:

@@ -297,6 +297,17 @@ def test_operations_figures_add_up_and_a_reviewed_refund_is_not_solved_at_zero(a
     assert any("only record an action" in c.value for c in app.caption)
     table = next(d.value for d in app.dataframe if "Resolution" in d.value.columns)
     assert table["Ticket"].tolist() == [made.ticket_id]
+    # Volume by intent and queue, workload per person, cost, CSV export.
+    frames = {tuple(d.value.columns): d.value for d in app.dataframe}
+    by_intent = frames[("Intent", "Turns")]
+    assert dict(zip(by_intent["Intent"], by_intent["Turns"], strict=True))["Password reset"] == 1
+    by_queue = frames[("Queue", "Tickets", "Open")]
+    assert by_queue["Tickets"].sum() == 2 and by_queue["Open"].sum() == 0
+    work = next(v for k, v in frames.items() if k[0] == "Team member").set_index("Team member")
+    assert work.loc["ana", "Replies"] == 1 and work.loc["ana", "Reviews decided"] == 1
+    assert any("cost USD 0.00" in c.value for c in app.caption)  # offline: no model, no cost, said so
+    csv = [b for b in app.get("download_button") if b.label == "Download tickets (CSV)"]
+    assert csv and not csv[0].disabled
 
 
 def test_two_agents_on_one_ticket_each_see_the_other(app, second_desk, monkeypatch, data_dir):

@@ -52,3 +52,18 @@ def test_the_operations_page_reads_long_waits_in_minutes():
     from app.ui.dashboard import _ms
 
     assert (_ms(850), _ms(123_129), _ms(None)) == ("850 ms", "2m 03s", "—")  # was "123,129 ms"
+
+
+def test_the_operations_cost_is_the_price_table_times_the_recorded_tokens(tmp_path):
+    from types import SimpleNamespace
+
+    from app.store.metrics import Metrics
+    from app.ui import queries
+
+    metrics = Metrics(tmp_path / "metrics.db", prices={"small": (1.0, 4.0)})
+    calls = [{"id": "c1", "agent": "triage", "model": "small", "input_tokens": 500_000, "output_tokens": 100_000},
+             {"id": "c2", "agent": "research", "model": "big", "input_tokens": 1000, "output_tokens": 10}]
+    metrics.turn("th-1", 1, "refund_request", "ticket_created", calls, 12.0)
+    usage = {u["model"]: u for u in queries.llm_cost(SimpleNamespace(metrics=metrics), 0.0)}
+    assert usage["small"]["usd"] == 0.5 + 0.4 and usage["small"]["calls"] == 1
+    assert usage["big"]["usd"] == 0.0  # no price configured: 0, and the page says so

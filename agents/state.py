@@ -148,6 +148,7 @@ class SpecialistState(TypedDict, total=False):
     execution: Execution | None
     llm_calls: Annotated[list[LLMCall], merge_calls]
     answer: str | None
+    started_at: float  # when the customer's message arrived: a ticket's response times count from it
     outcome: Outcome | None
     turn: int
     clarifications: int  # clarifying questions asked in a row; after two, a person takes over
@@ -190,7 +191,6 @@ class SupportState(SpecialistState, total=False):
     plan: list[str]
     route: Annotated[list[str], operator.add]
     error: str | None
-    started_at: float
     # Several requests and required details (agents/turn/understand.py, agents/supervisor/planner.py):
     parts: list[Part]  # this turn's requests in the order they run
     mark: int  # where the running part's steps start in `route`

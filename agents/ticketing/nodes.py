@@ -15,7 +15,7 @@ from knowledge.pii import redact
 
 SUMMARY_CHARS = 280
 READS = ("request", "triage", "research", "facts", "compliance", "customer", "ticket", "execution", "turn",
-         "message_id", "part", "llm_calls")
+         "message_id", "part", "llm_calls", "started_at")
 
 
 # What a person reads at the head of a ticket: "Refund of USD 40.00, order BW-1: …", never "[refund_request] refund
@@ -79,6 +79,8 @@ def ticket_fields(state: dict, thread_id: str, svc: Services | None = None) -> d
         "action": action,
         "policy": {k: decision.get(k) for k in ("effect", "rule_id", "policy_version", "reason")} if decision else {},
         "reviewer": (decision.get("review") or {}).get("reviewer"),
+        "asked_at": state.get("started_at"),  # the customer's message: response times count from it, not from
+        # the ticket, which a review can open hours later
         "llm_calls": len(calls),
         "tokens": sum(c["input_tokens"] + c["output_tokens"] for c in calls),
     }

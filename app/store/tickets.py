@@ -73,7 +73,8 @@ CREATE TABLE IF NOT EXISTS notifications (
 JSON_FIELDS = ("action", "policy")
 COLUMNS = (("assignee", "TEXT"), ("resolution", "TEXT"), ("first_response_at", "REAL"), ("solved_at", "REAL"),
            ("closed_at", "REAL"), ("external_ref", "TEXT"), ("amount", "REAL"),
-           ("held_by", "TEXT"))  # held_by: the person the conversation is handed to (app/store/handoff.py)
+           ("held_by", "TEXT"),  # held_by: the person the conversation is handed to (app/store/handoff.py)
+           ("asked_at", "REAL"))  # when the customer asked: first response and resolution count from it
 
 
 class TicketStore(Handoff):
@@ -252,13 +253,14 @@ class TicketStore(Handoff):
         return [r for r in rows if kinds is None or r["kind"] in kinds]
 
     def response_times(self, ticket_id: str | None = None) -> list[dict]:
-        """Per ticket: seconds to the first public reply by a person and to its (latest) solve; None until then."""
-        sql = "SELECT id, queue, status, resolution, created_at, first_response_at, solved_at FROM tickets"
+        """Per ticket: seconds from the customer's message to the first public reply by a person and to its
+        (latest) solve; None until then. A ticket from before `asked_at` counts from its creation."""
+        sql = "SELECT id, queue, status, resolution, created_at, asked_at, first_response_at, solved_at FROM tickets"
         with self.db.connect() as c:
             rows = c.all(sql + " WHERE id = ?", (ticket_id,)) if ticket_id else c.all(sql + " ORDER BY created_at")
         return [{"id": r["id"], "queue": r["queue"], "status": r["status"], "resolution": r["resolution"],
-                 "first_response_s": _since(r["created_at"], r["first_response_at"]),
-                 "resolution_s": _since(r["created_at"], r["solved_at"])} for r in rows]
+                 "first_response_s": _since(r["asked_at"] or r["created_at"], r["first_response_at"]),
+                 "resolution_s": _since(r["asked_at"] or r["created_at"], r["solved_at"])} for r in rows]
 
     def count_recent(self, customer_id: str, action: str, days: int) -> int:
         since = time.time() - days * 86400

@@ -62,7 +62,7 @@ def ticket_sla(ticket: dict, hours: float | None, now: float) -> tuple[str, bool
     """(words, overdue) for the first-response deadline."""
     if hours is None:
         return "—", False
-    deadline = ticket["created_at"] + hours * 3600
+    deadline = (ticket.get("asked_at") or ticket["created_at"]) + hours * 3600
     if ticket.get("first_response_at"):
         late = ticket["first_response_at"] - deadline
         return ("Met" if late <= 0 else f"Missed by {labels.duration(late)}"), False
@@ -76,7 +76,7 @@ def ticket_due(ticket: dict, hours: float | None, now: float) -> float | None:
     """Seconds left to the first-response deadline while one runs (None once answered, done, or without SLA)."""
     if hours is None or ticket.get("first_response_at") or ticket["status"] in DONE:
         return None
-    return ticket["created_at"] + hours * 3600 - now
+    return (ticket.get("asked_at") or ticket["created_at"]) + hours * 3600 - now
 
 
 def _last(desk: SupportDesk, thread_id: str) -> str:

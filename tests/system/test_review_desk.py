@@ -257,3 +257,22 @@ def test_a_rejection_needs_the_role_not_the_limit_and_a_rejected_threat_stays_wi
     assert services.executions.of_thread(legal) == []  # nothing was carried out
     r = desk.reject(plain, reviewer="ana", message="Late delivery is covered by a voucher.")
     assert r.outcome == "refused" and r.ticket_id is None and len(services.tickets.list()) == 1  # billing: final
+
+
+def test_response_times_count_from_the_customers_message_not_from_the_ticket(desk, services):
+    """A ticket a review opens later once read "resolved in 0 s": the clock now starts at the customer's message."""
+    import time
+
+    asked = time.time()
+    paused = desk.send("Please refund $900 for order #77122, it arrived broken").thread_id
+    time.sleep(1.5)  # the review wait
+    r = desk.approve(paused, reviewer="ana")
+    ticket = services.tickets.get(r.ticket_id)
+    assert asked <= ticket["asked_at"] < ticket["created_at"] - 1.0
+    (times,) = services.tickets.response_times(r.ticket_id)
+    assert ticket["status"] == "solved" and times["resolution_s"] >= 1.5  # a record of the approved refund
+    made = desk.send("Do you ship to Antarctica by drone?")  # a ticket for a person, opened at once
+    time.sleep(1.0)
+    desk.tickets.reply(made.ticket_id, "ana", "By air freight.", status="solved")
+    (times,) = services.tickets.response_times(made.ticket_id)
+    assert times["first_response_s"] >= 1.0 and times["resolution_s"] >= 1.0

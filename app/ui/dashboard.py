@@ -55,7 +55,8 @@ def reviews(desk) -> None:
         return
     st.altair_chart(charts.bars(queries.age_buckets(items), "Pending reviews"), width="stretch")
     st.dataframe([{"Age": i["age"], "Action": labels.humanize(i["action"]), "Amount": i.get("amount"),
-                   "Customer": i.get("customer_id") or "guest", "Rule": i.get("rule_id"), "Queue": i.get("queue"),
+                   "Customer": labels.customer(i.get("customer_id")), "Rule": i.get("rule_id"),
+                   "Queue": labels.humanize(i.get("queue")),
                    "Tier": i.get("tier"), "Overdue": bool(i.get("overdue"))}
                   for i in sorted(items, key=lambda i: -i["age_seconds"])[:20]], hide_index=True)
 

@@ -72,6 +72,14 @@ def duration(seconds: float | None) -> str:
     return f"{h}h {m % 60:02d}m" if d == 0 else f"{d}d {h % 24}h"
 
 
+def customer(customer_id: str | None) -> str:
+    """A customer as the team reads them: their id, or "Guest" for one who did not sign in (stored as
+    `anonymous:<channel>`, the key per-channel totals count by)."""
+    if not customer_id or customer_id.startswith("anonymous:"):
+        return "Guest"
+    return customer_id
+
+
 def money(amount: float | None, currency: str | None = None) -> str:
     """"USD 1,234.50"; "—" without an amount."""
     return "—" if amount is None else f"{currency or 'USD'} {float(amount):,.2f}"

@@ -38,7 +38,7 @@ def view_and_sort() -> tuple[str, str]:
 def filters(all_rows: list[Row]) -> tuple[list[str], list[str], str]:
     c1, c2, c3 = st.columns([1, 1, 2])
     queues = sorted({r.queue for r in all_rows if r.queue})
-    q = c1.multiselect("Queue", queues, key="ws-queue", placeholder="All queues")
+    q = c1.multiselect("Queue", queues, key="ws-queue", placeholder="All queues", format_func=labels.humanize)
     s = c2.multiselect("Status", [REVIEW, *STATUSES, ASSISTANT], key="ws-status", format_func=labels.status,
                        placeholder="Any status")
     text = c3.text_input("Search", key="ws-search", placeholder="ticket, customer, message, assignee…")
@@ -48,10 +48,10 @@ def filters(all_rows: list[Row]) -> tuple[list[str], list[str], str]:
 def ticket_detail(desk: SupportDesk, row: Row) -> None:
     t = desk.tickets.show(row.ticket_id)
     st.subheader(f"Ticket {t['id']} · {row.customer}")
-    c = st.columns(6)
+    c = st.columns(3) + st.columns(3)  # two rows: "Waiting on customer" was cut to "Waitin…" in six
     c[0].metric("Status", labels.status(t["status"]))
     c[1].metric("Priority", labels.humanize(t["priority"]))
-    c[2].metric("Queue", t.get("queue") or "—")
+    c[2].metric("Queue", labels.humanize(t.get("queue")))
     c[3].metric("Assignee", t.get("assignee") or "—")
     c[4].metric("First response", labels.duration(t["first_response_s"]))
     c[5].metric("Resolution", labels.duration(t["resolution_s"]))

@@ -43,7 +43,8 @@ class Row:
 
     def table(self) -> dict:
         return {"Ticket": self.ticket_id or "—", "Customer": self.customer, "Last message": self.preview,
-                "Status": labels.status(self.status), "Queue": self.queue or "—", "Assignee": self.assignee or "—",
+                "Status": labels.status(self.status), "Queue": labels.humanize(self.queue) if self.queue else "—",
+                "Assignee": self.assignee or "—",
                 "Age": labels.duration(self.age_s), "SLA": self.sla}
 
     def label(self) -> str:
@@ -93,14 +94,14 @@ def rows(desk: SupportDesk, limit: int = 200, now: float | None = None) -> list[
         left = (it["sla_hours"] or 0) * 3600 - it["age_seconds"]
         sla = "—" if not it["sla_hours"] else (
             f"Overdue by {labels.duration(-left)}" if it["overdue"] else f"Due in {labels.duration(left)}")
-        out.append(Row(f"review:{it['thread_id']}", it["thread_id"], None, it.get("customer_id") or "guest",
+        out.append(Row(f"review:{it['thread_id']}", it["thread_id"], None, labels.customer(it.get("customer_id")),
                        _last(desk, it["thread_id"]), REVIEW, it.get("queue") or "", "", it["age_seconds"], sla,
                        bool(it["overdue"]), left if it["sla_hours"] else None, it.get("priority") or "normal",
                        item=it))
     for t in desk.tickets.list(limit=limit):
         sla, overdue = ticket_sla(t, hours.get(t.get("queue") or ""), now)
         hours_q = hours.get(t.get("queue") or "")
-        out.append(Row(f"ticket:{t['id']}", t["thread_id"], t["id"], t.get("customer_id") or "guest",
+        out.append(Row(f"ticket:{t['id']}", t["thread_id"], t["id"], labels.customer(t.get("customer_id")),
                        _last(desk, t["thread_id"]), t["status"], t.get("queue") or "", t.get("assignee") or "",
                        now - t["created_at"], sla, overdue, ticket_due(t, hours_q, now), t.get("priority") or "normal",
                        item=t))
@@ -120,7 +121,7 @@ def assistant_only(desk: SupportDesk, limit: int = 100, now: float | None = None
             continue
         values, msgs = snap.values, transcript(desk.runner, tid)
         updated = datetime.fromisoformat(snap.created_at).timestamp() if snap.created_at else now
-        row = Row(f"thread:{tid}", tid, None, (values.get("customer") or {}).get("id") or "guest",
+        row = Row(f"thread:{tid}", tid, None, labels.customer((values.get("customer") or {}).get("id")),
                   labels.preview(msgs[-1]["content"]) if msgs else "", ASSISTANT, "", "", now - updated, "—", False,
                   item={"outcome": values.get("outcome")})
         row.search = " ".join((row.customer, row.preview, tid)).lower()

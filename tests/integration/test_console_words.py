@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from app.identity import Principal
 from tests.helpers import REFUND, sign_in
 
 SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
@@ -54,11 +55,12 @@ def test_every_page_reads_in_words(app, second_desk):
     second_desk.send(WROTE[1], customer={"id": "cust-99"})  # a review
     second_desk.send(WROTE[2], customer={"id": "cust-88"})  # approved by policy
     second_desk.send(WROTE[3], customer={"id": "cust-11"})  # answered
+    second_desk.send(WROTE[0], caller=Principal("console"))  # a guest: stored as "anonymous:console"
     found = {"chat": raw_words(app)}
     app.switch_page(PAGES[0]).run()
     sign_in(app)
     for page in PAGES:
         app.switch_page(page).run()
         assert not app.exception, page
-        found[page] = raw_words(app)
+        found[page] = raw_words(app) + [t for t in visible(app) if "anonymous:" in t]
     assert not {p: w for p, w in found.items() if w}, found

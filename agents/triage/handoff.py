@@ -37,7 +37,17 @@ _ASK = re.compile(
     r"|\bhablar con (?:un |una |el |la )?(?:humano|persona|agente|supervisor|encargad\w|responsable|gerente)\b"
     r"|\bparlare con (?:un |una |il |lo |la |l')?(?:operatore|persona|umano|responsabile|supervisore|manager)\b"
     r"|\b(?:met )?(?:een |de )?(?:mens|medewerker|echt persoon|leidinggevende|manager) (?:spreken|praten)\b"
-    r"|\bfalar com (?:um |uma |o |a )?(?:atendente|pessoa|humano|supervisor|gerente|responsavel)\b")
+    r"|\bfalar com (?:um |uma |o |a )?(?:atendente|pessoa|humano|supervisor|gerente|responsavel)\b"
+    # "put me through to …", in the served languages' own verbs of transfer
+    r"|\b(?:paseme|pasame|comuniqueme|comunicame|transfierame|pongame|ponme|passez-moi|passe-moi|mettez-moi en "
+    r"relation|passami|mi passi|mi metta in contatto|verbinden sie mich|verbinde mich|stellen sie mich durch"
+    r"|verbind me door|verbind mij door|verbind me|passe-me|me passe|transfira-me|me transfira)"
+    r"\s+(?:\w+ ){0,2}(?:un |una |uno |une |le |la |el |il |lo |o |a |einen |einem |mit (?:einem |dem )?"
+    r"|met (?:een |de )?|a (?:un |una )?|com (?:um |uma |o |a )?|con (?:un |una |il |el |la )?"
+    r"|avec (?:un |une |le |la )?|para (?:um |o )?)?"
+    r"(?:humano|persona|agente|supervisor|supervisore|encargad\w|responsable|responsabile|gerente|operatore"
+    r"|humain|personne|conseill\w+|superieur|manager|vorgesetzten|mitarbeiter(?:in)?|menschen|medewerker"
+    r"|leidinggevende|atendente|pessoa|responsavel)\b")
 # Coming back: "the third time I'm writing", "my 4th message", "I have emailed you three times".
 _AGAIN = re.compile(
     r"\b(?:third|3rd|fourth|4th|fifth|5th|sixth|6th|tenth|umpteenth|nth) "

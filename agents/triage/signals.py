@@ -10,7 +10,7 @@ import re
 
 from agents.compliance.money import Money, scan, to_base
 from agents.triage.fraud import mentions_fraud
-from agents.turn.correction import repaired, retracted
+from agents.turn.correction import retracted
 from knowledge.pii import CARD, IBAN, PHONE, luhn_ok
 
 ORDER_ID = re.compile(
@@ -38,7 +38,6 @@ NEGATIVE = re.compile(
 POSITIVE = re.compile(r"\b(thanks?|thank you|great|love|appreciate|happy|excellent|wonderful)\b", re.I)
 
 UNREADABLE = "unreadable_amount"  # another money mention in the message could not be read
-CORRECTED = "corrected"  # the customer corrected a value in the message: confirmed with them before it runs
 SEVERAL = "several_amounts"  # one order, several different amounts: which one is meant?
 
 
@@ -202,8 +201,6 @@ def extract_entities(text: str, rates: dict[str, float] | None = None) -> dict:
         gone = {mentions[i][0] for i in taken_back[1]}  # an order taken back once is taken back wherever named
         mentions = [m for m in mentions if m[0] not in gone] or mentions
     extra = (UNREADABLE,) if found.unreadable else ()
-    if any(taken_back) and repaired(text):
-        extra = (*extra, CORRECTED)
     requests = pair_requests(text, found.amounts, mentions, rates, extra)
     priced = [r for r in requests if r["amount"] is not None]
     top = max(priced, key=_request_key) if priced else _request(None, [], rates)

@@ -7,9 +7,10 @@ meinte", "quise decir", …; or a negation right before a value) and applied to 
 order id retracted by a later order id, an amount by a later amount. A bare "sorry" is not a cue ("sorry to
 bother you, refund $40 for BW-1 and $20 for BW-2" is two requests).
 
-An action whose message holds a correction is confirmed with the customer before it runs (the amount is offered
-back as a candidate, agents/turn/understand.py), because the customer has just shown that what they type can be
-wrong.
+The corrected value is then acted on as if it had been the only one, as a person at the desk would: asking "just
+to check, $45?" after "sorry, I meant $45" made customers say it twice (the policy still checks the amount). A
+correction in a later message ("$38. oh and typo, the order is BW-38820 not BW-38802") replaces the value an
+earlier message gave (agents/turn/understand.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import re
 REPAIR = re.compile(
     r"\b(?:i\s+meant|i\s+mean\b|meant\s+to\s+(?:say|write|type)|typo|mis-?typed|wrong\s+(?:number|order|amount|one|id"
     r"|order\s+number)|scratch\s+that|correction\b|make\s+that|sorry,?\s+(?:it'?s|it\s+is)"
+    r"|no,?\s+wait|wait,?\s+no\b|mixed\s+up|mix-?up|got\s+the\s+(?:number|digits|amount)\s+wrong"
     r"|je\s+me\s+suis\s+tromp|je\s+voulais\s+dire|mauvais\s+num[ée]ro|erreur\s+de\s+num[ée]ro|plut[ôo]t"
     r"|intendevo|volevo\s+dire|mi\s+sono\s+sbagliat|ho\s+sbagliato|numero\s+sbagliato"
     r"|quise\s+decir|quer[ií]a\s+decir|me\s+equivoqu|n[úu]mero\s+equivocado|mejor\s+dicho"

@@ -22,17 +22,27 @@ _FORWARD_LINE = re.compile(r"\n\s*-{2,}\s*[^\n]{0,40}-{2,}\s*$")
 
 
 def split_quoted(text: str) -> tuple[str, str]:
-    """(the new text, the quoted history). The whole text is new when the parser finds nothing new in it, so a
-    message that is all quote still reaches the desk rather than vanishing."""
+    """(the new text, the quoted history). The new text is the latest reply without its signature: a sign-off,
+    a name and title, an address, a phone number and a legal notice ("… legally privileged … any unauthorised
+    use … is strictly prohibited") are nobody's request, and the notice read as a legal threat once. The whole
+    text is new when the parser finds nothing new in it, so a message that is all quote still reaches the desk
+    rather than vanishing."""
     try:
-        new = _PARSER.parse_reply(text=text) or ""
+        replies = _PARSER.read(text=text).replies
     except Exception:  # the parser is a reader of untrusted text; a failure there must not lose the message
         return text, ""
-    new = _quote_block(_FORWARD_LINE.sub("", new)).strip()
+    latest = replies[0] if replies else None
+    new = _clean(latest.content if latest else "")
+    body = _clean(latest.body if latest else "") or new
     at = text.find(new) if new else -1
-    if at < 0 or len(new) >= len(text.strip()):  # nothing new found, or nothing quoted
+    if at < 0:  # nothing new found
         return text, ""
-    return new, text[at + len(new):].strip()
+    quoted = text[at + len(new):].strip()
+    return (body, quoted) if quoted or body != text.strip() else (text, "")
+
+
+def _clean(text: str) -> str:
+    return _quote_block(_FORWARD_LINE.sub("", text or "")).strip()
 
 
 def _quote_block(text: str) -> str:

@@ -116,8 +116,9 @@ _ASKING = {  # how "are you / am I talking to …" opens, per language
     "nl": r"ben je|bent u|(?:praat|chat|spreek) ik(?: met)?",
     "pt": r"(?:voce|vc) e|es|(?:estou )?(?:falando|a falar|conversando) com",
 }
+# A question by its mark, by ending right there, or as an alternative ("r u a real person or some AI thing lol").
 BOT_QUESTION = re.compile(r"\b(?:" + "|".join(f"(?P<{lang}>{p})" for lang, p in _ASKING.items()) + r")\s+" + _WHAT
-                          + r"\b(?=[^.!?\n]*\?|\W*(?:\w+\W*){0,2}$)")
+                          + r"\b(?=[^.!?\n]*\?|\W*(?:\w+\W*){0,2}$|\s+(?:or|ou|o|oder|of)\s)")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 

@@ -28,6 +28,7 @@ from agents import orders
 from agents.services import Services
 from agents.state import SupportState
 from agents.turn import reading, slots
+from agents.turn.correction import repaired
 
 READS = ("request", "triage", "messages", "pending", "turn", "recent", "customer")
 ESCALATING = {"legal_threat", "fraud"}
@@ -122,6 +123,9 @@ def _action_parts(index: int, text: str, tri: dict, spec: dict, turn: int, propo
 def _filled(pend: dict, text: str, found: dict) -> tuple[dict, list[str], dict | None, list[str]]:
     """(args, slots filled, amount awaiting confirmation, slots declared unknown) after this message."""
     want = list(pend["missing"])
+    if repaired(text):  # "…oh and typo, the order is BW-38820 not BW-38802": it replaces what was given before
+        given = {"order_id": bool(found.get("order_ids")), "amount": bool(found.get("amount"))}
+        want += [s for s, named in given.items() if named and s not in want]
     args, filled = slots.apply(pend["args"], found, text, want, reply=True)
     candidate = pend.get("candidate")
     if "amount" in want and "amount" not in filled:

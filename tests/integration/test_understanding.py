@@ -17,16 +17,29 @@ def test_a_quoted_approval_under_a_new_question_is_history_not_a_request(desk):
     assert "75.00" not in r.answer
 
 
-def test_a_corrected_order_number_is_the_one_confirmed_and_the_wrong_one_is_never_acted_on(desk):
+def test_a_corrected_order_number_is_the_one_acted_on_and_the_wrong_one_never(desk):
     """Item 3: "… - sorry, wrong order, I meant …" was cut at the dash into two requests, and the refund went to
-    the order the customer had just taken back."""
+    the order the customer had just taken back. Then it was confirmed first, so the customer said it twice."""
     r = desk.send("Please refund $31 for BW-58120 - sorry, wrong order, I meant BW-58121. Thanks!",
                   thread_id="t-correct-order", customer=VERIFIED)
-    assert r.outcome == "needs_info" and r.ticket_id is None, r.answer
-    assert "BW-58121" in r.answer and "31.00" in r.answer and "BW-58120" not in r.answer
-    done = desk.send("yes, that's right", thread_id="t-correct-order", customer=VERIFIED)
-    ticket = desk.services.tickets.get(done.ticket_id)
+    assert r.outcome == "ticket_created" and "BW-58120" not in r.answer, r.answer
+    ticket = desk.services.tickets.get(r.ticket_id)
     assert ticket["action"]["args"]["order_id"] == "BW-58121" and ticket["action"]["args"]["amount"] == 31, ticket
+
+
+def test_a_correction_in_a_later_message_replaces_the_value_given_before(desk):
+    """"$38. oh and typo, the order is …" kept the order number the customer had just called a typo."""
+    r = desk.send("I'd like my money back for order BW-47710", thread_id="t-later-fix", customer=VERIFIED)
+    assert r.outcome == "needs_info", r.answer
+    r = desk.send("it was $27 - and sorry, wrong number, it's BW-47701 not BW-47710", thread_id="t-later-fix",
+                  customer=VERIFIED)
+    assert r.outcome == "ticket_created", r.answer
+    args = desk.services.tickets.get(r.ticket_id)["action"]["args"]
+    assert args["order_id"] == "BW-47701" and args["amount"] == 27, args
+    r = desk.send("need to cancel something", thread_id="t-later-cancel", customer=VERIFIED)
+    r = desk.send("BW-52290, no wait, BW-52209", thread_id="t-later-cancel", customer=VERIFIED)
+    assert r.outcome == "ticket_created", r.answer
+    assert desk.services.tickets.get(r.ticket_id)["action"]["args"]["order_id"] == "BW-52209"
 
 
 def test_asking_whether_the_desk_is_a_bot_gets_an_honest_answer_and_no_ticket(desk):

@@ -20,6 +20,12 @@ from agents.triage.handoff import wants_person
     "Ich will endlich mit einem Mitarbeiter sprechen!",
     "Por favor, quiero hablar con una persona.",
     "Preciso falar com um atendente urgente",
+    # put me through, in the languages' own verbs of transfer
+    "Comuníqueme con el encargado, por favor.",
+    "Passez-moi un responsable, svp",
+    "mi passi un operatore, grazie",
+    "Verbinden Sie mich bitte mit einem Vorgesetzten.",
+    "me passe para um atendente",
 ])
 def test_a_request_for_a_person_is_recognised(text):
     assert wants_person(text)
@@ -27,6 +33,7 @@ def test_a_request_for_a_person_is_recognised(text):
 
 @pytest.mark.parametrize("text", [
     "How do I talk to a human agent?",
+    "pásame el enlace de seguimiento de BW-10001",
     "Can someone help me reset my password?",
     "Is this a real person?",
     "The person at the door said the parcel was for my neighbour",

@@ -39,3 +39,17 @@ def test_a_message_with_nothing_quoted_or_nothing_new_is_read_whole(text):
     new, quoted = split_quoted(text)
     assert new == text or new.strip() == text.strip()
     assert not quoted or new
+
+
+def test_a_signature_and_its_legal_notice_are_not_part_of_the_request():
+    """A company's mail footer ("… privileged … unauthorised use … prohibited") was read as a legal threat."""
+    mail = ("Hello,\n\nCould you send me a copy of the receipt for BW-41120? I can't find it.\n\nKind regards\n"
+            "Jon Ekberg\nPurchasing | Fjord Supplies AB\nTel +46 8 555 0101\n\nDISCLAIMER: This message is intended "
+            "only for the named recipient and may contain privileged information. Unauthorised disclosure is "
+            "prohibited and may be unlawful.")
+    new, quoted = split_quoted(mail)
+    assert new.endswith("I can't find it.") and "DISCLAIMER" not in new and "Tel" not in new
+    assert "DISCLAIMER" not in quoted  # nor is it history to read a follow-up by
+    assert split_quoted("please cancel BW-20002.\nThanks,\nAnna")[0] == "please cancel BW-20002."
+    short = "Thanks! Also, can I get a refund for BW-10001?"
+    assert split_quoted(short) == (short, "")

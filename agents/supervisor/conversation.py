@@ -180,8 +180,7 @@ def compose_reply(state: SupportState) -> tuple[str, str]:
         return decision.get("message") or "Your request has been withdrawn.", "withdrawn"
     if decision and ticket:
         if action["name"] == "escalate":
-            return (f"I've passed this to our {ticket.get('queue', 'support')} team as ticket {ticket['id']} "
-                    f"(priority {ticket.get('priority')}). A person will get back to you."), "ticket_created"
+            return replies.passed_on(triage, ticket), "ticket_created"
         changed = replies.edited_note(decision, args, _amount)  # a reviewer lowered it: why, before what was done
         if state.get("execution"):
             refused = state["execution"]["status"] == "refused"

@@ -145,6 +145,27 @@ HOLDING = {  # an answer withheld for a person (agents/research/answer_guard.py)
 }
 
 
+PASSED = {  # a request for a person (or an escalation) became a ticket: who has it, and the reference
+    "en": "I've passed this to our {team} team as ticket {ticket} (priority {priority}). A person will get back to "
+          "you.",
+    "fr": "J'ai transmis votre demande à notre équipe ({team}) sous le ticket {ticket}. Une personne vous répondra.",
+    "de": "Ich habe Ihr Anliegen an unser Team ({team}) weitergegeben, Ticket {ticket}. Ein Mensch meldet sich bei "
+          "Ihnen.",
+    "es": "He pasado su consulta a nuestro equipo ({team}) con el ticket {ticket}. Una persona le responderá.",
+    "it": "Ho passato la sua richiesta al nostro team ({team}) con il ticket {ticket}. Una persona le risponderà.",
+    "nl": "Ik heb uw vraag doorgegeven aan ons team ({team}) onder ticket {ticket}. Een medewerker neemt contact met "
+          "u op.",
+    "pt": "Encaminhei o seu pedido à nossa equipa ({team}) com o ticket {ticket}. Uma pessoa vai responder-lhe.",
+}
+
+
+def passed_on(triage: dict, ticket: dict) -> str:
+    """The reply when a person takes over, in the customer's language (English otherwise)."""
+    lang = (triage or {}).get("language") or "en"
+    return PASSED.get(lang, PASSED["en"]).format(team=ticket.get("queue") or "support", ticket=ticket["id"],
+                                                  priority=ticket.get("priority"))
+
+
 def holding(triage: dict) -> str:
     """The reply when an answer was withheld for a person, in the customer's language (English otherwise)."""
     return HOLDING.get((triage or {}).get("language") or "en", HOLDING["en"])

@@ -249,11 +249,15 @@ def enrich(state: SpecialistState, svc: Services) -> dict:
     """Signals the policy depends on are computed by rules, whatever classified the intent."""
     triage = dict(state["triage"])
     text = state["request"]
+    kind = svc.taxonomy.describe(triage["intent"])["kind"]
+    guessed = kind == "action" and triage.get("confidence", 1.0) < svc.settings.triage_confidence
     if triage["intent"] == HANDOFF or (
-            svc.taxonomy.describe(triage["intent"])["kind"] in ("question", "conversation")
+            (kind in ("question", "conversation") or guessed)
             and triage["intent"] != "bot_question" and wants_person(text, triage.get("search_text"))):
         # Asked for a person, or writing again and again: a person takes over, with the whole message (the
-        # request for a person wins over the rest of it: agents/turn/understand.py does not split it).
+        # request for a person wins over the rest of it: agents/turn/understand.py does not split it). Over an
+        # action too when the classifier only guessed it ("…nadie me contesta… páseme con un supervisor" read as
+        # a refund at 0.51); an action it is sure of runs its course through the policy.
         triage["intent"], triage["wants_person"] = HANDOFF, True
     spec = svc.taxonomy.describe(triage["intent"])
     entities = extract_entities(text)

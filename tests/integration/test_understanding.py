@@ -71,3 +71,15 @@ def test_wanting_a_person_escalates_whatever_the_topic(desk):
     assert r.ticket_id and r.intent == "human_agent", r.answer
     it = desk.send("Voglio parlare con un operatore, per favore.", thread_id="t-manager-it", customer=VERIFIED)
     assert it.ticket_id and it.intent == "human_agent", it.answer
+
+
+def test_a_request_for_a_person_wins_over_an_action_the_classifier_only_guessed(desk):
+    """"…nobody answers me. Put me through to a supervisor" (in Spanish) was read as a refund at 0.51 and asked for
+    an amount; a person takes over, and the customer is told so in their language."""
+    r = desk.send("Hace diez días que escribo por el pedido BW-61770 y nadie responde. Comuníqueme con el encargado.",
+                  thread_id="t-es-person", customer=VERIFIED)
+    assert r.outcome == "ticket_created" and r.pending_review is None, r.answer
+    assert desk.services.tickets.get(r.ticket_id)["action"]["name"] == "escalate"
+    assert "equipo" in r.answer and r.ticket_id in r.answer, r.answer
+    sure = desk.send("Refund $30 for BW-61771, it broke. Thanks!", thread_id="t-sure", customer=VERIFIED)
+    assert desk.services.tickets.get(sure.ticket_id)["action"]["name"] == "refund"  # no person asked: it runs

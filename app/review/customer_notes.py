@@ -7,6 +7,9 @@ read, then one of:
 - a question unrelated to the request ("how do I reset my password?"): answered by the research sub-graph, run
   on its own so the paused review is left as it is; the customer hears their request is still with the team;
 - small talk ("thanks"): a fitting reply and the same reminder;
+- a question about the request itself ("how long does that review usually take?"): attached for the reviewer,
+  and answered too when the help centre answers it ("usually within 2 business days"), instead of only
+  "I've added that to your request";
 - anything else (new details: "it's order BW-40404, $80, the speaker crackles", an unanswered question): the
   review is resumed with a signed `customer_message`, which the review loop attaches to the item and re-asks,
   so the inbox and console show it (`customer_notes`); attaching is audited here, once its checkpoint is on disk.
@@ -56,7 +59,8 @@ def asks(text: str) -> bool:
 
 
 def kind_of(triage: dict, text: str, pending_intent: str | None, svc: Services) -> str:
-    """"question" (answer it), "chat" (small talk), or "note" (attach it to the pending review)."""
+    """"question" (answer it), "chat" (small talk), "related" (a question about the request: attach it, and answer
+    it if the help centre can), or "note" (attach it to the pending review)."""
     ents = triage.get("entities") or {}
     if ents.get("order_ids") or ents.get("amount") is not None or ents.get("amounts"):
         return "note"  # details of the request
@@ -64,7 +68,7 @@ def kind_of(triage: dict, text: str, pending_intent: str | None, svc: Services) 
         return "chat"
     if triage.get("kind") == "question" and asks(text):
         related = pending_intent and svc.taxonomy.describe(pending_intent).get("category") == triage.get("category")
-        return "note" if related else "question"  # "any update on my refund?" is for the reviewer
+        return "related" if related else "question"  # "any update on my refund?" is for the reviewer too
     return "note"
 
 
@@ -152,24 +156,30 @@ def pending_steps(services: Services, payload: dict, config: dict, snapshot: Any
     calls = list(read.get("llm_calls") or [])
     kind = kind_of(triage, text, meta.get("intent"), services)
     update: dict[str, Any] = {"intent": triage.get("intent"), "confidence": triage.get("confidence")}
-    if kind == "question":
+    noted, outcome = NOTED, "escalated_pending_review"
+    if kind in ("question", "related"):
+        if kind == "related":  # about the request that waits: searched with its topic, as a follow-up is
+            topic = str(meta.get("intent") or "").replace("_", " ")
+            triage = {**triage, "search_text": f"{topic} {triage.get('search_text') or text}".strip()}
         found = yield Call(answer_question(text, message_id, triage, config, values), config)
         research = found.get("research") or {}
         calls += [c for c in found.get("llm_calls") or [] if c not in calls]
         update.update(citations=research.get("citations") or [], grounded=research.get("grounded"))
         if research.get("grounded"):
             answer, _ = compose_reply({"triage": triage, "research": research})
-            _audit(services, thread_id, "customer_message_pending", "question answered while a review is pending",
-                   {**evidence, "kind": "question"}, message_id)
-            return _result(thread_id, snapshot, f"{answer}\n\n{STILL_WITH_TEAM}", "answered", update, calls)
-        kind = "note"  # not answered from the help centre: the person reviewing the request sees it
+            if kind == "question":
+                _audit(services, thread_id, "customer_message_pending", "question answered while a review is "
+                       "pending", {**evidence, "kind": "question"}, message_id)
+                return _result(thread_id, snapshot, f"{answer}\n\n{STILL_WITH_TEAM}", "answered", update, calls)
+            noted, outcome = f"{answer}\n\n{NOTED}", "answered"  # answered, and the reviewer sees it too
+        kind = "note"  # the person reviewing the request sees it
     if kind == "chat":
         _audit(services, thread_id, "customer_message_pending", "small talk while a review is pending",
                {**evidence, "kind": "chat"}, message_id)
         return _result(thread_id, snapshot, f"{conversational(triage)}\n\n{STILL_WITH_TEAM}",
                        "escalated_pending_review", update, calls)
     after = yield from resume_steps(services, thread_id, config, snapshot, "customer_message", text, message_id,
-                                    NOTED)
+                                    noted)
     if after is None:
         return _busy(services, thread_id, snapshot, evidence, "note")
     note = _attached(after, message_id)
@@ -179,7 +189,7 @@ def pending_steps(services: Services, payload: dict, config: dict, snapshot: Any
         return _result(thread_id, after, HOLDING_REPLY, "escalated_pending_review", update, calls)
     _audit(services, thread_id, "customer_note", "customer added details to the request pending review",
            {**evidence, "attached_to": review_id_of(after.interrupts[0])}, message_id)
-    return _result(thread_id, after, NOTED, "escalated_pending_review", update, calls)
+    return _result(thread_id, after, noted, outcome, update, calls)
 
 
 def _busy(services: Services, thread_id: str, snapshot: Any, evidence: dict, kind: str) -> TurnResult:

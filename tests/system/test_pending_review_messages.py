@@ -256,3 +256,13 @@ def test_the_console_and_review_list_show_customer_notes(app, data_dir):
     assert any(t.value == "the speaker crackles" for t in app.text)
     listing = run_cli(data_dir, "review", "list")
     assert listing.returncode == 0 and "customer added: the speaker crackles" in listing.stdout
+
+
+def test_a_question_about_the_waiting_request_is_answered_and_attached(desk):
+    """"How long does that review usually take?" got only "I've added that to your request", though the help
+    centre says "usually within 2 business days". Now the customer gets the answer and the reviewer the question."""
+    tid = _paused(desk)
+    r = desk.send("ok. and how long does the review normally take?", thread_id=tid)
+    assert r.outcome == "answered" and "2 business days" in r.answer and NOTED in r.answer, r.answer
+    notes = desk.get(tid).pending_review["metadata"]["customer_notes"]
+    assert [n["text"] for n in notes] == ["ok. and how long does the review normally take?"]

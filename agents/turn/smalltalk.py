@@ -13,6 +13,7 @@ import re
 from functools import cache
 
 from agents.language import fold
+from agents.turn.speech_act import explicit_request
 
 # category → language → phrases (folded: lower case, no accents). "any" phrases say nothing about the language.
 LEXICON: dict[str, dict[str, list[str]]] = {
@@ -184,7 +185,7 @@ def match(text: str) -> tuple[str, str | None] | None:
     while rest:
         m = pattern.match(rest)
         if not m:
-            return None
+            return ("thanks", langs.pop() if len(langs) == 1 else None) if _remark(cats, rest, folded) else None
         cat, lang = names[m.lastgroup]
         cats.add(cat)
         if lang != "any":
@@ -195,6 +196,19 @@ def match(text: str) -> tuple[str, str | None] | None:
         return "unclear", lang
     found = next((c for c in PRIORITY if c in cats), None)
     return (found, lang) if found else None
+
+
+# Words that say there is more to it than thanks: contrast, negation, continuation ("thanks, but it still …").
+_MORE = re.compile(r"\b(?:but|however|though|although|not|no|never|still|yet|except|only|n't|nicht|pas|non|pero|ma"
+                   r"|mais|aber|maar|mas|also|and)\b|n't\b")
+REMARK_WORDS = 6
+
+
+def _remark(cats: set[str], rest: str, folded: str) -> bool:
+    """Thanks, then a short remark that asks and reports nothing ("thank you so much, that was quick!!", and the
+    name that signs it): still thanks. A question, a number, or a word of contrast or negation is more."""
+    return ("thanks" in cats and len(rest.split()) <= REMARK_WORDS and "?" not in folded and not _MORE.search(rest)
+            and not explicit_request(rest))
 
 
 def off_topic(text: str) -> bool:

@@ -1,6 +1,6 @@
 """Small talk read as a dialogue act (agents/turn/smalltalk.py). Asking whether the desk is a bot is a question to
-answer honestly, not a request for a
-person: recognised by its mark, by ending there, or as an alternative question, whatever follows."""
+answer honestly, not a request for a person: recognised by its mark, by ending there, or as an alternative
+question, whatever follows. Thanks with a remark is still thanks."""
 
 from __future__ import annotations
 

@@ -33,15 +33,21 @@ $(INGESTED): $(shell find knowledge/sample -type f 2>/dev/null) | setup
 	SUPPORT_REVIEWER_TOKEN=demo-kim $(PY) -m app ingest knowledge/sample --reviewer kim
 	@mkdir -p $(SUPPORT_DATA_DIR) && touch $@
 
+# The console starts in the background; the URL is printed once a first (headless) session has loaded the models.
 run: ingest
-	@echo ""
-	@echo "  SupportFlow console: open http://localhost:$(PORT) in your browser (data: $(SUPPORT_DATA_DIR))."
-	@echo "  The first page takes about 15 s while the models load; later pages are quick."
-	@echo "  Sign in as a demo customer: cus-1001 (password demo-cus-1001), cus-1002, cus-1003 (demo-<id>)."
-	@echo "  Sign in to the team pages as agent/reviewer ana (token demo-ana), bo (demo-bo); knowledge editor kim."
-	@echo "  Demo mode: anyone at the console may pick a demo customer without a password. For demos only."
-	@echo ""
-	SUPPORT_DEMO_MODE=true $(VENV)/bin/streamlit run streamlit_app.py $(STREAMLIT_FLAGS)
+	@echo "  Starting the console and loading the models (about 15 s)…"
+	@SUPPORT_DEMO_MODE=true $(VENV)/bin/streamlit run streamlit_app.py $(STREAMLIT_FLAGS) > $(SUPPORT_DATA_DIR)/console.log 2>&1 & \
+	pid=$$!; trap 'kill $$pid 2>/dev/null' INT TERM EXIT; \
+	$(PY) -m app.ui.warm http://127.0.0.1:$(PORT) || true; \
+	echo ""; \
+	echo "  SupportFlow console: open http://localhost:$(PORT) in your browser (data: $(SUPPORT_DATA_DIR))."; \
+	echo "  Team pages: http://localhost:$(PORT)/workspace, /review, /operations, /knowledge."; \
+	echo "  Sign in as a demo customer: cus-1001 (password demo-cus-1001), cus-1002, cus-1003 (demo-<id>)."; \
+	echo "  Sign in to the team pages as agent/reviewer ana (token demo-ana), bo (demo-bo); knowledge editor kim."; \
+	echo "  Demo mode: anyone at the console may pick a demo customer without a password. For demos only."; \
+	echo "  Log: $(SUPPORT_DATA_DIR)/console.log. Ctrl-C stops the console."; \
+	echo ""; \
+	wait $$pid
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from agents.supervisor.conversation import SOURCES
+
 HOLDING_REPLY = "Your request needs a quick review by our team. We'll get back to you as soon as it's decided."
 
 
@@ -40,15 +42,19 @@ def turn_result(thread_id: str, snapshot) -> TurnResult:
     decision, ticket = v.get("compliance") or {}, v.get("ticket") or {}
     pending = snapshot.interrupts[0].value if snapshot.interrupts else None
     calls = [c for c in v.get("llm_calls") or [] if c.get("turn") == v.get("turn")]  # this turn's calls
+    answer = held_reply(v) if pending else v.get("answer")
+    # Sources only for a reply that cites them: an approved refund once showed "Source: Refunds and returns"
+    # (the articles retrieved for the request), which explain nothing about what was done.
+    cited = research.get("citations") if SOURCES in (answer or "") else []
     return TurnResult(
         thread_id=thread_id,
-        answer=held_reply(v) if pending else v.get("answer"),
+        answer=answer,
         outcome="escalated_pending_review" if pending else v.get("outcome"),
         intent=triage.get("intent"),
         confidence=triage.get("confidence"),
         urgency=triage.get("urgency"),
         route=v.get("route") or [],
-        citations=research.get("citations") or [],
+        citations=cited or [],
         grounded=research.get("grounded"),
         ticket_id=ticket.get("id"),
         ticket=ticket or None,

@@ -115,3 +115,13 @@ def test_a_question_right_after_a_refund_is_about_it(desk, services, follow_up):
     assert r.outcome == "ticket_created"
     r = desk.send(follow_up, thread_id=r.thread_id)
     assert r.outcome == "answered" and "How much" not in r.answer and len(services.tickets.list()) == 1
+
+
+def test_an_action_reply_carries_no_sources_and_an_answer_does(desk):
+    """An approved refund showed "Source: Refunds and returns": the articles retrieved for the request."""
+    done = desk.send("please refund $40 for order #48213, it broke")
+    assert done.outcome == "ticket_created" and done.citations == [], done.citations
+    paused = desk.send("I want a refund of $900 for order #48214")
+    assert desk.approve(paused.thread_id, reviewer="ana").citations == []
+    answered = desk.send("How do I reset my password?")
+    assert answered.citations and "Sources:" in answered.answer

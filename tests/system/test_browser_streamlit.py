@@ -251,3 +251,35 @@ def test_a_person_takes_over_and_a_refresh_keeps_the_reply_on_its_ticket(console
     # The customer's page links no team page.
     assert not customer.get_by_role("link", name="Agent workspace").count()
     assert not customer.get_by_text("Review inbox").count()
+
+
+def test_a_reviewer_lowers_a_refund_with_a_message_and_the_customer_reads_both(console, browser, shots, data_dir):
+    """The customer who asked for $900 once read only "approved … USD 700". In Chromium: the reviewer changes the
+    amount in a typed field, must say why, and the customer's open chat shows the amount, what they asked and why."""
+    from tests.helpers import REFUND
+
+    customer = browser.new_page()
+    customer.goto(console)
+    ask(customer, REFUND)
+    customer.get_by_text("With our team").first.wait_for(timeout=SLOW_MS)
+
+    reviewer = browser.new_page()
+    team_sign_in(reviewer, f"{console}/review")
+    reviewer.get_by_text("Refund USD 900.00").first.click(timeout=TURN_MS)  # the item's expander
+    amount = reviewer.get_by_label("Amount (USD)")
+    amount.fill("700")
+    amount.press("Enter")
+    why = "The stand was not part of the order, so it is not refunded."
+    message = reviewer.get_by_label("Message to the customer (why it was rejected, or why you changed it)")
+    message.fill(why)
+    message.press("Enter")
+    reviewer.wait_for_timeout(1500)  # the field's value reaches the server before the click
+    reviewer.get_by_role("button", name="Approve with changes").click()
+    reviewer.get_by_text("Edited and approved by Ana Duarte").wait_for(timeout=TURN_MS)
+    snap(reviewer, shots, "review-edit-approved")
+
+    told = "After review, our team approved $700.00 of the $900.00 you asked for"
+    customer.get_by_text(told).wait_for(timeout=TURN_MS)  # the open chat re-reads itself
+    assert why in customer.locator("body").inner_text()
+    assert not customer.get_by_text("Source:").count()  # an action's reply cites no article
+    snap(customer, shots, "review-edit-customer-sees-why")

@@ -26,6 +26,7 @@ from app.review.reviews import Reviews
 from app.services import Services
 from app.settings import Settings
 from app.steps import Call, Steps
+from app.store.asides import merged
 from app.store.checkpoints import checkpointer as make_checkpointer
 from app.store.owners import MessageIdConflictError
 from app.store.thread_locks import ThreadBusyError
@@ -131,10 +132,13 @@ class SupportDesk:
             raise UnknownThreadError(f"unknown thread id {thread_id!r}")
         return turn_result(thread_id, snapshot)
 
-    def history(self, thread_id: str, caller: Principal = LOCAL) -> list[dict[str, str]]:
+    def history(self, thread_id: str, caller: Principal = LOCAL) -> list[dict[str, Any]]:
+        """The conversation as the customer had it: the thread's messages, and in place the exchanges a waiting
+        review kept out of them (app/store/asides.py, marked `aside`)."""
         snap = self.runner.snapshot(self.access.open(thread_id, caller))
-        return [{"role": m.type, "content": str(m.content), "name": getattr(m, "name", None)}
-                for m in (snap.values or {}).get("messages", [])]
+        messages = [{"role": m.type, "content": str(m.content), "name": getattr(m, "name", None)}
+                    for m in (snap.values or {}).get("messages", [])]
+        return merged(messages, self.services.asides.of_thread(thread_id))
 
     # ---- human review ----------------------------------------------------------------------------------
     def resume(self, thread_id: str, decision: dict[str, Any]) -> TurnResult:

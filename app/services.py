@@ -25,6 +25,7 @@ from app.llm.models import ModelRouter
 from app.llm.resilient import resilient_models
 from app.reliability.book import gate_case
 from app.settings import Settings, get_settings
+from app.store.asides import Asides
 from app.store.audit import AuditLog
 from app.store.controls import Controls
 from app.store.executions import Executions
@@ -91,6 +92,11 @@ class Services:
     @cached_property
     def controls(self) -> Controls:
         return Controls(self.settings.store_target, self.audit)
+
+    @cached_property
+    def asides(self) -> Asides:
+        """Exchanges while a review waits that the paused thread's history cannot keep."""
+        return Asides(self.settings.store_target)
 
     @cached_property
     def presence(self) -> Presence:

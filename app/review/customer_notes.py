@@ -15,7 +15,7 @@ read, then one of:
   so the inbox and console show it (`customer_notes`); attaching is audited here, once its checkpoint is on disk.
 A resume also adds the message (and the reply to a note) to the thread's history, in the same run
 (`Command(resume=..., update=...)`); a question or small talk leaves the paused thread as it is, so those
-exchanges are only in the audit trail.
+exchanges are kept beside it (app/store/asides.py) and shown in place by `SupportDesk.history`.
 A resume takes the review's claim, as a reviewer's decision does: while a reviewer is deciding, the message is
 answered and audited but not attached, and the customer is told the decision is being made.
 """
@@ -170,14 +170,17 @@ def pending_steps(services: Services, payload: dict, config: dict, snapshot: Any
             if kind == "question":
                 _audit(services, thread_id, "customer_message_pending", "question answered while a review is "
                        "pending", {**evidence, "kind": "question"}, message_id)
-                return _result(thread_id, snapshot, f"{answer}\n\n{STILL_WITH_TEAM}", "answered", update, calls)
+                reply = f"{answer}\n\n{STILL_WITH_TEAM}"
+                _aside(services, thread_id, snapshot, message_id, text, reply)
+                return _result(thread_id, snapshot, reply, "answered", update, calls)
             noted, outcome = f"{answer}\n\n{NOTED}", "answered"  # answered, and the reviewer sees it too
         kind = "note"  # the person reviewing the request sees it
     if kind == "chat":
         _audit(services, thread_id, "customer_message_pending", "small talk while a review is pending",
                {**evidence, "kind": "chat"}, message_id)
-        return _result(thread_id, snapshot, f"{conversational(triage)}\n\n{STILL_WITH_TEAM}",
-                       "escalated_pending_review", update, calls)
+        reply = f"{conversational(triage)}\n\n{STILL_WITH_TEAM}"
+        _aside(services, thread_id, snapshot, message_id, text, reply)
+        return _result(thread_id, snapshot, reply, "escalated_pending_review", update, calls)
     after = yield from resume_steps(services, thread_id, config, snapshot, "customer_message", text, message_id,
                                     noted)
     if after is None:
@@ -190,6 +193,12 @@ def pending_steps(services: Services, payload: dict, config: dict, snapshot: Any
     _audit(services, thread_id, "customer_note", "customer added details to the request pending review",
            {**evidence, "attached_to": review_id_of(after.interrupts[0])}, message_id)
     return _result(thread_id, after, noted, outcome, update, calls)
+
+
+def _aside(services: Services, thread_id: str, snapshot: Any, message_id: str, text: str, reply: str) -> None:
+    """Kept beside the paused thread (app/store/asides.py): the customer sees the exchange after a reload too."""
+    after = len((snapshot.values or {}).get("messages") or [])
+    services.asides.add(thread_id, message_id, after, text, reply)
 
 
 def _busy(services: Services, thread_id: str, snapshot: Any, evidence: dict, kind: str) -> TurnResult:

@@ -60,19 +60,6 @@ def _details(result: TurnResult) -> None:
             st.write(c["snippet"])
 
 
-def _asides(tid: str) -> list[dict]:
-    """Exchanges while a review waited that the thread's history does not keep (a question answered on the
-    side, small talk: app/review/customer_notes.py), each placed after the message count it followed."""
-    return st.session_state.setdefault("asides", {}).setdefault(tid, [])
-
-
-def _aside(item: dict) -> None:
-    with st.chat_message("user"):
-        st.markdown(item["prompt"])
-    with st.chat_message("assistant"):
-        st.markdown(item["answer"] or "")
-
-
 def show_conversation(desk: SupportDesk, tid: str, caller: Principal) -> None:
     """One bubble per message; the latest answer carries its sources; a pending review reads neutrally. A thread
     the caller does not own (or a new one) shows nothing: no messages, no status, no ticket reference."""
@@ -82,26 +69,25 @@ def show_conversation(desk: SupportDesk, tid: str, caller: Principal) -> None:
     except UnknownThreadError:
         return
     paused = bool(result and result.pending_review)
-    asides = _asides(tid)
-    last_human = max((i for i, m in enumerate(msgs) if m["role"] == "human"), default=-1)
-    answer = next((i for i, m in enumerate(msgs) if i > last_human and m["role"] == "ai"
-                   and not conversation.is_person(m)), None)
-    for item in (a for a in asides if a["after"] == 0):
-        _aside(item)
+    # The latest turn's answer, and where the holding reply goes: by the thread's own messages, not the
+    # exchanges a waiting review kept beside it (`aside`: a question answered on the side, small talk).
+    own = [i for i, m in enumerate(msgs) if not m.get("aside")]
+    last_human = max((i for i in own if msgs[i]["role"] == "human"), default=-1)
+    answer = next((i for i in own if i > last_human and msgs[i]["role"] == "ai"
+                   and not conversation.is_person(msgs[i])), None)
+    waiting = paused and (not own or msgs[own[-1]]["role"] == "human")  # nothing said since the request
     for i, msg in enumerate(msgs):
         if i == answer and result is not None and result.citations:  # its sources are shown once, below it
             msg = {**msg, "content": without_sources(msg["content"])}
         conversation.bubble(msg)
         if i == answer and result is not None and not paused:
             _details(result)
-        for item in (a for a in asides if a["after"] == i + 1):
-            _aside(item)
+        if waiting and i == last_human:  # the holding reply stays under the request it answers
+            with st.chat_message("assistant"):
+                st.markdown(result.answer or "")
     if person := handed_to(desk.services, tid):
         st.info(f"You're talking with {person['name']} from our team. They'll reply here.", icon="🧑")
     if paused:
-        if not msgs or msgs[-1]["role"] == "human":  # nothing said since the request: the holding reply
-            with st.chat_message("assistant"):
-                st.markdown(result.answer or "")
         st.info(WITH_TEAM, icon="⏳")
     tickets = desk.tickets.list(thread_id=tid, limit=3)
     if tickets:
@@ -167,11 +153,10 @@ def paused(desk: SupportDesk, tid: str, caller: Principal) -> bool:
 def send_quietly(desk: SupportDesk, prompt: str, tid: str, caller: Principal) -> None:
     """A message with no answer of the desk's to stream: while a review waits (a detail for the reviewer, a
     question answered on the side, a withdrawal), or while a person holds the conversation (it goes to them).
-    What the thread's history does not keep is kept here, so the customer still sees their exchange."""
+    The desk keeps every exchange, in the history or beside it (app/store/asides.py)."""
     try:
-        before = len(conversation.turns(desk, tid, caller))
         with st.spinner("Sending…"):
-            result = desk.send(prompt, thread_id=tid, caller=caller)
+            desk.send(prompt, thread_id=tid, caller=caller)
     except ThreadBusyError:
         common.flash("We're still working on your previous message. Send this one again in a moment.", "info")
         return
@@ -181,8 +166,6 @@ def send_quietly(desk: SupportDesk, prompt: str, tid: str, caller: Principal) ->
     except common.ERRORS as exc:
         common.flash(str(exc))
         return
-    if len(conversation.turns(desk, tid, caller)) == before:
-        _asides(tid).append({"after": before, "prompt": prompt, "answer": result.answer})
 
 
 def render() -> None:

@@ -27,7 +27,7 @@ def is_person(msg: dict) -> bool:
 def turns(desk: SupportDesk, thread_id: str, caller: Principal = LOCAL) -> list[dict]:
     """The thread's messages with who wrote them ("customer", "assistant", "agent:<id>"); UnknownThreadError
     when `caller` may not open it."""
-    return [{"role": m["role"], "content": m["content"],
+    return [{"role": m["role"], "content": m["content"], "aside": bool(m.get("aside")),
              "author": "customer" if m["role"] == "human" else (m["name"] or "assistant")}
             for m in desk.history(thread_id, caller=caller)]
 

@@ -20,7 +20,7 @@ from app.identity import ANONYMOUS, Customer, Principal
 from app.ui import common, session
 
 CHANNEL = "console"
-_SESSION_KEYS = ("customer", "conversations", "asides", "progress")
+_SESSION_KEYS = ("customer", "conversations", "progress")
 
 
 def customer() -> Customer:

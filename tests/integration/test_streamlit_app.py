@@ -73,6 +73,10 @@ def test_customer_keeps_writing_while_review_pending(app, desk):
     asked = bubbles.index("How do I reset my password?")
     assert "password" in bubbles[asked + 1].lower()  # answered right under the question
     assert desk.get(tid).pending_review  # and the request still waits
+    # Kept by the desk, not the browser session: after a reload, in another tab, over HTTP it is still there.
+    history = desk.history(tid)
+    asked_at = next(i for i, m in enumerate(history) if m["content"] == "How do I reset my password?")
+    assert history[asked_at]["aside"] and "password" in history[asked_at + 1]["content"].lower()
     desk.approve(tid, reviewer="ana")
     app.run()
     assert "approved after review" in texts(app) and not app.info

@@ -135,7 +135,9 @@ def board(desk: SupportDesk) -> None:
     st.caption(f"{len(shown)} of {len(all_rows)} shown · {sum(r.status == REVIEW for r in all_rows)} awaiting "
                f"review · {overdue} past SLA")
     st.dataframe([r.table() for r in shown], hide_index=True, width="stretch",
-                 column_config={"Last message": st.column_config.TextColumn(width="large")})
+                 column_config={"Last message": st.column_config.TextColumn(width="large"),
+                                "SLA": st.column_config.TextColumn(width="medium"),  # "Overdue by 2h 05m" was cut
+                                "Status": st.column_config.TextColumn(width="medium")})
     if not shown:
         return
     row = opened(shown, all_rows)

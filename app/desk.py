@@ -136,7 +136,7 @@ class SupportDesk:
         """The conversation as the customer had it: the thread's messages, and in place the exchanges a waiting
         review kept out of them (app/store/asides.py, marked `aside`)."""
         snap = self.runner.snapshot(self.access.open(thread_id, caller))
-        messages = [{"role": m.type, "content": str(m.content), "name": getattr(m, "name", None)}
+        messages = [{"role": m.type, "content": str(m.content), "name": getattr(m, "name", None), "aside": False}
                     for m in (snap.values or {}).get("messages", [])]
         return merged(messages, self.services.asides.of_thread(thread_id))
 

@@ -84,6 +84,26 @@ def server(cmd: list[str], cwd: Path, env: dict, log_path: Path, ready: Callable
         log.close()
 
 
+@contextmanager
+def streamlit_console(data_dir: Path, log_path: Path) -> Iterator[str]:
+    """A real `streamlit run streamlit_app.py` on a free localhost port, offline, on `data_dir`; yields its URL."""
+    import urllib.request
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "SUPPORT_DATA_DIR": str(data_dir), "SUPPORT_OFFLINE": "true"}
+
+    def healthy() -> None:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            assert r.read() == b"ok"
+
+    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]
+    with server(cmd, ROOT, env, log_path, healthy, "streamlit run"):
+        yield url
+
+
 def postgres_up() -> bool:
     """Whether a PostgreSQL server accepts connections on 127.0.0.1:5432."""
     try:

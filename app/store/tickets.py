@@ -22,6 +22,7 @@ from typing import Any
 
 from app.store.db import Database, connect
 from app.store.handoff import Handoff
+from app.store.ticket_times import ResponseTimes
 from app.store.ticket_lifecycle import (
     EVENT_KINDS,
     LEGACY,
@@ -77,7 +78,7 @@ COLUMNS = (("assignee", "TEXT"), ("resolution", "TEXT"), ("first_response_at", "
            ("asked_at", "REAL"))  # when the customer asked: first response and resolution count from it
 
 
-class TicketStore(Handoff):
+class TicketStore(Handoff, ResponseTimes):
     def __init__(self, target: str | Path | Database):
         self.db = connect(target)
         self.db.script(SCHEMA)
@@ -252,16 +253,6 @@ class TicketStore(Handoff):
             rows = c.all("SELECT * FROM ticket_events WHERE ticket_id = ? ORDER BY created_at, id", (ticket_id,))
         return [r for r in rows if kinds is None or r["kind"] in kinds]
 
-    def response_times(self, ticket_id: str | None = None) -> list[dict]:
-        """Per ticket: seconds from the customer's message to the first public reply by a person and to its
-        (latest) solve; None until then. A ticket from before `asked_at` counts from its creation."""
-        sql = "SELECT id, queue, status, resolution, created_at, asked_at, first_response_at, solved_at FROM tickets"
-        with self.db.connect() as c:
-            rows = c.all(sql + " WHERE id = ?", (ticket_id,)) if ticket_id else c.all(sql + " ORDER BY created_at")
-        return [{"id": r["id"], "queue": r["queue"], "status": r["status"], "resolution": r["resolution"],
-                 "first_response_s": _since(r["asked_at"] or r["created_at"], r["first_response_at"]),
-                 "resolution_s": _since(r["asked_at"] or r["created_at"], r["solved_at"])} for r in rows]
-
     def count_recent(self, customer_id: str, action: str, days: int) -> int:
         since = time.time() - days * 86400
         with self.db.connect() as c:
@@ -300,7 +291,3 @@ class TicketStore(Handoff):
         for f in JSON_FIELDS:
             d[f] = json.loads(d[f])
         return d
-
-
-def _since(start: float, end: float | None) -> float | None:
-    return None if end is None else round(end - start, 3)

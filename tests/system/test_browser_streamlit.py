@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import ROOT, free_port, make_settings, server
+from tests.helpers import make_settings, streamlit_console
 
 pytestmark = pytest.mark.slow
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -38,18 +36,7 @@ def console(data_dir, tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="playwright (dev extras) is not installed")
-    port = free_port()
-    env = {**os.environ, "SUPPORT_DATA_DIR": str(data_dir), "SUPPORT_OFFLINE": "true"}
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> None:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            assert r.read() == b"ok"
-
-    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    with server(cmd, ROOT, env, tmp_path / "streamlit.log", healthy, "streamlit run"):
+    with streamlit_console(data_dir, tmp_path / "streamlit.log") as url:
         yield url
 
 

@@ -3,13 +3,9 @@ websocket builds the desk, so the first person's page is quick. Against a real `
 
 from __future__ import annotations
 
-import os
-import sys
-import urllib.request
-
 import pytest
 
-from tests.helpers import ROOT, free_port, server
+from tests.helpers import free_port, streamlit_console
 
 pytestmark = pytest.mark.slow
 
@@ -17,18 +13,7 @@ pytestmark = pytest.mark.slow
 def test_the_first_session_builds_the_desk_so_the_next_one_is_quick(data_dir, tmp_path):
     from app.ui.warm import warm
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "SUPPORT_DATA_DIR": str(data_dir), "SUPPORT_OFFLINE": "true"}
-
-    def healthy() -> None:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            assert r.read() == b"ok"
-
-    cmd = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    with server(cmd, ROOT, env, tmp_path / "streamlit.log", healthy, "streamlit run"):
+    with streamlit_console(data_dir, tmp_path / "streamlit.log") as url:
         first = warm(url, timeout=240)
         second = warm(url, timeout=60)
     assert second < first  # the desk is cached in the server process now

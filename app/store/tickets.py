@@ -22,7 +22,6 @@ from typing import Any
 
 from app.store.db import Database, connect
 from app.store.handoff import Handoff
-from app.store.ticket_times import ResponseTimes
 from app.store.ticket_lifecycle import (
     EVENT_KINDS,
     LEGACY,
@@ -32,6 +31,7 @@ from app.store.ticket_lifecycle import (
     UnknownTicketError,
     check_transition,
 )
+from app.store.ticket_times import ResponseTimes
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (

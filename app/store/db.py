@@ -18,6 +18,8 @@ from typing import Any
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
+_CREATES = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+IF\s+NOT\s+EXISTS\s+(\w+)", re.I)
+
 
 def is_postgres(target: Any) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
@@ -118,14 +120,19 @@ class Database:
             c.raw.execute("COMMIT")
 
     def script(self, ddl: str, pg_extra: str = "", sqlite_extra: str = "") -> None:
-        """Create the schema (idempotent, safe when several processes start at once)."""
+        """Create the schema (idempotent, safe when several processes start at once).
+
+        On PostgreSQL a `CREATE INDEX IF NOT EXISTS` locks its table even when the index exists, so a process
+        starting while another served deadlocked a reply (its ticket-event insert and ticket update against the
+        index builds). Statements whose table or index already exists are skipped, without a lock."""
         statements = [s for s in self.ddl(ddl).split(";") if s.strip()]
         if self.postgres:
             with self.transaction(lock="supportflow-schema") as c:
-                for s in statements:
+                for s in [*statements, *([pg_extra] if pg_extra else [])]:
+                    named = _CREATES.search(s)
+                    if named and c.one("SELECT to_regclass(?) AS r", (named.group(1),))["r"] is not None:
+                        continue
                     c.raw.execute(s)
-                if pg_extra:
-                    c.raw.execute(pg_extra)
             return
         with self.connect() as c:
             c.raw.executescript(";\n".join(statements) + ";" + sqlite_extra)
@@ -133,8 +140,10 @@ class Database:
     def add_column(self, table: str, column: str, decl: str) -> None:
         """Migrate a table created by an older version (idempotent, safe when processes race)."""
         if self.postgres:
-            with self.connect() as c:
-                c.raw.execute(self.ddl(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {decl}"))
+            with self.connect() as c:  # ALTER TABLE locks the table even when the column exists: look first
+                if c.one("SELECT 1 AS x FROM information_schema.columns WHERE table_schema = current_schema() "
+                         "AND table_name = ? AND column_name = ?", (table, column)) is None:
+                    c.raw.execute(self.ddl(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {decl}"))
             return
         with self.connect() as c:
             if column in {r["name"] for r in c.all(f"PRAGMA table_info({table})")}:

@@ -51,7 +51,7 @@ def test_the_team_works_a_ticket_and_the_customer_reopens_it(data_dir, tmp_path)
         assert sent.json()["status"] == "solved" and sent.json()["event"]["actor"] == "ana"
         thread = c.get("/v1/threads/h1", headers=_auth()).json()
         assert thread["messages"][-1] == {"role": "ai", "content": "Your parcel is at the depot, it ships today.",
-                                          "name": "agent:ana"}
+                                          "name": "agent:ana", "aside": False}
         assert not any("VIP" in m["content"] for m in thread["messages"])  # the note stays internal
 
         again = c.post("/v1/messages", headers=_auth(), json={"message": "Thanks, but it is still not here.",

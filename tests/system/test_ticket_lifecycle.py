@@ -109,7 +109,7 @@ def test_reply_reaches_the_thread_and_the_customer_reopens_it(desk):
 
     history = desk.history(tid)
     assert history[-1] == {"role": "ai", "content": "Your parcel is at the depot; write to me at [EMAIL].",
-                           "name": "agent:ana"}  # who wrote it: the person, not the desk
+                           "name": "agent:ana", "aside": False}  # who wrote it: the person, not the desk
     assert not any("VIP" in m["content"] for m in history)  # the note stays internal
     assert transcript(desk.runner, tid)[-1]["author"] == "agent:ana"
     assert desk.get(tid).answer == history[-1]["content"]

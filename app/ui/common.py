@@ -53,8 +53,8 @@ def restore(settings: Settings) -> None:
 
 
 def identity_box(desk: SupportDesk) -> None:
+    """The sign-in form, or who is signed in (streamlit_app.py has already `restore`d a reload's sign-in)."""
     settings = desk.services.settings
-    restore(settings)
     st.sidebar.subheader("Team sign-in")
     who = identity()
     if who is not None:

@@ -175,12 +175,13 @@ def board(desk, window: str) -> None:
     reviews(desk)
     outcomes(nodes, turn_rows, esc, freq, started, recorded)
     agents(nodes, freq, recorded)
+    work = queries.workload(svc, since)  # shown and exported: read once
     dashboard_team.volume(turn_rows, tix)
     response_times(svc, tix)
-    dashboard_team.workload(svc, since)
+    dashboard_team.workload(work)
     llm_usage(tix, turn_rows, freq, recorded)
     dashboard_team.cost(svc, since)
-    dashboard_team.export(turn_rows, tix, svc, since)
+    dashboard_team.export(turn_rows, tix, work)
 
 
 def render() -> None:

@@ -34,9 +34,9 @@ def volume(turn_rows: pd.DataFrame, tix: pd.DataFrame) -> None:
             st.dataframe(by_queue.rename(columns={"queue": "Queue"}), hide_index=True)
 
 
-def workload(svc, since: float) -> None:
+def workload(table: pd.DataFrame) -> None:
+    """`table`: queries.workload's rows for the window."""
     st.subheader("Workload per team member")
-    table = queries.workload(svc, since)
     if table.empty:
         st.caption("No replies, notes, assignments or review decisions by a person in this window.")
         return
@@ -60,11 +60,11 @@ def cost(svc, since: float) -> None:
         st.caption(f"No price configured for {', '.join(unpriced)}: counted as USD 0 (set model_prices).")
 
 
-def export(turn_rows: pd.DataFrame, tix: pd.DataFrame, svc, since: float) -> None:
+def export(turn_rows: pd.DataFrame, tix: pd.DataFrame, work: pd.DataFrame) -> None:
     """The rows behind the figures, as CSV: turns, tickets, workload."""
     st.subheader("Export")
     c = st.columns(3)
-    tables = {"turns": turn_rows, "tickets": tix, "workload": queries.workload(svc, since)}
+    tables = {"turns": turn_rows, "tickets": tix, "workload": work}
     for col, (name, frame) in zip(c, tables.items(), strict=True):
         col.download_button(f"Download {name} (CSV)", frame.to_csv(index=False).encode("utf-8"),
                             file_name=f"supportflow-{name}.csv", mime="text/csv", key=f"ops-csv-{name}",

@@ -13,13 +13,12 @@ from typing import Any
 
 import streamlit as st
 
+from agents.ticketing.nodes import ACTIONS
 from app.desk import SupportDesk
 from app.ui import labels
 
 ORDER_FACTS = {"status": "Status", "total": "Total", "refunded": "Refunded so far", "refundable": "Still refundable"}
 MONEY = {"total", "refunded", "refundable"}
-WRITES = {"refund": "Refund", "cancel_order": "Cancellation", "account_change": "Account change",
-          "close_account": "Account closure"}
 RESULTS = {"executed": "Done", "refused": "Refused by the system", "dry_run": "Left for a colleague (dry run)",
            "planned": "In progress", "failed": "Failed, being retried"}
 
@@ -48,7 +47,7 @@ def history(desk: SupportDesk, customer_id: str | None, thread_id: str | None = 
             continue
         args = (row.get("call") or {}).get("arguments") or {}
         amount = args.get("amount") if isinstance(args.get("amount"), int | float) else None
-        writes.append({"When": labels.when(row.get("created_at")), "What": WRITES.get(row["action"], row["action"]),
+        writes.append({"When": labels.when(row.get("created_at")), "What": ACTIONS.get(row["action"], row["action"]),
                        "Order": args.get("order_id") or "—", "Amount": labels.money(amount, args.get("currency")),
                        "Result": RESULTS.get(row["status"], labels.humanize(row["status"]))})
     tickets = [{"When": labels.when(t["created_at"]), "Ticket": t["id"], "Summary": labels.preview(t.get("summary")),

@@ -63,7 +63,7 @@ def ticket_sla(ticket: dict, hours: float | None, now: float) -> tuple[str, bool
     """(words, overdue) for the first-response deadline."""
     if hours is None:
         return "—", False
-    deadline = (ticket.get("asked_at") or ticket["created_at"]) + hours * 3600
+    deadline = _deadline(ticket, hours)
     if ticket.get("first_response_at"):
         late = ticket["first_response_at"] - deadline
         return ("Met" if late <= 0 else f"Missed by {labels.duration(late)}"), False
@@ -77,7 +77,12 @@ def ticket_due(ticket: dict, hours: float | None, now: float) -> float | None:
     """Seconds left to the first-response deadline while one runs (None once answered, done, or without SLA)."""
     if hours is None or ticket.get("first_response_at") or ticket["status"] in DONE:
         return None
-    return (ticket.get("asked_at") or ticket["created_at"]) + hours * 3600 - now
+    return _deadline(ticket, hours) - now
+
+
+def _deadline(ticket: dict, hours: float) -> float:
+    """The first-response deadline, from the customer's message (older tickets: from their creation)."""
+    return (ticket.get("asked_at") or ticket["created_at"]) + hours * 3600
 
 
 def _last(desk: SupportDesk, thread_id: str) -> str:
